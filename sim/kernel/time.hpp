@@ -1,0 +1,57 @@
+#pragma once
+// Simulated time: an int64 count of nanoseconds. There is no floating-point clock; doubles appear
+// only at the edges (scenario input in seconds or milliseconds, reports in seconds).
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+
+namespace lockstage::sim {
+
+using Time = std::int64_t;  ///< nanoseconds of simulated time
+
+inline constexpr Time kNanosecond = 1;
+inline constexpr Time kMicrosecond = 1'000;
+inline constexpr Time kMillisecond = 1'000'000;
+inline constexpr Time kSecond = 1'000'000'000;
+inline constexpr Time kMinute = 60 * kSecond;
+inline constexpr Time kHour = 60 * kMinute;
+inline constexpr Time kForever = std::numeric_limits<Time>::max();
+
+constexpr Time nanos(std::int64_t n) {
+    return n;
+}
+constexpr Time micros(std::int64_t n) {
+    return n * kMicrosecond;
+}
+constexpr Time millis(std::int64_t n) {
+    return n * kMillisecond;
+}
+constexpr Time seconds(std::int64_t n) {
+    return n * kSecond;
+}
+
+/// Converts a count of `unit` (e.g. 0.25 with kSecond) to nanoseconds, rounding to the nearest
+/// nanosecond. Throws std::out_of_range if the result does not fit (about ±292 years).
+inline Time from_units(double value, Time unit) {
+    const double ns = value * static_cast<double>(unit);
+    if (!std::isfinite(ns) || std::fabs(ns) >= 9.2e18) {
+        throw std::out_of_range("time value out of range");
+    }
+    return static_cast<Time>(std::llround(ns));
+}
+inline Time from_seconds(double s) {
+    return from_units(s, kSecond);
+}
+inline Time from_millis(double ms) {
+    return from_units(ms, kMillisecond);
+}
+
+constexpr double to_seconds(Time t) {
+    return static_cast<double>(t) / static_cast<double>(kSecond);
+}
+constexpr double to_millis(Time t) {
+    return static_cast<double>(t) / static_cast<double>(kMillisecond);
+}
+
+}  // namespace lockstage::sim
