@@ -1,0 +1,156 @@
+#include "models/server/queue_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <vector>
+
+#include "sim/kernel/random.hpp"
+#include "sim/kernel/simulation.hpp"
+#include "sim/stats/tally.hpp"
+
+namespace lockstage::models {
+
+namespace {
+
+using sim::Process;
+using sim::Time;
+
+struct Customer {
+    Time arrived;
+    Time service;
+};
+
+/// The shared state of one run: the waiting line, the idle connections, the statistics.
+struct QueueRun {
+    const QueueModelConfig& cfg;
+    sim::Simulation sim;
+    std::deque<Customer> line;
+    std::vector<sim::Blocker*> idle;  ///< connections parked with nothing to do
+    stats::TimeWeighted busy;
+    stats::TimeWeighted waiting;
+    QueueModelResult result;
+
+    explicit QueueRun(const QueueModelConfig& c) : cfg(c), result(c.timeline_interval) {}
+
+    bool counted(Time arrived) const { return arrived >= cfg.warmup; }
+};
+
+/// Customers arrive as a Poisson process; each brings its service time, drawn from its own
+/// stream so the same customers arrive whatever the number of connections.
+Process arrivals(QueueRun& q) {
+    sim::RandomStream gaps(q.cfg.seed, "queue/arrivals");
+    sim::RandomStream work(q.cfg.seed, "queue/service");
+    const auto gap =
+        sim::Distribution::exponential(sim::from_units(1.0 / q.cfg.rate_tps, sim::kSecond));
+    for (;;) {
+        co_await q.sim.sleep(gap.sample(gaps));
+        const Time now = q.sim.now();
+        if (now >= q.cfg.duration) {
+            co_return;
+        }
+        q.line.push_back(Customer{now, q.cfg.service.sample(work)});
+        q.waiting.add(now, 1.0);
+        if (q.counted(now)) {
+            ++q.result.arrived;
+            q.result.arrivals_per_interval.add(now);
+        }
+        if (!q.idle.empty()) {
+            sim::Blocker* b = q.idle.back();
+            q.idle.pop_back();
+            q.sim.wake(*b);
+        }
+    }
+}
+
+/// One connection: take the next customer in line, serve it, repeat; park when the line is empty.
+Process connection(QueueRun& q) {
+    sim::Blocker parked;
+    for (;;) {
+        while (q.line.empty()) {
+            q.idle.push_back(&parked);
+            co_await q.sim.block(parked);
+        }
+        const Customer c = q.line.front();
+        q.line.pop_front();
+        const Time start = q.sim.now();
+        q.waiting.add(start, -1.0);
+        q.busy.add(start, 1.0);
+        co_await q.sim.sleep(c.service);
+        const Time end = q.sim.now();
+        q.busy.add(end, -1.0);
+        if (q.counted(c.arrived)) {
+            ++q.result.served;
+            q.result.wait.record(start - c.arrived);
+            q.result.response.record(end - c.arrived);
+            q.result.completions_per_interval.add(end);
+            q.result.wait_sum_per_interval.add(end, static_cast<double>(start - c.arrived));
+        }
+    }
+}
+
+Process end_of_warmup(QueueRun& q) {
+    co_await q.sim.sleep_until(q.cfg.warmup);
+    q.busy.reset(q.sim.now());
+    q.waiting.reset(q.sim.now());
+}
+
+}  // namespace
+
+QueueModelResult run_queue_model(const QueueModelConfig& config,
+                                 const std::function<void(double)>& progress) {
+    QueueRun q(config);
+    q.sim.spawn(arrivals(q));
+    for (int i = 0; i < config.connections; ++i) {
+        q.sim.spawn(connection(q));
+    }
+    if (config.warmup > 0) {
+        q.sim.spawn(end_of_warmup(q));
+    }
+    const Time step = progress ? std::max<Time>(config.duration / 100, 1) : config.duration;
+    for (Time t = 0; t < config.duration;) {
+        t = std::min(config.duration, t + step);
+        q.sim.run_until(t);
+        if (progress) {
+            progress(static_cast<double>(t) / static_cast<double>(config.duration));
+        }
+    }
+    const Time end = config.duration;
+    const auto in_service = static_cast<std::uint64_t>(std::llround(q.busy.level()));
+    QueueModelResult r = std::move(q.result);
+    r.in_system_at_end = q.line.size() + in_service;
+    r.utilisation = q.busy.mean(end) / config.connections;
+    r.mean_queue_length = q.waiting.mean(end);
+    r.max_queue_length = q.waiting.max();
+    r.events = q.sim.events_executed();
+    r.measured = end - std::min(config.warmup, end);
+    r.arrivals_per_interval.extend_to(end);
+    r.completions_per_interval.extend_to(end);
+    r.wait_sum_per_interval.extend_to(end);
+    return r;
+}
+
+std::optional<ErlangC> erlang_c(int servers, double rate, double mean_service) {
+    if (servers < 1 || !(rate > 0.0) || !(mean_service > 0.0)) {
+        return std::nullopt;
+    }
+    const double a = rate * mean_service;
+    const double rho = a / servers;
+    if (rho >= 1.0) {
+        return std::nullopt;
+    }
+    // Erlang B by its stable recursion, then C = B / (1 - rho (1 - B)).
+    double b = 1.0;
+    for (int k = 1; k <= servers; ++k) {
+        b = a * b / (k + a * b);
+    }
+    ErlangC e;
+    e.offered_load = a;
+    e.utilisation = rho;
+    e.wait_probability = b / (1.0 - rho * (1.0 - b));
+    e.mean_wait = e.wait_probability * mean_service / (servers * (1.0 - rho));
+    e.mean_queue_length = rate * e.mean_wait;
+    return e;
+}
+
+}  // namespace lockstage::models

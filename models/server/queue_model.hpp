@@ -1,0 +1,66 @@
+#pragma once
+// The plain connection-pool server ("server": {"model": "queue"}): Poisson arrivals at rate_tps,
+// `connections` identical servers taking customers first come first served, service times from
+// a distribution. With exponential service it is an M/M/c queue, whose answers are known in
+// closed form (Erlang C), so it validates the kernel and the statistics; it stays as a scenario
+// kind for validating later work.
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "sim/kernel/distribution.hpp"
+#include "sim/kernel/time.hpp"
+#include "sim/stats/histogram.hpp"
+#include "sim/stats/timeline.hpp"
+
+namespace lockstage::models {
+
+struct QueueModelConfig {
+    std::uint64_t seed = 1;
+    sim::Time duration = sim::seconds(60);
+    sim::Time warmup = 0;  ///< customers arriving before this are not counted
+    double rate_tps = 100.0;
+    int connections = 1;
+    sim::Distribution service = sim::Distribution::exponential(sim::millis(1));
+    sim::Time timeline_interval = sim::seconds(1);
+};
+
+struct QueueModelResult {
+    std::uint64_t arrived = 0;           ///< after warm-up
+    std::uint64_t served = 0;            ///< arrived after warm-up and finished before the end
+    std::uint64_t in_system_at_end = 0;  ///< waiting or in service when the run ended
+    stats::Histogram wait;               ///< ns from arrival to start of service
+    stats::Histogram response;           ///< ns from arrival to end of service
+    double utilisation = 0.0;            ///< time-average share of busy connections
+    double mean_queue_length = 0.0;      ///< time-average number waiting
+    double max_queue_length = 0.0;
+    stats::Timeline arrivals_per_interval;
+    stats::Timeline completions_per_interval;
+    stats::Timeline wait_sum_per_interval;  ///< ns, of the customers completed in the interval
+    std::uint64_t events = 0;
+    sim::Time measured = 0;  ///< duration - warmup
+
+    explicit QueueModelResult(sim::Time interval)
+        : arrivals_per_interval(interval),
+          completions_per_interval(interval),
+          wait_sum_per_interval(interval) {}
+};
+
+/// Runs the model. `progress`, if given, is called with the fraction of simulated time done
+/// (about every 1 %), so a long run can report progress.
+QueueModelResult run_queue_model(const QueueModelConfig& config,
+                                 const std::function<void(double)>& progress = {});
+
+/// What queueing theory predicts for M/M/c (exponential service), per Erlang C.
+struct ErlangC {
+    double offered_load = 0.0;       ///< A = lambda / mu, in erlangs
+    double utilisation = 0.0;        ///< rho = A / c
+    double wait_probability = 0.0;   ///< P(an arrival waits) = C(c, A)
+    double mean_wait = 0.0;          ///< Wq, in the unit of mean_service
+    double mean_queue_length = 0.0;  ///< Lq = lambda * Wq
+};
+/// Erlang C for c servers, arrival rate `rate` and mean service `mean_service` (rate is per unit
+/// of mean_service). std::nullopt when the queue is unstable (rho >= 1).
+std::optional<ErlangC> erlang_c(int servers, double rate, double mean_service);
+
+}  // namespace lockstage::models
