@@ -19,6 +19,7 @@ using sim::Time;
 struct Customer {
     Time arrived;
     Time service;
+    bool queued;  ///< counted in the waiting line (false when an idle connection takes it at once)
 };
 
 /// The shared state of one run: the waiting line, the idle connections, the statistics.
@@ -49,8 +50,11 @@ Process arrivals(QueueRun& q) {
         if (now >= q.cfg.duration) {
             co_return;
         }
-        q.line.push_back(Customer{now, q.cfg.service.sample(work)});
-        q.waiting.add(now, 1.0);
+        const bool queued = q.idle.empty();
+        q.line.push_back(Customer{now, q.cfg.service.sample(work), queued});
+        if (queued) {
+            q.waiting.add(now, 1.0);
+        }
         if (q.counted(now)) {
             ++q.result.arrived;
             q.result.arrivals_per_interval.add(now);
@@ -74,7 +78,9 @@ Process connection(QueueRun& q) {
         const Customer c = q.line.front();
         q.line.pop_front();
         const Time start = q.sim.now();
-        q.waiting.add(start, -1.0);
+        if (c.queued) {
+            q.waiting.add(start, -1.0);
+        }
         q.busy.add(start, 1.0);
         co_await q.sim.sleep(c.service);
         const Time end = q.sim.now();

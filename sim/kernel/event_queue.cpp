@@ -20,6 +20,9 @@ EventHandle EventQueue::schedule(Time at, Action action) {
     if (at < now_) {
         throw std::logic_error("EventQueue::schedule: time in the past");
     }
+    if (action.fn == nullptr) {
+        throw std::invalid_argument("EventQueue::schedule: empty action");
+    }
     const std::uint32_t slot = take_slot();
     const std::uint64_t seq = next_seq_++;
     slots_[slot] = Slot{action, seq};

@@ -66,13 +66,15 @@ void Simulation::BlockAwaiter::await_suspend(std::coroutine_handle<> h) {
     if (b.waiting_) {
         throw std::logic_error("Blocker is already waiting");
     }
+    // Schedule the timeout before marking the wait, so a throw leaves the blocker untouched. A
+    // timeout that reaches past the end of time is no timeout.
+    const Time at = timeout == kForever ? kForever : sim.after(timeout);
+    b.timeout_ = at == kForever ? EventHandle{}
+                                : sim.schedule_at(at, Action{&Simulation::on_block_timeout, &b});
     b.handle_ = h;
     b.sim_ = &sim;
     b.result_ = 0;
     b.waiting_ = true;
-    b.timeout_ = timeout == kForever ? EventHandle{}
-                                     : sim.schedule(timeout > 0 ? timeout : 0,
-                                                    Action{&Simulation::on_block_timeout, &b});
 }
 
 void Simulation::on_block_timeout(void* blocker) {

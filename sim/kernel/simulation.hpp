@@ -37,10 +37,18 @@ class Simulation {
     ~Simulation();
 
     Time now() const { return queue_.now(); }
+    /// now() + delay, with a negative delay counted as 0 and a sum past the end of time capped
+    /// at kForever (an event at kForever never runs: the process stays parked).
+    Time after(Time delay) const {
+        if (delay <= 0) {
+            return now();
+        }
+        return delay >= kForever - now() ? kForever : now() + delay;
+    }
 
     /// Runs `action` after `delay` (>= 0). Equal times fire in scheduling order.
     EventHandle schedule(Time delay, Action action) {
-        return queue_.schedule(now() + delay, action);
+        return queue_.schedule(after(delay), action);
     }
     EventHandle schedule_at(Time at, Action action) { return queue_.schedule(at, action); }
     bool cancel(EventHandle h) { return queue_.cancel(h); }
@@ -56,7 +64,7 @@ class Simulation {
         void await_suspend(std::coroutine_handle<> h) { sim.schedule_at(at, resume_action(h)); }
         void await_resume() const noexcept {}
     };
-    SleepAwaiter sleep(Time delay) { return SleepAwaiter{*this, now() + (delay > 0 ? delay : 0)}; }
+    SleepAwaiter sleep(Time delay) { return SleepAwaiter{*this, after(delay)}; }
     SleepAwaiter sleep_until(Time at) { return SleepAwaiter{*this, at > now() ? at : now()}; }
 
     /// `int r = co_await sim.block(b, timeout)`: parks the process until wake(b, r) or until
