@@ -1,0 +1,10 @@
+#pragma once
+#include <string_view>
+
+namespace lockstage::cli {
+
+/// The scenario JSON Schema (scenarios/scenario.schema.json), compiled into the program so the
+/// loader and the shipped schema cannot drift apart.
+std::string_view embedded_scenario_schema();
+
+}  // namespace lockstage::cli

@@ -1,0 +1,25 @@
+#pragma once
+// A loaded, validated scenario: typed, in simulation units (nanoseconds), defaults applied.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "models/server/queue_model.hpp"
+#include "sim/kernel/time.hpp"
+
+namespace lockstage::cli {
+
+struct Scenario {
+    std::string file;  ///< where it was read from, for messages
+    std::string name;
+    std::string description;
+    std::uint64_t seed = 1;
+    sim::Time duration = 0;
+    sim::Time warmup = 0;
+    sim::Time timeline_interval = sim::kSecond;
+    std::string model;  ///< "queue"
+    models::QueueModelConfig queue;
+    nlohmann::ordered_json effective;  ///< the document with every default filled in
+};
+
+}  // namespace lockstage::cli

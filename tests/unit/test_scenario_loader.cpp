@@ -1,0 +1,167 @@
+// The scenario loader: typed values and defaults from a valid file; one clear ScenarioError
+// (file, JSON pointer, what was expected) for each kind of bad input. The full corpus of bad
+// files, with their exact messages, is tests/bad-input/ (run by tests/cli/check_bad_input.sh).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "sim/cli/embedded_schema.hpp"
+#include "sim/cli/scenario_loader.hpp"
+
+using lockstage::cli::load_scenario_file;
+using lockstage::cli::load_scenario_text;
+using lockstage::cli::ScenarioError;
+namespace sim = lockstage::sim;
+
+namespace {
+
+constexpr const char* kMinimal = R"({
+  "name": "t",
+  "duration_s": 2.5,
+  "server": {"model": "queue"},
+  "workload": {"rate_tps": 50, "service": {"dist": "uniform", "min_ms": 1, "max_ms": 3}}
+})";
+
+/// Loads `text` and returns the error it raises ("" if none).
+ScenarioError error_of(const std::string& text) {
+    try {
+        load_scenario_text(text, "x.json");
+    } catch (const ScenarioError& e) {
+        return e;
+    }
+    FAIL("expected a ScenarioError");
+    return ScenarioError("", "", "");
+}
+
+std::string with(const std::string& replace, const std::string& by) {
+    std::string s = kMinimal;
+    const auto at = s.find(replace);
+    REQUIRE(at != std::string::npos);
+    return s.replace(at, replace.size(), by);
+}
+
+}  // namespace
+
+TEST_CASE("a minimal scenario loads with the schema's defaults, in nanoseconds") {
+    const auto s = load_scenario_text(kMinimal, "x.json");
+    CHECK(s.name == "t");
+    CHECK(s.file == "x.json");
+    CHECK(s.seed == 1);                          // default
+    CHECK(s.duration == 2'500'000'000);          // 2.5 s
+    CHECK(s.warmup == 0);                        // default
+    CHECK(s.timeline_interval == sim::kSecond);  // default of output.timeline_interval_s
+    CHECK(s.model == "queue");
+    CHECK(s.queue.connections == 16);  // default
+    CHECK(s.queue.rate_tps == 50.0);
+    CHECK(s.queue.service.kind() == sim::Distribution::Kind::Uniform);
+    CHECK(s.queue.service.mean() == doctest::Approx(2e6));
+    CHECK(s.queue.duration == s.duration);
+    // The effective document carries the defaults, as written to scenario.json.
+    CHECK(s.effective.at("server").at("connections") == 16);
+    CHECK(s.effective.at("output").at("timeline_interval_s") == 1);
+    CHECK(s.effective.at("description") == "");
+}
+
+TEST_CASE("every distribution kind loads with its parameters") {
+    auto load = [](const std::string& dist) {
+        return load_scenario_text(with(R"({"dist": "uniform", "min_ms": 1, "max_ms": 3})", dist),
+                                  "x.json")
+            .queue.service;
+    };
+    CHECK(load(R"({"dist": "constant", "value_ms": 0.25})").mean() == 250000.0);
+    CHECK(load(R"({"dist": "exponential", "mean_ms": 4})").mean() == 4e6);
+    const auto logn = load(R"({"dist": "lognormal", "mean_ms": 8, "sd_ms": 16})");
+    CHECK(logn.kind() == sim::Distribution::Kind::Lognormal);
+    CHECK(logn.mean() == 8e6);
+    const auto emp = load(R"({"dist": "empirical", "values_ms": [1, 3], "weights": [3, 1]})");
+    CHECK(emp.kind() == sim::Distribution::Kind::Empirical);
+    CHECK(emp.mean() == doctest::Approx(1.5e6));
+}
+
+TEST_CASE("schema errors name the pointer and what was expected") {
+    auto e = error_of(with("\"rate_tps\": 50", "\"rate_tps\": -5"));
+    CHECK(e.file() == "x.json");
+    CHECK(e.where() == "/workload/rate_tps");
+    CHECK(e.detail() == "expected a number > 0, got -5");
+    CHECK(std::string(e.what()) == "x.json: /workload/rate_tps: expected a number > 0, got -5");
+
+    e = error_of(with("\"duration_s\": 2.5", "\"duration_s\": 2.5, \"sed\": 3"));
+    CHECK(e.where() == "/sed");
+    CHECK(e.detail().find("unknown key \"sed\"") == 0);
+    CHECK(e.detail().find("(did you mean \"seed\"?)") != std::string::npos);
+
+    e = error_of(with("\"name\": \"t\",", ""));
+    CHECK(e.where() == "");
+    CHECK(e.detail() == "missing required key \"name\"");
+    CHECK(std::string(e.what()) == "x.json: /: missing required key \"name\"");
+
+    e = error_of(with("2.5", "\"long\""));
+    CHECK(e.where() == "/duration_s");
+    CHECK(e.detail() == "expected a number, got a string (\"long\")");
+}
+
+TEST_CASE("malformed JSON is reported with line and column") {
+    const auto e = error_of("{\n  \"name\": \"t\",\n  \"duration_s\": 2.5 s\n}");
+    CHECK(e.where() == "line 3, column 21");  // the "s" after 2.5
+    CHECK(e.detail().find("malformed JSON: ") == 0);
+}
+
+TEST_CASE("duplicate keys are refused, at any depth") {
+    auto e = error_of(with("\"name\": \"t\",", "\"name\": \"t\", \"name\": \"u\","));
+    CHECK(e.where() == "/name");
+    CHECK(e.detail() == "duplicate key \"name\"");
+    // Inside an array of objects, the pointer carries the array index.
+    e = error_of(
+        with("\"name\": \"t\",", "\"name\": \"t\", \"x\": [1, {\"a\": 1}, {\"b\": 1, \"b\": 2}],"));
+    CHECK(e.where() == "/x/2/b");
+    // The same key in two different objects is fine (the unknown key "x" is what is refused).
+    e = error_of(with("\"name\": \"t\",", "\"name\": \"t\", \"x\": [{\"a\": 1}, {\"a\": 1}],"));
+    CHECK(e.where() == "/x");
+    CHECK(e.detail().find("unknown key") == 0);
+}
+
+TEST_CASE("checks beyond the schema") {
+    auto e = error_of(with("\"duration_s\": 2.5", "\"duration_s\": 2.5, \"warmup_s\": 3"));
+    CHECK(e.where() == "/warmup_s");
+    CHECK(e.detail() == "expected less than duration_s (2.5), got 3");
+
+    e = error_of(with("\"min_ms\": 1, \"max_ms\": 3", "\"min_ms\": 3, \"max_ms\": 1"));
+    CHECK(e.where() == "/workload/service/max_ms");
+    CHECK(e.detail() == "expected a number >= min_ms (3), got 1");
+
+    e = error_of(with(R"({"dist": "uniform", "min_ms": 1, "max_ms": 3})",
+                      R"({"dist": "empirical", "values_ms": [1], "weights": [1, 2]})"));
+    CHECK(e.where() == "/workload/service/weights");
+    CHECK(e.detail() == "expected 1 weights, one per value in values_ms, got 2");
+
+    e = error_of(with(R"({"dist": "uniform", "min_ms": 1, "max_ms": 3})",
+                      R"({"dist": "exponential", "mean_ms": 1e-7})"));
+    CHECK(e.where() == "/workload/service/mean_ms");
+    CHECK(e.detail() == "expected a duration of at least 1 ns, got 1e-07");
+
+    e = error_of(with("\"duration_s\": 2.5", "\"duration_s\": 2.5e-10"));
+    CHECK(e.where() == "/duration_s");
+}
+
+TEST_CASE("an unreadable file is a ScenarioError naming it") {
+    const auto missing = std::filesystem::temp_directory_path() / "lockstage-no-such-file.json";
+    try {
+        load_scenario_file(missing);
+        FAIL("expected a ScenarioError");
+    } catch (const ScenarioError& e) {
+        CHECK(e.file() == missing.string());
+        CHECK(e.detail() == "cannot open the file for reading");
+    }
+}
+
+TEST_CASE("the compiled-in schema is the shipped one, byte for byte") {
+    std::ifstream in(std::string(LOCKSTAGE_SOURCE_DIR) + "/scenarios/scenario.schema.json",
+                     std::ios::binary);
+    REQUIRE(in);
+    std::ostringstream text;
+    text << in.rdbuf();
+    CHECK(lockstage::cli::embedded_scenario_schema() == text.str());
+}
