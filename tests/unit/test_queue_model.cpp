@@ -49,6 +49,10 @@ void check_against_erlang_c(const QueueModelConfig& cfg, double mean_service_s) 
     const QueueModelResult r = run_queue_model(cfg);
     const double measured_s = sim::to_seconds(cfg.duration - cfg.warmup);
     INFO("arrived " << r.arrived << ", served " << r.served << ", events " << r.events);
+    MESSAGE("M/M/" << cfg.connections << ": served " << r.served << "; mean wait "
+                   << r.wait.mean() / 1e6 << " ms vs Erlang C " << e->mean_wait * 1e3
+                   << " ms; utilisation " << r.utilisation << " vs " << e->utilisation << "; Lq "
+                   << r.mean_queue_length << " vs " << e->mean_queue_length);
 
     // The configured load and about the intended number of customers.
     CHECK(static_cast<double>(r.arrived) ==

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# lockstage set-up, for a fresh Debian 12 machine as root (or a user with sudo). Idempotent:
+# installs only the Debian packages that are missing, configures and builds (Release), then
+#   bash setup.sh          runs the main job: the default scenario, summary printed, results in results/
+#   bash setup.sh test     runs every test (ctest)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+mode=${1:-main}
+case "$mode" in
+  main|test) ;;
+  *) echo "usage: bash setup.sh [main|test]" >&2; exit 2 ;;
+esac
+
+# What each package is for is written in README.md ("Dependencies").
+packages=(
+  g++ cmake make                       # the C++20 compiler and the build
+  libboost-dev                         # Boost.Random and Boost.Math (header-only)
+  libboost-graph-dev                   # Boost.Graph (wait-for graphs)
+  libboost-program-options-dev         # the command line
+  nlohmann-json3-dev                   # scenario files and result files
+  libeigen3-dev                        # linear algebra for the statistics
+  doctest-dev                          # unit tests
+  libfmt-dev                           # tables and messages
+  python3 python3-jsonschema           # the test that checks the shipped JSON Schema
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build=${LOCKSTAGE_BUILD_DIR:-build}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DLOCKSTAGE_WERROR=ON >/dev/null
+cmake --build "$build" -j "$(nproc)"
+
+if [ "$mode" = main ]; then
+  "$build/lockstage" run scenarios/queue-mm16.json
+else
+  ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
+fi
