@@ -108,9 +108,9 @@ std::string queue_summary_text(const Scenario& s, const models::QueueModelResult
     fmt::format_to(std::back_inserter(out), "  {:<22}{:>12.1f}\n", "throughput (tps)",
                    measured_s > 0 ? static_cast<double>(r.served) / measured_s : 0.0);
     const auto e = theory(s);
-    fmt::format_to(std::back_inserter(out), "  {:<22}{:>12.1f} %{}\n", "utilisation",
+    fmt::format_to(std::back_inserter(out), "  {:<22}{:>10.1f} %{}\n", "utilisation",
                    100.0 * r.utilisation,
-                   e ? fmt::format("  (Erlang C: {:.1f} %)", 100.0 * e->utilisation) : "");
+                   e ? fmt::format("   (Erlang C: {:.1f} %)", 100.0 * e->utilisation) : "");
     fmt::format_to(std::back_inserter(out), "  {:<22}{:>12.3f}{}\n", "mean queue length",
                    r.mean_queue_length,
                    e ? fmt::format("   (Erlang C: {:.3f})", e->mean_queue_length) : "");
