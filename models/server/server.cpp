@@ -1,0 +1,589 @@
+#include "models/server/server.hpp"
+
+#include <array>
+#include <stdexcept>
+
+namespace lockstage::models::server {
+
+using locks::Duration;
+using locks::LockKey;
+using locks::LockResult;
+using locks::Ns;
+
+namespace {
+
+constexpr LockKey kBackup{Ns::Backup, 0};
+constexpr LockKey kGlobal{Ns::Global, 0};
+constexpr LockKey kCommit{Ns::Commit, 0};
+constexpr LockKey kFlush{Ns::TableFlush, 0};
+constexpr LockKey kInstance{Ns::InstanceBackup, 0};
+constexpr LockKey kTablesBackup{Ns::TablesBackup, 0};
+
+struct EngineInfo {
+    Engine engine;
+    std::string_view name;
+    bool backup_safe;
+};
+constexpr std::array<EngineInfo, 6> kEngines{{
+    {Engine::InnoDB, "InnoDB", true},
+    {Engine::MyISAM, "MyISAM", false},
+    {Engine::Aria, "Aria", true},  // transactional Aria (the default for Aria tables)
+    {Engine::Memory, "MEMORY", false},
+    {Engine::CSV, "CSV", false},
+    {Engine::Archive, "ARCHIVE", false},
+}};
+
+}  // namespace
+
+bool backup_safe(Engine e) {
+    return kEngines[static_cast<std::size_t>(e)].backup_safe;
+}
+
+std::optional<Engine> engine_from_name(std::string_view name) {
+    for (const auto& e : kEngines) {
+        if (e.name.size() == name.size() &&
+            std::equal(name.begin(), name.end(), e.name.begin(), [](char a, char b) {
+                return std::tolower(static_cast<unsigned char>(a)) ==
+                       std::tolower(static_cast<unsigned char>(b));
+            })) {
+            return e.engine;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string_view engine_names() {
+    return "InnoDB, MyISAM, Aria, MEMORY, CSV, ARCHIVE";
+}
+
+std::string_view error_name(Error e) {
+    switch (e) {
+        case Error::None:
+            return "";
+        case Error::LockWaitTimeout:
+            return "ER_LOCK_WAIT_TIMEOUT";
+        case Error::LockDeadlock:
+            return "ER_LOCK_DEADLOCK";
+        case Error::SpecificAccessDenied:
+            return "ER_SPECIFIC_ACCESS_DENIED_ERROR";
+        case Error::ParseError:
+            return "ER_PARSE_ERROR";
+        case Error::BackupWrongStage:
+            return "ER_BACKUP_WRONG_STAGE";
+        case Error::BackupNotRunning:
+            return "ER_BACKUP_NOT_RUNNING";
+        case Error::CantUpdateWithReadlock:
+            return "ER_CANT_UPDATE_WITH_READLOCK";
+        case Error::ConnectionKilled:
+            return "ER_CONNECTION_KILLED";
+        case Error::QueryInterrupted:
+            return "ER_QUERY_INTERRUPTED";
+        case Error::ServerGone:
+            return "CR_SERVER_GONE_ERROR";
+        case Error::NoSuchThread:
+            return "ER_NO_SUCH_THREAD";
+    }
+    return "?";
+}
+
+Server::Server(sim::Simulation& sim, ServerConfig config, std::vector<TableDef> tables,
+               std::vector<UserDef> users)
+    : sim_(sim),
+      config_(std::move(config)),
+      traits_(traits(config_.flavor)),
+      locks_(sim),
+      commit_rng_(config_.seed, "server/commit"),
+      cpu_(sim, config_.cpu_cores) {
+    for (auto& t : tables) {
+        const std::string name = t.name;
+        tables_.push_back(std::move(t));
+        table_ids_[name] = static_cast<std::uint32_t>(tables_.size());
+    }
+    for (auto& u : users) {
+        users_[u.name] = std::move(u.privileges);
+    }
+}
+
+Server::SessionId Server::connect(std::string name, std::string user) {
+    Session& s = sessions_.emplace_back();
+    s.name = std::move(name);
+    s.lock_wait_timeout = config_.default_lock_wait_timeout;
+    if (user.empty()) {
+        s.all_privileges = true;
+    } else if (auto it = users_.find(user); it != users_.end()) {
+        s.privileges = it->second;
+    }
+    return static_cast<SessionId>(sessions_.size());
+}
+
+std::optional<Server::SessionId> Server::session_by_name(std::string_view name) const {
+    for (std::size_t i = 0; i < sessions_.size(); ++i) {
+        if (sessions_[i].name == name) {
+            return static_cast<SessionId>(i + 1);
+        }
+    }
+    return std::nullopt;
+}
+
+std::uint32_t Server::table_id(const std::string& name) {
+    if (auto it = table_ids_.find(name); it != table_ids_.end()) {
+        return it->second;
+    }
+    tables_.push_back(TableDef{name, Engine::InnoDB});  // CREATE TABLE of a new name
+    return table_ids_[name] = static_cast<std::uint32_t>(tables_.size());
+}
+
+Duration Server::table_duration(const Session& s) const {
+    return s.in_transaction ? Duration::Transaction : Duration::Statement;
+}
+
+bool Server::allowed(const Session& s, StmtKind kind) const {
+    const std::string_view priv = required_privilege(traits_, kind);
+    return priv.empty() || s.all_privileges || s.privileges.count(std::string(priv)) > 0;
+}
+
+sim::Task<bool> Server::lock(Session& s, SessionId id, LockKey key, locks::Mode mode, Duration d,
+                             StatementResult& r) {
+    const sim::Time t0 = sim_.now();
+    const LockResult res = co_await locks_.acquire(id, key, mode, d, s.lock_wait_timeout);
+    const sim::Time waited = sim_.now() - t0;
+    if (waited > 0) {
+        r.wait += waited;
+        r.granted = sim_.now();
+        if (waited > r.longest_wait) {
+            r.longest_wait = waited;
+            r.wait_state = locks::mode_table(key.ns).wait_state;
+        }
+    }
+    switch (res) {
+        case LockResult::Granted:
+            co_return true;
+        case LockResult::Timeout:
+            r.error = Error::LockWaitTimeout;
+            break;
+        case LockResult::Deadlock:
+            r.error = Error::LockDeadlock;
+            break;
+        case LockResult::Killed:
+            r.error = s.kill_error;
+            break;
+    }
+    co_return false;
+}
+
+sim::Task<bool> Server::run_for(Session& s, sim::Time d, StatementResult& r, bool on_cpu) {
+    if (on_cpu) {
+        co_await cpu_.acquire();
+    }
+    s.executing = true;
+    const int res = co_await sim_.block(s.exec, d);
+    s.executing = false;
+    if (on_cpu) {
+        cpu_.release();
+    }
+    if (res == sim::Blocker::kTimedOut) {
+        co_return true;  // ran to completion
+    }
+    r.error = s.kill_error;
+    co_return false;
+}
+
+sim::Task<bool> Server::commit(Session& s, SessionId id, StatementResult& r) {
+    if (!s.read_write) {
+        co_return true;
+    }
+    s.read_write = false;
+    bool ok = false;
+    if (traits_.classic_global_read_lock) {
+        ok = co_await lock(s, id, kCommit, locks::scoped::INTENTION_EXCLUSIVE, Duration::Statement,
+                           r);
+    } else {
+        ok = co_await lock(s, id, kBackup, locks::backup::COMMIT, Duration::Statement, r);
+    }
+    if (!ok) {
+        co_return false;
+    }
+    co_return co_await run_for(s, config_.commit.sample(commit_rng_), r, /*on_cpu=*/false);
+}
+
+void Server::end_transaction(Session& s, SessionId id) {
+    s.in_transaction = false;
+    s.read_write = false;
+    locks_.release_duration(id, Duration::Transaction);
+}
+
+sim::Task<bool> Server::dml(Session& s, SessionId id, const Statement& st, sim::Time exec,
+                            StatementResult& r) {
+    const bool write = st.is_write();
+    const std::uint32_t tid = st.tables.empty() ? 0 : table_id(st.tables.front());
+    const Engine engine = tid ? tables_[tid - 1].engine : Engine::InnoDB;
+    if (tid != 0) {
+        if (traits_.classic_global_read_lock && write &&
+            !co_await lock(s, id, kGlobal, locks::scoped::INTENTION_EXCLUSIVE, Duration::Statement,
+                           r)) {
+            co_return false;
+        }
+        const locks::Mode table_mode =
+            write ? locks::table::SHARED_WRITE : locks::table::SHARED_READ;
+        if (!co_await lock(s, id, LockKey{Ns::Table, tid}, table_mode, table_duration(s), r)) {
+            co_return false;
+        }
+        if (traits_.classic_global_read_lock &&
+            !co_await lock(s, id, kFlush, locks::flush::OPEN, Duration::Statement, r)) {
+            co_return false;
+        }
+        if (write && traits_.backup_stage) {
+            const locks::Mode m =
+                backup_safe(engine) ? locks::backup::TRANS_DML : locks::backup::DML;
+            if (!co_await lock(s, id, kBackup, m, Duration::Statement, r)) {
+                co_return false;
+            }
+        }
+        if (write && traits_.lock_tables_for_backup && !backup_safe(engine) &&
+            !co_await lock(s, id, kTablesBackup, locks::scoped::INTENTION_EXCLUSIVE,
+                           Duration::Statement, r)) {
+            co_return false;
+        }
+    }
+    if (!co_await run_for(s, exec, r)) {
+        co_return false;
+    }
+    if (write && backup_safe(engine)) {
+        s.read_write = true;
+        if (!s.in_transaction) {
+            co_return co_await commit(s, id, r);  // autocommit
+        }
+    }
+    co_return true;
+}
+
+sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::Time exec,
+                            StatementResult& r) {
+    if (s.in_transaction) {  // DDL commits the open transaction first
+        const bool committed = co_await commit(s, id, r);
+        end_transaction(s, id);
+        if (!committed) {
+            co_return false;
+        }
+    }
+    const bool alter = st.kind == StmtKind::AlterTable;
+    const locks::Mode table_mode =
+        alter ? locks::table::SHARED_UPGRADABLE : locks::table::EXCLUSIVE;
+    std::vector<LockKey> table_keys;
+    for (const auto& name : st.tables) {
+        table_keys.push_back(LockKey{Ns::Table, table_id(name)});
+    }
+    if (traits_.classic_global_read_lock &&
+        !co_await lock(s, id, kGlobal, locks::scoped::INTENTION_EXCLUSIVE, Duration::Statement,
+                       r)) {
+        co_return false;
+    }
+    for (const auto& k : table_keys) {
+        if (!co_await lock(s, id, k, table_mode, Duration::Statement, r)) {
+            co_return false;
+        }
+    }
+    if (traits_.backup_stage &&
+        !locks_.try_acquire(id, kBackup, locks::backup::DDL, Duration::Statement)) {
+        // MDEV-17772: DDL backs off - it gives back its table locks, waits for the backup lock,
+        // then takes the table locks again.
+        for (const auto& k : table_keys) {
+            locks_.release(id, k);
+        }
+        if (!co_await lock(s, id, kBackup, locks::backup::DDL, Duration::Statement, r)) {
+            co_return false;
+        }
+        for (const auto& k : table_keys) {
+            if (!co_await lock(s, id, k, table_mode, Duration::Statement, r)) {
+                co_return false;
+            }
+        }
+    }
+    if (traits_.lock_instance &&
+        !co_await lock(s, id, kInstance, locks::scoped::INTENTION_EXCLUSIVE, Duration::Statement,
+                       r)) {
+        co_return false;
+    }
+    if (traits_.lock_tables_for_backup &&
+        !co_await lock(s, id, kTablesBackup, locks::scoped::INTENTION_EXCLUSIVE,
+                       Duration::Statement, r)) {
+        co_return false;
+    }
+    if (!alter) {
+        co_return co_await run_for(s, exec, r);
+    }
+    // ALTER TABLE: the copy phase runs under MDL_BACKUP_ALTER_COPY, then the final rename needs
+    // MDL_BACKUP_DDL again and an exclusive table lock.
+    if (traits_.backup_stage) {
+        locks_.downgrade(id, kBackup, locks::backup::ALTER_COPY);
+    }
+    if (!co_await run_for(s, exec, r)) {
+        co_return false;
+    }
+    if (traits_.backup_stage &&
+        !co_await lock(s, id, kBackup, locks::backup::DDL, Duration::Statement, r)) {
+        co_return false;
+    }
+    for (const auto& k : table_keys) {
+        if (!co_await lock(s, id, k, locks::table::EXCLUSIVE, Duration::Statement, r)) {
+            co_return false;
+        }
+    }
+    co_return true;
+}
+
+sim::Task<bool> Server::ftwrl(Session& s, SessionId id, StatementResult& r) {
+    if (s.stage != BackupStage::None) {
+        r.error = Error::CantUpdateWithReadlock;
+        co_return false;
+    }
+    if (s.global_read_lock) {
+        co_return true;
+    }
+    if (traits_.classic_global_read_lock) {
+        // <= 10.3 and MySQL: GLOBAL S, then close_cached_tables waits for every open table
+        // (readers included), then COMMIT S.
+        if (!co_await lock(s, id, kGlobal, locks::scoped::SHARED, Duration::Explicit, r)) {
+            co_return false;
+        }
+        const bool flushed =
+            co_await lock(s, id, kFlush, locks::flush::FLUSH, Duration::Statement, r);
+        locks_.release(id, kFlush);
+        if (!flushed ||
+            !co_await lock(s, id, kCommit, locks::scoped::SHARED, Duration::Explicit, r)) {
+            locks_.release(id, kGlobal);
+            co_return false;
+        }
+    } else {
+        // 10.4+: FTWRL1 waits for running writes and DDL; a lost deadlock is retried, as
+        // MariaDB does; then FTWRL2 waits for in-flight commits.
+        bool ok = false;
+        for (;;) {
+            ok = co_await lock(s, id, kBackup, locks::backup::FTWRL1, Duration::Explicit, r);
+            if (ok || r.error != Error::LockDeadlock) {
+                break;
+            }
+            r.error = Error::None;
+        }
+        if (!ok) {
+            co_return false;
+        }
+        if (!co_await lock(s, id, kBackup, locks::backup::FTWRL2, Duration::Explicit, r)) {
+            locks_.release(id, kBackup);
+            co_return false;
+        }
+    }
+    s.global_read_lock = true;
+    co_return true;
+}
+
+void Server::unlock_tables(Session& s, SessionId id) {
+    if (s.global_read_lock) {
+        if (traits_.classic_global_read_lock) {
+            locks_.release(id, kGlobal);
+            locks_.release(id, kCommit);
+        } else {
+            locks_.release(id, kBackup);
+        }
+        s.global_read_lock = false;
+    }
+    if (s.tables_for_backup) {
+        locks_.release(id, kTablesBackup);
+        s.tables_for_backup = false;
+    }
+}
+
+void Server::end_backup(Session& s, SessionId id) {
+    if (s.stage != BackupStage::None) {
+        locks_.release(id, kBackup);
+        s.stage = BackupStage::None;
+    }
+}
+
+sim::Task<bool> Server::backup_stage(Session& s, SessionId id, BackupStage target,
+                                     StatementResult& r) {
+    if (s.global_read_lock) {
+        r.error = Error::CantUpdateWithReadlock;
+        co_return false;
+    }
+    if (target == BackupStage::Start) {
+        if (s.stage != BackupStage::None) {
+            r.error = Error::BackupWrongStage;
+            co_return false;
+        }
+        // Newer backup.cc: BLOCK_DDL first (waits for running DDL and another backup), then
+        // down to START (fact sheet §9).
+        if (!co_await lock(s, id, kBackup, locks::backup::BLOCK_DDL, Duration::Explicit, r)) {
+            co_return false;
+        }
+        locks_.downgrade(id, kBackup, locks::backup::START);
+        s.stage = BackupStage::Start;
+        co_return true;
+    }
+    if (s.stage == BackupStage::None) {
+        r.error = Error::BackupNotRunning;
+        co_return false;
+    }
+    if (target == BackupStage::End) {
+        end_backup(s, id);
+        co_return true;
+    }
+    if (target <= s.stage) {
+        r.error = Error::BackupWrongStage;
+        co_return false;
+    }
+    // Naming a later stage runs the ones in between.
+    while (s.stage < target) {
+        const auto next = static_cast<BackupStage>(static_cast<int>(s.stage) + 1);
+        bool ok = true;
+        switch (next) {
+            case BackupStage::Flush:
+                ok = co_await lock(s, id, kBackup, locks::backup::FLUSH, Duration::Explicit, r);
+                break;
+            case BackupStage::BlockDdl:
+                ok =
+                    co_await lock(s, id, kBackup, locks::backup::WAIT_FLUSH, Duration::Explicit, r);
+                if (ok) {
+                    ok = co_await lock(s, id, kBackup, locks::backup::WAIT_DDL, Duration::Explicit,
+                                       r);
+                    if (!ok) {
+                        locks_.downgrade(id, kBackup, locks::backup::FLUSH);
+                    }
+                } else {
+                    locks_.downgrade(id, kBackup, locks::backup::FLUSH);
+                }
+                break;
+            case BackupStage::BlockCommit:
+                ok = co_await lock(s, id, kBackup, locks::backup::WAIT_COMMIT, Duration::Explicit,
+                                   r);
+                break;
+            default:
+                break;
+        }
+        if (!ok) {
+            co_return false;  // the session stays at the previous stage, keeping its lock
+        }
+        s.stage = next;
+    }
+    co_return true;
+}
+
+void Server::kill(SessionId target, bool query_only) {
+    Session& t = sessions_[target - 1];
+    if (t.gone) {
+        return;
+    }
+    t.kill_error = query_only ? Error::QueryInterrupted : Error::ConnectionKilled;
+    if (locks_.is_waiting(target)) {
+        locks_.kill_wait(target);
+    } else if (t.executing) {
+        sim_.wake(t.exec, 1);
+    }
+    if (!query_only) {
+        disconnect(target);
+    }
+}
+
+void Server::disconnect(SessionId id) {
+    Session& s = sessions_[id - 1];
+    s.gone = true;
+    s.stage = BackupStage::None;  // implicit END
+    s.global_read_lock = false;
+    s.in_transaction = false;  // implicit ROLLBACK
+    s.read_write = false;
+    locks_.release_all(id);
+}
+
+sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time exec) {
+    Session& s = sessions_.at(id - 1);
+    StatementResult r;
+    r.sent = r.granted = sim_.now();
+    if (s.gone) {
+        r.error = Error::ServerGone;
+        r.finished = sim_.now();
+        co_return r;
+    }
+    s.kill_error = Error::None;
+    if (!flavor_has(traits_, st.kind)) {
+        r.error = Error::ParseError;
+    } else if (!allowed(s, st.kind)) {
+        r.error = Error::SpecificAccessDenied;
+    } else {
+        switch (st.kind) {
+            case StmtKind::Select:
+            case StmtKind::Insert:
+            case StmtKind::Update:
+            case StmtKind::Delete:
+                co_await dml(s, id, st, exec, r);
+                break;
+            case StmtKind::Begin:
+                if (s.in_transaction) {
+                    co_await commit(s, id, r);  // BEGIN commits the open transaction
+                    end_transaction(s, id);
+                }
+                s.in_transaction = r.error == Error::None;
+                break;
+            case StmtKind::Commit:
+                co_await commit(s, id, r);
+                end_transaction(s, id);
+                break;
+            case StmtKind::Rollback:
+                end_transaction(s, id);
+                break;
+            case StmtKind::AlterTable:
+            case StmtKind::CreateTable:
+            case StmtKind::DropTable:
+            case StmtKind::TruncateTable:
+            case StmtKind::RenameTable:
+                co_await ddl(s, id, st, exec, r);
+                break;
+            case StmtKind::FlushTablesWithReadLock:
+                co_await ftwrl(s, id, r);
+                break;
+            case StmtKind::UnlockTables:
+                unlock_tables(s, id);
+                break;
+            case StmtKind::BackupStage:
+                co_await backup_stage(s, id, st.stage, r);
+                break;
+            case StmtKind::LockInstanceForBackup:
+                if (co_await lock(s, id, kInstance, locks::scoped::SHARED, Duration::Explicit, r)) {
+                    s.lock_instance = true;
+                }
+                break;
+            case StmtKind::UnlockInstance:
+                locks_.release(id, kInstance);
+                s.lock_instance = false;
+                break;
+            case StmtKind::LockTablesForBackup:
+                if (co_await lock(s, id, kTablesBackup, locks::scoped::SHARED, Duration::Explicit,
+                                  r)) {
+                    s.tables_for_backup = true;
+                }
+                break;
+            case StmtKind::SetLockWaitTimeout:
+                s.lock_wait_timeout = sim::from_seconds(st.seconds);
+                break;
+            case StmtKind::Kill:
+                if (auto target = session_by_name(st.target)) {
+                    kill(*target, st.kill_query);
+                } else {
+                    r.error = Error::NoSuchThread;
+                }
+                break;
+            case StmtKind::Disconnect:
+                disconnect(id);
+                break;
+        }
+    }
+    if (!s.gone) {
+        locks_.release_duration(id, Duration::Statement);
+        if (!s.in_transaction) {
+            locks_.release_duration(id, Duration::Transaction);
+        }
+    }
+    r.finished = sim_.now();
+    co_return r;
+}
+
+}  // namespace lockstage::models::server

@@ -1,0 +1,152 @@
+#pragma once
+// The modelled MariaDB (or MySQL/Percona) server: tables, users, sessions and the statements
+// they run, each taking its locks in the server's order (table metadata lock first, backup lock
+// second), running for its execution time once granted, and releasing its statement locks.
+// All lock behaviour comes from the LockManager and its mode tables; this file only says which
+// lock each statement asks for, and when.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "models/locks/lock_manager.hpp"
+#include "models/server/flavor.hpp"
+#include "models/server/sql.hpp"
+#include "sim/kernel/distribution.hpp"
+#include "sim/kernel/random.hpp"
+#include "sim/kernel/resource.hpp"
+#include "sim/kernel/simulation.hpp"
+
+namespace lockstage::models::server {
+
+enum class Engine { InnoDB, MyISAM, Aria, Memory, CSV, Archive };
+/// Backup-safe (transactional) engines take MDL_BACKUP_TRANS_DML for writes, others
+/// MDL_BACKUP_DML (fact sheet §1).
+bool backup_safe(Engine e);
+std::optional<Engine> engine_from_name(std::string_view name);
+std::string_view engine_names();
+
+struct TableDef {
+    std::string name;
+    Engine engine = Engine::InnoDB;
+};
+
+struct UserDef {
+    std::string name;
+    std::set<std::string> privileges;  ///< e.g. "RELOAD", "BACKUP_ADMIN"
+};
+
+/// What a client sees of a statement: MariaDB's error name or "" on success.
+enum class Error {
+    None,
+    LockWaitTimeout,         // 1205
+    LockDeadlock,            // 1213
+    SpecificAccessDenied,    // 1227
+    ParseError,              // 1064
+    BackupWrongStage,        // 4147
+    BackupNotRunning,        // 4148
+    CantUpdateWithReadlock,  // 1223: a conflicting read lock in the same session
+    ConnectionKilled,        // 1927
+    QueryInterrupted,        // 1317
+    ServerGone,              // 2006 CR_SERVER_GONE_ERROR, on the client side
+    NoSuchThread,            // 1094 KILL of an unknown session
+};
+std::string_view error_name(Error e);
+
+struct StatementResult {
+    Error error = Error::None;
+    sim::Time sent = 0;
+    sim::Time granted = 0;  ///< when its last lock wait ended (= sent if it never waited)
+    sim::Time finished = 0;
+    sim::Time wait = 0;           ///< all time spent waiting for locks, commit lock included
+    std::string_view wait_state;  ///< the state of its longest wait, "" if none
+    sim::Time longest_wait = 0;
+};
+
+struct ServerConfig {
+    Flavor flavor = Flavor::MariaDB1011;
+    std::uint64_t seed = 1;
+    /// Added to every commit of a read-write transaction (fsync), while MDL_BACKUP_COMMIT is held.
+    sim::Distribution commit = sim::Distribution::constant(sim::micros(100));
+    sim::Time default_lock_wait_timeout = sim::seconds(86400);
+    /// A statement's execution time is service on one of these cores (queueing when all are busy).
+    int cpu_cores = 16;
+    int max_connections = 151;
+};
+
+class Server {
+  public:
+    using SessionId = locks::OwnerId;
+
+    Server(sim::Simulation& sim, ServerConfig config, std::vector<TableDef> tables,
+           std::vector<UserDef> users);
+
+    /// Opens a session. `user` "" means a user with every privilege.
+    SessionId connect(std::string name, std::string user = "");
+    std::size_t connections() const { return sessions_.size(); }
+    std::optional<SessionId> session_by_name(std::string_view name) const;
+
+    /// Runs one statement on a session; `exec` is its execution time once its locks are granted
+    /// (for ALTER TABLE, the copy phase).
+    sim::Task<StatementResult> execute(SessionId id, Statement st, sim::Time exec);
+
+    const FlavorTraits& flavor() const { return traits_; }
+    locks::LockManager& locks() { return locks_; }
+    sim::Simulation& simulation() { return sim_; }
+    bool has_table(std::string_view name) const { return table_ids_.count(std::string(name)) > 0; }
+
+  private:
+    struct Session {
+        std::string name;
+        std::set<std::string> privileges;
+        bool all_privileges = false;
+        sim::Time lock_wait_timeout;
+        bool in_transaction = false;
+        bool read_write = false;  ///< the open transaction wrote to a backup-safe engine
+        BackupStage stage = BackupStage::None;
+        bool global_read_lock = false;  ///< holds FTWRL
+        bool lock_instance = false;
+        bool tables_for_backup = false;
+        bool gone = false;              ///< killed or disconnected
+        bool statement_killed = false;  ///< the running statement was killed
+        Error kill_error = Error::None;
+        sim::Blocker exec;  ///< parked here while executing, so KILL can end it
+        bool executing = false;
+    };
+    /// The outcome of one lock request, with its wait recorded on the statement.
+    sim::Task<bool> lock(Session& s, SessionId id, locks::LockKey key, locks::Mode mode,
+                         locks::Duration d, StatementResult& r);
+    /// Executes for `d` (on a CPU core when `on_cpu`); false if the statement was killed.
+    sim::Task<bool> run_for(Session& s, sim::Time d, StatementResult& r, bool on_cpu = true);
+    sim::Task<bool> commit(Session& s, SessionId id, StatementResult& r);
+    sim::Task<bool> dml(Session& s, SessionId id, const Statement& st, sim::Time exec,
+                        StatementResult& r);
+    sim::Task<bool> ddl(Session& s, SessionId id, const Statement& st, sim::Time exec,
+                        StatementResult& r);
+    sim::Task<bool> ftwrl(Session& s, SessionId id, StatementResult& r);
+    sim::Task<bool> backup_stage(Session& s, SessionId id, BackupStage target, StatementResult& r);
+    void unlock_tables(Session& s, SessionId id);
+    void end_transaction(Session& s, SessionId id);
+    void end_backup(Session& s, SessionId id);
+    void kill(SessionId target, bool query_only);
+    void disconnect(SessionId id);
+    bool allowed(const Session& s, StmtKind kind) const;
+    std::uint32_t table_id(const std::string& name);
+    locks::Duration table_duration(const Session& s) const;
+
+    sim::Simulation& sim_;
+    ServerConfig config_;
+    const FlavorTraits& traits_;
+    locks::LockManager locks_;
+    sim::RandomStream commit_rng_;
+    sim::Resource cpu_;
+    std::map<std::string, std::uint32_t> table_ids_;
+    std::vector<TableDef> tables_;  ///< indexed by id - 1
+    std::map<std::string, std::set<std::string>> users_;
+    std::deque<Session> sessions_;  ///< indexed by id - 1; stable addresses (Blockers live here)
+};
+
+}  // namespace lockstage::models::server

@@ -1,0 +1,262 @@
+#include "models/server/sql.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+namespace lockstage::models::server {
+
+namespace {
+
+/// Splits the head of a statement into words: identifiers (backquotes removed, schema prefix
+/// kept), numbers, and single punctuation characters.
+std::vector<std::string> words(std::string_view text) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const char c = text[i];
+        if (std::isspace(static_cast<unsigned char>(c))) {
+            ++i;
+        } else if (c == '`') {
+            const std::size_t end = text.find('`', i + 1);
+            const std::size_t stop = end == std::string_view::npos ? text.size() : end;
+            out.emplace_back(text.substr(i + 1, stop - i - 1));
+            i = stop + 1;
+        } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+                   c == '$') {
+            std::size_t j = i;
+            while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) ||
+                                       text[j] == '_' || text[j] == '.' || text[j] == '$')) {
+                ++j;
+            }
+            out.emplace_back(text.substr(i, j - i));
+            i = j;
+        } else {
+            out.emplace_back(1, c);
+            ++i;
+        }
+    }
+    return out;
+}
+
+std::string upper(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return s;
+}
+
+/// A cursor over the words, matching keywords case-insensitively.
+class Cursor {
+  public:
+    explicit Cursor(std::vector<std::string> w) : w_(std::move(w)) {}
+    bool at_end() const { return i_ >= w_.size(); }
+    bool peek(std::string_view kw) const { return !at_end() && upper(w_[i_]) == kw; }
+    bool accept(std::string_view kw) {
+        if (peek(kw)) {
+            ++i_;
+            return true;
+        }
+        return false;
+    }
+    bool accept_all(const std::vector<std::string_view>& kws) {
+        const std::size_t save = i_;
+        for (auto kw : kws) {
+            if (!accept(kw)) {
+                i_ = save;
+                return false;
+            }
+        }
+        return true;
+    }
+    std::optional<std::string> identifier() {
+        if (at_end() ||
+            !(std::isalnum(static_cast<unsigned char>(w_[i_][0])) || w_[i_][0] == '_')) {
+            return std::nullopt;
+        }
+        return w_[i_++];
+    }
+    /// Skips to just after keyword `kw` (for SELECT ... FROM t).
+    bool skip_past(std::string_view kw) {
+        while (!at_end()) {
+            if (accept(kw)) {
+                return true;
+            }
+            ++i_;
+        }
+        return false;
+    }
+
+  private:
+    std::vector<std::string> w_;
+    std::size_t i_ = 0;
+};
+
+std::string unknown(std::string_view text) {
+    return "SQL not understood: \"" + std::string(text) +
+           "\"; known statements: " + std::string(known_statements());
+}
+
+}  // namespace
+
+std::string_view stage_name(BackupStage s) {
+    switch (s) {
+        case BackupStage::None:
+            return "NONE";
+        case BackupStage::Start:
+            return "START";
+        case BackupStage::Flush:
+            return "FLUSH";
+        case BackupStage::BlockDdl:
+            return "BLOCK_DDL";
+        case BackupStage::BlockCommit:
+            return "BLOCK_COMMIT";
+        case BackupStage::End:
+            return "END";
+    }
+    return "?";
+}
+
+std::string_view known_statements() {
+    return "SELECT ... FROM t, INSERT INTO t, UPDATE t, DELETE FROM t, BEGIN, START TRANSACTION, "
+           "COMMIT, ROLLBACK, ALTER TABLE t, CREATE TABLE t, DROP TABLE t, TRUNCATE TABLE t, "
+           "RENAME TABLE t TO u, FLUSH TABLES WITH READ LOCK, UNLOCK TABLES, BACKUP STAGE "
+           "START|FLUSH|BLOCK_DDL|BLOCK_COMMIT|END, LOCK INSTANCE FOR BACKUP, UNLOCK INSTANCE, "
+           "LOCK TABLES FOR BACKUP, SET lock_wait_timeout = N, KILL [CONNECTION|QUERY] session, "
+           "DISCONNECT";
+}
+
+std::variant<Statement, std::string> parse_sql(std::string_view text) {
+    Cursor c(words(text));
+    Statement s;
+    auto table = [&]() -> bool {
+        c.accept_all({"IF", "NOT", "EXISTS"}) || c.accept_all({"IF", "EXISTS"});
+        auto t = c.identifier();
+        if (!t) {
+            return false;
+        }
+        s.tables.push_back(*t);
+        return true;
+    };
+    if (c.accept("SELECT")) {
+        s.kind = StmtKind::Select;
+        if (c.skip_past("FROM") && !table()) {
+            return unknown(text);
+        }
+        return s;
+    }
+    if (c.accept("INSERT") || c.accept("REPLACE")) {
+        s.kind = StmtKind::Insert;
+        c.accept("INTO");
+        return table() ? std::variant<Statement, std::string>(s) : unknown(text);
+    }
+    if (c.accept("UPDATE")) {
+        s.kind = StmtKind::Update;
+        return table() ? std::variant<Statement, std::string>(s) : unknown(text);
+    }
+    if (c.accept_all({"DELETE", "FROM"})) {
+        s.kind = StmtKind::Delete;
+        return table() ? std::variant<Statement, std::string>(s) : unknown(text);
+    }
+    if (c.accept("BEGIN") || c.accept_all({"START", "TRANSACTION"})) {
+        s.kind = StmtKind::Begin;
+        return s;
+    }
+    if (c.accept("COMMIT")) {
+        s.kind = StmtKind::Commit;
+        return s;
+    }
+    if (c.accept("ROLLBACK")) {
+        s.kind = StmtKind::Rollback;
+        return s;
+    }
+    const std::pair<std::vector<std::string_view>, StmtKind> ddl[] = {
+        {{"ALTER", "TABLE"}, StmtKind::AlterTable},
+        {{"CREATE", "TABLE"}, StmtKind::CreateTable},
+        {{"DROP", "TABLE"}, StmtKind::DropTable},
+        {{"TRUNCATE", "TABLE"}, StmtKind::TruncateTable},
+        {{"TRUNCATE"}, StmtKind::TruncateTable},
+        {{"RENAME", "TABLE"}, StmtKind::RenameTable},
+    };
+    for (const auto& [head, kind] : ddl) {
+        if (c.accept_all(head)) {
+            s.kind = kind;
+            if (!table()) {
+                return unknown(text);
+            }
+            if (kind == StmtKind::RenameTable && !(c.accept("TO") && table())) {
+                return unknown(text);
+            }
+            return s;
+        }
+    }
+    if (c.accept_all({"FLUSH", "TABLES", "WITH", "READ", "LOCK"})) {
+        s.kind = StmtKind::FlushTablesWithReadLock;
+        return s;
+    }
+    if (c.accept_all({"UNLOCK", "TABLES"})) {
+        s.kind = StmtKind::UnlockTables;
+        return s;
+    }
+    if (c.accept_all({"UNLOCK", "INSTANCE"})) {
+        s.kind = StmtKind::UnlockInstance;
+        return s;
+    }
+    if (c.accept_all({"LOCK", "INSTANCE", "FOR", "BACKUP"})) {
+        s.kind = StmtKind::LockInstanceForBackup;
+        return s;
+    }
+    if (c.accept_all({"LOCK", "TABLES", "FOR", "BACKUP"})) {
+        s.kind = StmtKind::LockTablesForBackup;
+        return s;
+    }
+    if (c.accept_all({"BACKUP", "STAGE"})) {
+        s.kind = StmtKind::BackupStage;
+        const std::pair<std::string_view, BackupStage> stages[] = {
+            {"START", BackupStage::Start},
+            {"FLUSH", BackupStage::Flush},
+            {"BLOCK_DDL", BackupStage::BlockDdl},
+            {"BLOCK_COMMIT", BackupStage::BlockCommit},
+            {"END", BackupStage::End}};
+        for (const auto& [name, stage] : stages) {
+            if (c.accept(name)) {
+                s.stage = stage;
+                return s;
+            }
+        }
+        return unknown(text);
+    }
+    if (c.accept("SET")) {
+        c.accept("SESSION") || c.accept("@") || c.accept("LOCAL");
+        c.accept("@");
+        c.accept("SESSION.");
+        if (c.accept("LOCK_WAIT_TIMEOUT") && c.accept("=")) {
+            if (auto n = c.identifier()) {
+                char* end = nullptr;
+                s.seconds = std::strtod(n->c_str(), &end);
+                if (end != nullptr && *end == '\0' && s.seconds >= 0) {
+                    s.kind = StmtKind::SetLockWaitTimeout;
+                    return s;
+                }
+            }
+        }
+        return unknown(text);
+    }
+    if (c.accept("KILL")) {
+        s.kind = StmtKind::Kill;
+        s.kill_query = c.accept("QUERY");
+        c.accept("CONNECTION");
+        auto target = c.identifier();
+        if (!target) {
+            return unknown(text);
+        }
+        s.target = *target;
+        return s;
+    }
+    if (c.accept("DISCONNECT")) {
+        s.kind = StmtKind::Disconnect;
+        return s;
+    }
+    return unknown(text);
+}
+
+}  // namespace lockstage::models::server
