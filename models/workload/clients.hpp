@@ -1,0 +1,111 @@
+#pragma once
+// Synthetic OLTP clients: groups of clients that share the server (the application, a separate
+// log writer on MyISAM, a nightly batch). Each group has its own arrivals (open: Poisson at
+// rate_tps; closed: a fixed number of clients with a think time), its own connection pool (a
+// request waits for a free connection; waiting longer than client_timeout it gives up and
+// counts as a timeout), and a weighted mix of transaction templates. DDL and long queries arrive
+// on connections of their own. Statistics are streamed: histograms, timelines, the longest gap
+// between commits; no request is kept.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/server/server.hpp"
+#include "sim/kernel/distribution.hpp"
+#include "sim/stats/histogram.hpp"
+#include "sim/stats/timeline.hpp"
+
+namespace lockstage::models::workload {
+
+/// One statement of a template. When `tables` is not empty, each run picks one of them
+/// (uniformly) in place of the table the SQL names.
+struct StatementTemplate {
+    std::string sql;
+    server::Statement statement;
+    std::vector<std::string> tables;
+    sim::Distribution exec = sim::Distribution::constant(sim::millis(1));
+};
+
+struct TransactionTemplate {
+    std::string name;
+    double weight = 1.0;
+    /// Runs between BEGIN and COMMIT; otherwise each statement autocommits.
+    bool explicit_transaction = false;
+    std::vector<StatementTemplate> statements;
+};
+
+struct Arrivals {
+    enum class Kind { Open, Closed } kind = Kind::Open;
+    double rate_tps = 100.0;                                   ///< open
+    int clients = 1;                                           ///< closed
+    sim::Distribution think = sim::Distribution::constant(0);  ///< closed
+};
+
+/// Occasional statements on connections of their own (DDL, long queries).
+struct Occasional {
+    double rate_per_h = 0.0;
+    std::vector<StatementTemplate> statements;  ///< one picked uniformly per arrival
+};
+
+struct GroupConfig {
+    std::string name;
+    Arrivals arrivals;
+    int pool_size = 16;
+    sim::Time client_timeout = sim::seconds(30);
+    std::vector<TransactionTemplate> transactions;
+    Occasional ddl;
+    Occasional long_queries;
+};
+
+/// What one group's users felt.
+struct GroupResult {
+    std::string name;
+    std::uint64_t arrived = 0;
+    std::uint64_t completed = 0;  ///< transactions that ran to the end without error
+    std::uint64_t failed = 0;     ///< ended with a server error (e.g. lock wait timeout)
+    std::uint64_t timeouts = 0;   ///< gave up waiting for a pool connection
+    std::uint64_t commits = 0;    ///< completed transactions that wrote
+    stats::Histogram latency;     ///< ns, arrival to end, completed transactions
+    stats::Histogram pool_wait;   ///< ns waiting for a connection
+    stats::Timeline commits_per_interval;
+    stats::Timeline completed_per_interval;
+    stats::Timeline timeouts_per_interval;
+    sim::Time longest_commit_gap = 0;  ///< the longest time without a commit (writes stopped)
+    sim::Time longest_gap_start = 0;
+    std::uint64_t ddl_sent = 0;
+    std::uint64_t long_queries_sent = 0;
+    std::int64_t max_pool_queue = 0;
+
+    GroupResult(std::string n, sim::Time interval)
+        : name(std::move(n)),
+          commits_per_interval(interval),
+          completed_per_interval(interval),
+          timeouts_per_interval(interval) {}
+};
+
+class Workload {
+  public:
+    Workload(server::Server& server, std::uint64_t seed, sim::Time duration, sim::Time interval,
+             std::vector<GroupConfig> groups);
+    ~Workload();
+    Workload(const Workload&) = delete;
+    Workload& operator=(const Workload&) = delete;
+
+    /// Connects the pools and starts the arrival processes.
+    void start();
+    /// Closes the books at the end of the run (the gap up to the end counts).
+    std::vector<GroupResult> finish();
+
+    struct Group;  // a group's running state (defined in clients.cpp)
+
+  private:
+    server::Server& server_;
+    std::uint64_t seed_;
+    sim::Time duration_;
+    sim::Time interval_;
+    std::vector<std::unique_ptr<Group>> groups_;
+};
+
+}  // namespace lockstage::models::workload
