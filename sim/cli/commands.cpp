@@ -7,6 +7,7 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "sim/cli/report.hpp"
 #include "sim/cli/result_writer.hpp"
 #include "sim/cli/scenario_loader.hpp"
+#include "sim/kernel/simulation.hpp"
 
 namespace lockstage::cli {
 
@@ -106,9 +108,117 @@ std::string required_scenario(const po::variables_map& vm) {
 
 int do_check(const po::variables_map& vm, std::ostream& out) {
     const Scenario s = load_scenario_file(required_scenario(vm));
-    fmt::print(out, "{}: ok (scenario {}, {} model, {} s simulated, seed {})\n", s.file, s.name,
-               s.model, sim::to_seconds(s.duration), s.seed);
+    if (s.model == "queue") {
+        fmt::print(out, "{}: ok (scenario {}, queue model, {} s simulated, seed {})\n", s.file,
+                   s.name, sim::to_seconds(s.duration), s.seed);
+    } else {
+        std::size_t statements = 0;
+        for (const auto& session : s.sessions) {
+            statements += session.statements.size();
+        }
+        fmt::print(out,
+                   "{}: ok (scenario {}, {} server, {} sessions, {} statements, {} s simulated, "
+                   "seed {})\n",
+                   s.file, s.name, models::server::traits(s.server.flavor).name, s.sessions.size(),
+                   statements, sim::to_seconds(s.duration), s.seed);
+    }
     return kExitOk;
+}
+
+/// Progress on stderr, for runs longer than a couple of seconds on a terminal.
+class Progress {
+  public:
+    Progress(std::string name, bool enabled, std::ostream& err)
+        : name_(std::move(name)), enabled_(enabled), err_(err) {}
+    ~Progress() {
+        if (shown_) {
+            fmt::print(err_, "\r{:60}\r", "");
+        }
+    }
+    std::function<void(double)> callback() {
+        if (!enabled_) {
+            return {};
+        }
+        return [this](double fraction) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_ < std::chrono::seconds(1) || now - started_ < std::chrono::seconds(2)) {
+                return;
+            }
+            last_ = now;
+            shown_ = true;
+            fmt::print(err_, "\r{}: {:5.1f} % of simulated time", name_, 100.0 * fraction);
+            err_.flush();
+        };
+    }
+    double elapsed_s() const {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    }
+
+  private:
+    std::string name_;
+    bool enabled_;
+    std::ostream& err_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_ = started_;
+    bool shown_ = false;
+};
+
+/// The queue model: summary, timeline and latency histograms.
+void run_queue(const Scenario& s, ResultFolder& folder, Progress& progress, bool quiet,
+               std::ostream& out, std::ostream& err) {
+    if (s.queue.rate_tps * s.queue.service.mean() / 1e9 >= s.queue.connections) {
+        fmt::print(err,
+                   "lockstage: warning: {}: offered load {:.2f} erlangs >= {} connections: the "
+                   "queue grows without bound\n",
+                   s.file, s.queue.rate_tps * s.queue.service.mean() / 1e9, s.queue.connections);
+    }
+    const auto result = models::run_queue_model(s.queue, progress.callback());
+    folder.write("summary.json", queue_summary_json(s, result));
+    folder.write("timeline.csv", queue_timeline_csv(result));
+    folder.write("latency_histogram.csv", queue_histogram_csv(result));
+    folder.write("scenario.json", s.effective.dump(2) + "\n");
+    folder.commit();
+    if (!quiet) {
+        out << queue_summary_text(s, result);
+        fmt::print(out, "results written to {}/ ({} events in {:.2f} s of wall time)\n",
+                   folder.destination().string(), result.events, progress.elapsed_s());
+    }
+}
+
+/// The mariadb model with scripted sessions: the trace of every statement.
+void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bool quiet,
+                 std::ostream& out) {
+    sim::Simulation sim;
+    models::server::Server server(sim, s.server, s.tables, s.users);
+    std::vector<models::server::TraceRow> trace;
+    models::server::start_scripts(server, s.sessions, trace);
+    models::workload::Workload workload(server, s.seed, s.duration, s.timeline_interval, s.groups);
+    workload.start();
+    const auto step = std::max<sim::Time>(s.duration / 100, 1);
+    const auto report = progress.callback();
+    for (sim::Time t = 0; t < s.duration;) {
+        t = std::min(s.duration, t + step);
+        sim.run_until(t);
+        if (report) {
+            report(static_cast<double>(t) / static_cast<double>(s.duration));
+        }
+    }
+    const auto groups = workload.finish();
+    folder.write("summary.json", mariadb_summary_json(s, trace, groups, sim.events_executed()));
+    if (!s.sessions.empty()) {
+        folder.write("trace.csv", trace_csv(trace));
+    }
+    if (!groups.empty()) {
+        folder.write("timeline.csv", groups_timeline_csv(groups));
+        folder.write("latency_histogram.csv", groups_histogram_csv(groups));
+    }
+    folder.write("scenario.json", s.effective.dump(2) + "\n");
+    folder.commit();
+    if (!quiet) {
+        out << mariadb_summary_text(s, trace, groups);
+        fmt::print(out, "results written to {}/ ({} events in {:.2f} s of wall time)\n",
+                   folder.destination().string(), sim.events_executed(), progress.elapsed_s());
+    }
 }
 
 int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
@@ -116,58 +226,23 @@ int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     if (vm.count("seed")) {
         s.seed = vm["seed"].as<std::uint64_t>();
         s.queue.seed = s.seed;
+        s.server.seed = s.seed;
         s.effective["seed"] = s.seed;
     }
     const bool quiet = vm["quiet"].as<bool>();
     const std::filesystem::path dest = vm.count("out")
                                            ? std::filesystem::path(vm["out"].as<std::string>())
                                            : std::filesystem::path("results") / s.name;
-    if (s.queue.rate_tps * s.queue.service.mean() / 1e9 >= s.queue.connections) {
-        fmt::print(err,
-                   "lockstage: warning: {}: offered load {:.2f} erlangs >= {} connections: the "
-                   "queue grows without bound\n",
-                   s.file, s.queue.rate_tps * s.queue.service.mean() / 1e9, s.queue.connections);
-    }
     if (std::error_code ec;
         std::filesystem::exists(dest, ec) && !std::filesystem::is_directory(dest, ec)) {
         throw UsageError(fmt::format("--out {}: exists and is not a folder", dest.string()));
     }
     ResultFolder folder(dest);  // fails early if the folder cannot be made
-
-    // Progress on stderr, for runs longer than a couple of seconds on a terminal.
-    const auto started = std::chrono::steady_clock::now();
-    auto last = started;
-    const bool show_progress = !quiet && ::isatty(STDERR_FILENO) == 1;
-    bool shown = false;
-    auto progress = [&](double fraction) {
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last < std::chrono::seconds(1) || now - started < std::chrono::seconds(2)) {
-            return;
-        }
-        last = now;
-        shown = true;
-        fmt::print(err, "\r{}: {:5.1f} % of simulated time", s.name, 100.0 * fraction);
-        err.flush();
-    };
-    const auto result =
-        models::run_queue_model(s.queue, show_progress ? std::function<void(double)>(progress)
-                                                       : std::function<void(double)>());
-    if (shown) {
-        fmt::print(err, "\r{:60}\r", "");
-    }
-    const double wall_s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
-    folder.write("summary.json", queue_summary_json(s, result));
-    folder.write("timeline.csv", queue_timeline_csv(result));
-    folder.write("latency_histogram.csv", queue_histogram_csv(result));
-    folder.write("scenario.json", s.effective.dump(2) + "\n");
-    folder.commit();
-
-    if (!quiet) {
-        out << queue_summary_text(s, result);
-        fmt::print(out, "results written to {}/ ({} events in {:.2f} s of wall time)\n",
-                   dest.string(), result.events, wall_s);
+    Progress progress(s.name, !quiet && ::isatty(STDERR_FILENO) == 1, err);
+    if (s.model == "queue") {
+        run_queue(s, folder, progress, quiet, out, err);
+    } else {
+        run_mariadb(s, folder, progress, quiet, out);
     }
     return kExitOk;
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "lockstage_version.hpp"
@@ -126,6 +127,206 @@ std::string queue_summary_text(const Scenario& s, const models::QueueModelResult
     if (e) {
         fmt::format_to(std::back_inserter(out), "  {:<22}{:>10.3f}\n", "wait, Erlang C",
                        e->mean_wait * 1e3);
+    }
+    return out;
+}
+
+namespace {
+
+std::vector<const models::server::TraceRow*> sorted_rows(
+    const std::vector<models::server::TraceRow>& rows) {
+    std::vector<const models::server::TraceRow*> out;
+    for (const auto& r : rows) {
+        out.push_back(&r);
+    }
+    std::stable_sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
+        return a->session_index != b->session_index ? a->session_index < b->session_index
+                                                    : a->seq < b->seq;
+    });
+    return out;
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
+std::string csv_field(std::string_view v) {
+    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+        return std::string(v);
+    }
+    std::string out = "\"";
+    for (const char c : v) {
+        out += c;
+        if (c == '"') {
+            out += '"';
+        }
+    }
+    return out + "\"";
+}
+
+std::string seconds(sim::Time t) {
+    return fmt::format("{:.6f}", sim::to_seconds(t));
+}
+
+}  // namespace
+
+std::string trace_csv(const std::vector<models::server::TraceRow>& rows) {
+    std::string out = "session,seq,sql,sent_s,granted_s,finished_s,wait_s,wait_state,error\n";
+    for (const auto* r : sorted_rows(rows)) {
+        if (r->result) {
+            const auto& x = *r->result;
+            fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{}\n",
+                           csv_field(r->session), r->seq, csv_field(r->sql), seconds(x.sent),
+                           seconds(x.granted), seconds(x.finished), seconds(x.wait),
+                           csv_field(x.wait_state), models::server::error_name(x.error));
+        } else {  // still waiting or running when the run ended
+            fmt::format_to(std::back_inserter(out), "{},{},{},{},,,,,\n", csv_field(r->session),
+                           r->seq, csv_field(r->sql), seconds(r->sent));
+        }
+    }
+    return out;
+}
+
+std::string mariadb_summary_json(const Scenario& s,
+                                 const std::vector<models::server::TraceRow>& rows,
+                                 const std::vector<models::workload::GroupResult>& groups,
+                                 std::uint64_t events) {
+    json j;
+    j["lockstage_version"] = LOCKSTAGE_VERSION;
+    j["scenario"] = s.name;
+    j["model"] = s.model;
+    j["flavor"] = models::server::traits(s.server.flavor).name;
+    j["seed"] = s.seed;
+    j["duration_s"] = sim::to_seconds(s.duration);
+    std::uint64_t finished = 0;
+    std::uint64_t waited = 0;
+    json errors = json::object();
+    for (const auto& r : rows) {
+        if (!r.result) {
+            continue;
+        }
+        ++finished;
+        waited += r.result->wait > 0 ? 1 : 0;
+        if (r.result->error != models::server::Error::None) {
+            const std::string name(models::server::error_name(r.result->error));
+            errors[name] = errors.value(name, 0) + 1;
+        }
+    }
+    j["statements"] = {{"sent", rows.size()},
+                       {"finished", finished},
+                       {"unfinished", rows.size() - finished},
+                       {"waited", waited},
+                       {"errors", errors}};
+    json gs = json::array();
+    const double run_s = sim::to_seconds(s.duration);
+    for (const auto& g : groups) {
+        json x;
+        x["name"] = g.name;
+        x["arrived"] = g.arrived;
+        x["completed"] = g.completed;
+        x["failed"] = g.failed;
+        x["timeouts"] = g.timeouts;
+        x["commits"] = g.commits;
+        x["throughput_tps"] = static_cast<double>(g.completed) / run_s;
+        x["commits_per_s"] = static_cast<double>(g.commits) / run_s;
+        x["latency_ms"] = latency_json(g.latency);
+        x["pool_wait_ms"] = latency_json(g.pool_wait);
+        x["max_pool_queue"] = g.max_pool_queue;
+        x["longest_commit_gap_s"] = sim::to_seconds(g.longest_commit_gap);
+        x["longest_commit_gap_start_s"] = sim::to_seconds(g.longest_gap_start);
+        x["ddl_sent"] = g.ddl_sent;
+        x["long_queries_sent"] = g.long_queries_sent;
+        gs.push_back(std::move(x));
+    }
+    j["groups"] = std::move(gs);
+    j["kernel"] = {{"events", events}};
+    return j.dump(2) + "\n";
+}
+
+std::string groups_timeline_csv(const std::vector<models::workload::GroupResult>& groups) {
+    std::string out = "t_start_s,group,completed,commits,throughput_tps,timeouts\n";
+    if (groups.empty()) {
+        return out;
+    }
+    const auto& first = groups.front().completed_per_interval;
+    const double width_s = sim::to_seconds(first.interval());
+    for (std::size_t i = 0; i < first.size(); ++i) {
+        for (const auto& g : groups) {
+            const double done = g.completed_per_interval.at(i);
+            fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{}\n",
+                           sim::to_seconds(static_cast<sim::Time>(i) * first.interval()),
+                           csv_field(g.name), done, g.commits_per_interval.at(i), done / width_s,
+                           g.timeouts_per_interval.at(i));
+        }
+    }
+    return out;
+}
+
+std::string groups_histogram_csv(const std::vector<models::workload::GroupResult>& groups) {
+    std::string out = "group,metric,lower_ms,upper_ms,count\n";
+    for (const auto& g : groups) {
+        const std::pair<const char*, const stats::Histogram*> metrics[] = {
+            {"latency", &g.latency}, {"pool_wait", &g.pool_wait}};
+        for (const auto& [name, h] : metrics) {
+            for (const auto& b : h->buckets()) {
+                fmt::format_to(std::back_inserter(out), "{},{},{:.6f},{:.6f},{}\n",
+                               csv_field(g.name), name, ms(static_cast<double>(b.lower)),
+                               ms(static_cast<double>(b.upper)), b.count);
+            }
+        }
+    }
+    return out;
+}
+
+std::string mariadb_summary_text(const Scenario& s,
+                                 const std::vector<models::server::TraceRow>& rows,
+                                 const std::vector<models::workload::GroupResult>& groups) {
+    std::string out = fmt::format(
+        "scenario {} ({} server, {} client groups, {} scripted sessions), {} s simulated, seed "
+        "{}\n",
+        s.name, models::server::traits(s.server.flavor).name, groups.size(), s.sessions.size(),
+        sim::to_seconds(s.duration), s.seed);
+    if (!groups.empty()) {
+        fmt::format_to(std::back_inserter(out),
+                       "  {:<12} {:>10} {:>10} {:>9} {:>9} {:>9} {:>10} {:>10}\n", "group", "tps",
+                       "commits/s", "timeouts", "failed", "p99_ms", "max_ms", "no_commit_s");
+        const double run_s = sim::to_seconds(s.duration);
+        for (const auto& g : groups) {
+            fmt::format_to(
+                std::back_inserter(out),
+                "  {:<12} {:>10.1f} {:>10.1f} {:>9} {:>9} {:>9.2f} {:>10.2f} {:>10.3f}\n", g.name,
+                static_cast<double>(g.completed) / run_s, static_cast<double>(g.commits) / run_s,
+                g.timeouts, g.failed, ms(static_cast<double>(g.latency.quantile(0.99))),
+                ms(static_cast<double>(g.latency.max())), sim::to_seconds(g.longest_commit_gap));
+        }
+        out += "  (no_commit_s: the longest time the group committed nothing)\n";
+    }
+    if (rows.empty()) {
+        return out;
+    }
+    fmt::format_to(std::back_inserter(out), "  {:<10} {:>3}  {:<34} {:>9} {:>9} {:>9}  {}\n",
+                   "session", "seq", "sql", "sent_s", "wait_s", "done_s", "wait state / error");
+    std::size_t shown = 0;
+    for (const auto* r : sorted_rows(rows)) {
+        if (++shown > 40) {
+            fmt::format_to(std::back_inserter(out), "  ... {} more rows in trace.csv\n",
+                           rows.size() - 40);
+            break;
+        }
+        std::string sql = r->sql.size() > 34 ? r->sql.substr(0, 33) + "~" : r->sql;
+        if (r->result) {
+            const auto& x = *r->result;
+            std::string note(x.wait_state);
+            if (x.error != models::server::Error::None) {
+                note +=
+                    (note.empty() ? "" : "; ") + std::string(models::server::error_name(x.error));
+            }
+            fmt::format_to(std::back_inserter(out),
+                           "  {:<10} {:>3}  {:<34} {:>9.3f} {:>9.3f} {:>9.3f}  {}\n", r->session,
+                           r->seq, sql, sim::to_seconds(x.sent), sim::to_seconds(x.wait),
+                           sim::to_seconds(x.finished), note);
+        } else {
+            fmt::format_to(std::back_inserter(out),
+                           "  {:<10} {:>3}  {:<34} {:>9.3f} {:>9} {:>9}  {}\n", r->session, r->seq,
+                           sql, sim::to_seconds(r->sent), "", "", "still running at the end");
+        }
     }
     return out;
 }

@@ -4,7 +4,11 @@
 // scenario and seed give byte-identical files (no wall-clock time, no host name).
 #include <string>
 
+#include <vector>
+
 #include "models/server/queue_model.hpp"
+#include "models/server/script.hpp"
+#include "models/workload/clients.hpp"
 #include "sim/cli/scenario.hpp"
 
 namespace lockstage::cli {
@@ -17,5 +21,21 @@ std::string queue_timeline_csv(const models::QueueModelResult& r);
 std::string queue_histogram_csv(const models::QueueModelResult& r);
 /// The short human summary printed by `lockstage run`.
 std::string queue_summary_text(const Scenario& s, const models::QueueModelResult& r);
+
+/// trace.csv of a scripted run: one row per statement, sorted by session then seq.
+std::string trace_csv(const std::vector<models::server::TraceRow>& rows);
+/// summary.json of a mariadb-model run.
+std::string mariadb_summary_json(const Scenario& s,
+                                 const std::vector<models::server::TraceRow>& rows,
+                                 const std::vector<models::workload::GroupResult>& groups,
+                                 std::uint64_t events);
+/// timeline.csv of a mariadb-model run with client groups: one row per interval and group.
+std::string groups_timeline_csv(const std::vector<models::workload::GroupResult>& groups);
+/// latency_histogram.csv of the client groups.
+std::string groups_histogram_csv(const std::vector<models::workload::GroupResult>& groups);
+/// The terminal summary of a mariadb-model run: the client groups, then the trace.
+std::string mariadb_summary_text(const Scenario& s,
+                                 const std::vector<models::server::TraceRow>& rows,
+                                 const std::vector<models::workload::GroupResult>& groups);
 
 }  // namespace lockstage::cli

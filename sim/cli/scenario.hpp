@@ -5,6 +5,9 @@
 #include <string>
 
 #include "models/server/queue_model.hpp"
+#include "models/server/script.hpp"
+#include "models/server/server.hpp"
+#include "models/workload/clients.hpp"
 #include "sim/kernel/time.hpp"
 
 namespace lockstage::cli {
@@ -17,8 +20,14 @@ struct Scenario {
     sim::Time duration = 0;
     sim::Time warmup = 0;
     sim::Time timeline_interval = sim::kSecond;
-    std::string model;  ///< "queue"
-    models::QueueModelConfig queue;
+    std::string model;               ///< "mariadb" or "queue"
+    models::QueueModelConfig queue;  ///< model "queue"
+    // model "mariadb"
+    models::server::ServerConfig server;
+    std::vector<models::server::TableDef> tables;
+    std::vector<models::server::UserDef> users;
+    std::vector<models::server::ScriptedSession> sessions;
+    std::vector<models::workload::GroupConfig> groups;
     nlohmann::ordered_json effective;  ///< the document with every default filled in
 };
 

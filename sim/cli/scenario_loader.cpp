@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -202,8 +204,292 @@ class Reader {
 
 }  // namespace
 
+namespace {
+
+/// Keys of one model that the other model's scenario must not carry (their schema defaults are
+/// filled in regardless, so this is checked on the document as written).
+void check_model_keys(const Reader& r, const json& raw, const std::string& model) {
+    const bool queue = model == "queue";
+    const std::pair<const char*, const char*> server_keys[] = {
+        {"connections", "queue"}, {"flavor", "mariadb"},    {"lock_wait_timeout_s", "mariadb"},
+        {"commit_ms", "mariadb"}, {"cpu_cores", "mariadb"}, {"max_connections", "mariadb"}};
+    if (raw.contains("server")) {
+        for (const auto& [key, owner] : server_keys) {
+            if (raw["server"].contains(key) && (std::string_view(owner) == "queue") != queue) {
+                r.fail(std::string("/server/") + key,
+                       fmt::format("applies to the {} model only, and this scenario uses the {} "
+                                   "model",
+                                   owner, model));
+            }
+        }
+    }
+    const char* mariadb_keys[] = {"tables", "users", "sessions"};
+    for (const char* key : mariadb_keys) {
+        if (queue && raw.contains(key)) {
+            r.fail(std::string("/") + key,
+                   "applies to the mariadb model only, and this scenario uses the queue model");
+        }
+    }
+    const json& workload = raw.contains("workload") ? raw["workload"] : json::object();
+    if (queue) {
+        for (const char* key : {"rate_tps", "service"}) {
+            if (!workload.contains(key)) {
+                r.fail(raw.contains("workload") ? "/workload" : "",
+                       fmt::format("missing required key \"{}\" (the queue model needs {})",
+                                   raw.contains("workload") ? key : "workload",
+                                   "its arrival rate and service time"));
+            }
+        }
+        if (workload.contains("groups")) {
+            r.fail("/workload/groups",
+                   "applies to the mariadb model only, and this scenario uses "
+                   "the queue model");
+        }
+    } else {
+        for (const char* key : {"rate_tps", "service"}) {
+            if (workload.contains(key)) {
+                r.fail(std::string("/workload/") + key,
+                       "applies to the queue model only; the mariadb model's traffic is "
+                       "/workload/groups");
+            }
+        }
+    }
+}
+
+/// A statement template of the workload: its SQL must parse, name a defined table, and be of
+/// one of the `allowed` kinds.
+models::workload::StatementTemplate load_template(
+    const Reader& r, const json& t, const std::string& p, const std::set<std::string>& tables,
+    const std::vector<models::server::StmtKind>& allowed, const char* what) {
+    namespace ms = models::server;
+    models::workload::StatementTemplate out;
+    out.sql = t.at("sql").get<std::string>();
+    auto parsed = ms::parse_sql(out.sql);
+    if (auto* err = std::get_if<std::string>(&parsed)) {
+        r.fail(p + "/sql", *err);
+    }
+    out.statement = std::get<ms::Statement>(parsed);
+    if (std::find(allowed.begin(), allowed.end(), out.statement.kind) == allowed.end()) {
+        r.fail(p + "/sql", fmt::format("expected {}, got \"{}\"", what, out.sql));
+    }
+    if (out.statement.tables.empty()) {
+        r.fail(p + "/sql",
+               fmt::format("expected a statement that names a table, got \"{}\"", out.sql));
+    }
+    for (std::size_t k = 0; k < out.statement.tables.size(); ++k) {
+        const bool creates = out.statement.kind == ms::StmtKind::CreateTable ||
+                             (out.statement.kind == ms::StmtKind::RenameTable && k == 1);
+        if (!creates && !tables.count(out.statement.tables[k])) {
+            r.fail(p + "/sql", fmt::format("table \"{}\" is not defined under /tables",
+                                           out.statement.tables[k]));
+        }
+    }
+    for (std::size_t k = 0; k < t.at("tables").size(); ++k) {
+        const auto name = t["tables"][k].get<std::string>();
+        if (!tables.count(name)) {
+            r.fail(fmt::format("{}/tables/{}", p, k),
+                   fmt::format("table \"{}\" is not defined under /tables", name));
+        }
+        out.tables.push_back(name);
+    }
+    out.exec = r.distribution(t.at("exec_ms"), p + "/exec_ms");
+    return out;
+}
+
+std::vector<models::workload::GroupConfig> load_groups(const Reader& r, const json& doc,
+                                                       const std::set<std::string>& tables) {
+    namespace ms = models::server;
+    namespace mw = models::workload;
+    using K = ms::StmtKind;
+    std::vector<mw::GroupConfig> out;
+    if (!doc.contains("workload") || !doc["workload"].contains("groups")) {
+        return out;
+    }
+    const auto& groups = doc["workload"]["groups"];
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+        const auto& g = groups[i];
+        const std::string p = fmt::format("/workload/groups/{}", i);
+        mw::GroupConfig c;
+        c.name = g.at("name").get<std::string>();
+        if (!names.insert(c.name).second) {
+            r.fail(p + "/name", fmt::format("duplicate group name \"{}\"", c.name));
+        }
+        const auto& a = g.at("arrivals");
+        if (a.at("kind") == "open") {
+            c.arrivals.kind = mw::Arrivals::Kind::Open;
+            c.arrivals.rate_tps = a.at("rate_tps").get<double>();
+        } else {
+            c.arrivals.kind = mw::Arrivals::Kind::Closed;
+            c.arrivals.clients = a.at("clients").get<int>();
+            c.arrivals.think = r.distribution(a.at("think_ms"), p + "/arrivals/think_ms");
+        }
+        c.pool_size = g.at("pool_size").get<int>();
+        c.client_timeout =
+            r.time(g.at("client_timeout_s"), p + "/client_timeout_s", sim::kSecond, false);
+        double total_weight = 0.0;
+        for (std::size_t j = 0; j < g.at("transactions").size(); ++j) {
+            const auto& t = g["transactions"][j];
+            const std::string tp = fmt::format("{}/transactions/{}", p, j);
+            mw::TransactionTemplate tx;
+            tx.name = t.at("name").get<std::string>();
+            tx.weight = t.at("weight").get<double>();
+            tx.explicit_transaction = t.at("explicit").get<bool>();
+            total_weight += tx.weight;
+            for (std::size_t k = 0; k < t.at("statements").size(); ++k) {
+                tx.statements.push_back(
+                    load_template(r, t["statements"][k], fmt::format("{}/statements/{}", tp, k),
+                                  tables, {K::Select, K::Insert, K::Update, K::Delete},
+                                  "SELECT, INSERT, UPDATE or DELETE"));
+            }
+            c.transactions.push_back(std::move(tx));
+        }
+        if (!(total_weight > 0.0)) {
+            r.fail(p + "/transactions",
+                   "expected transaction weights with a positive sum, got all zeros");
+        }
+        const std::pair<const char*, mw::Occasional*> occasional[] = {
+            {"ddl", &c.ddl}, {"long_queries", &c.long_queries}};
+        for (const auto& [key, target] : occasional) {
+            const auto& o = g.at(key);
+            const std::string op = fmt::format("{}/{}", p, key);
+            target->rate_per_h = o.at("rate_per_h").get<double>();
+            const bool ddl = std::string_view(key) == "ddl";
+            for (std::size_t k = 0; k < o.at("statements").size(); ++k) {
+                target->statements.push_back(load_template(
+                    r, o["statements"][k], fmt::format("{}/statements/{}", op, k), tables,
+                    ddl ? std::vector<K>{K::AlterTable, K::CreateTable, K::DropTable,
+                                         K::TruncateTable, K::RenameTable}
+                        : std::vector<K>{K::Select, K::Insert, K::Update, K::Delete},
+                    ddl ? "a DDL statement (ALTER, CREATE, DROP, TRUNCATE or RENAME TABLE)"
+                        : "SELECT, INSERT, UPDATE or DELETE"));
+            }
+            if (target->rate_per_h > 0 && target->statements.empty()) {
+                r.fail(op + "/statements",
+                       fmt::format("expected at least 1 statement when rate_per_h is {}",
+                                   o.at("rate_per_h").dump()));
+            }
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
+    namespace ms = models::server;
+    const auto& server = doc.at("server");
+    s.server.flavor = *ms::flavor_from_name(server.at("flavor").get<std::string>());
+    s.server.seed = s.seed;
+    s.server.default_lock_wait_timeout = r.time(server.at("lock_wait_timeout_s"),
+                                                "/server/lock_wait_timeout_s", sim::kSecond, false);
+    s.server.commit = r.distribution(server.at("commit_ms"), "/server/commit_ms");
+    s.server.cpu_cores = server.at("cpu_cores").get<int>();
+    s.server.max_connections = server.at("max_connections").get<int>();
+
+    std::set<std::string> table_names;
+    for (std::size_t i = 0; i < doc.at("tables").size(); ++i) {
+        const auto& t = doc["tables"][i];
+        const auto name = t.at("name").get<std::string>();
+        if (!table_names.insert(name).second) {
+            r.fail(fmt::format("/tables/{}/name", i),
+                   fmt::format("duplicate table name \"{}\"", name));
+        }
+        s.tables.push_back(
+            ms::TableDef{name, *ms::engine_from_name(t.at("engine").get<std::string>())});
+    }
+    std::set<std::string> user_names;
+    for (std::size_t i = 0; i < doc.at("users").size(); ++i) {
+        const auto& u = doc["users"][i];
+        ms::UserDef def{u.at("name").get<std::string>(), {}};
+        if (!user_names.insert(def.name).second) {
+            r.fail(fmt::format("/users/{}/name", i),
+                   fmt::format("duplicate user name \"{}\"", def.name));
+        }
+        for (const auto& p : u.at("privileges")) {
+            def.privileges.insert(p.get<std::string>());
+        }
+        s.users.push_back(std::move(def));
+    }
+    std::set<std::string> session_names;
+    for (const auto& sess : doc.at("sessions")) {
+        session_names.insert(sess.at("name").get<std::string>());
+    }
+    if (session_names.size() != doc.at("sessions").size()) {
+        std::set<std::string> seen;
+        for (std::size_t i = 0; i < doc["sessions"].size(); ++i) {
+            const auto name = doc["sessions"][i].at("name").get<std::string>();
+            if (!seen.insert(name).second) {
+                r.fail(fmt::format("/sessions/{}/name", i),
+                       fmt::format("duplicate session name \"{}\"", name));
+            }
+        }
+    }
+    for (std::size_t i = 0; i < doc.at("sessions").size(); ++i) {
+        const auto& sess = doc["sessions"][i];
+        const std::string p = fmt::format("/sessions/{}", i);
+        ms::ScriptedSession script{sess.at("name").get<std::string>(), "", {}};
+        if (sess.contains("user")) {
+            script.user = sess["user"].get<std::string>();
+            if (!user_names.count(script.user)) {
+                r.fail(p + "/user", fmt::format("expected a user defined under /users, got \"{}\"",
+                                                script.user));
+            }
+        }
+        const auto& statements = sess.at("statements");
+        for (std::size_t j = 0; j < statements.size(); ++j) {
+            const auto& st = statements[j];
+            const std::string sp = fmt::format("{}/statements/{}", p, j);
+            ms::ScriptedStatement step;
+            step.sql = st.at("sql").get<std::string>();
+            step.at = r.time(st.at("at_s"), sp + "/at_s", sim::kSecond, true);
+            step.exec = r.time(st.at("exec_ms"), sp + "/exec_ms", sim::kMillisecond, true);
+            if (step.at >= s.duration) {
+                r.fail(sp + "/at_s",
+                       fmt::format("expected a time before duration_s ({}), got {}",
+                                   doc.at("duration_s").dump(), st.at("at_s").dump()));
+            }
+            auto parsed = ms::parse_sql(step.sql);
+            if (auto* err = std::get_if<std::string>(&parsed)) {
+                r.fail(sp + "/sql", *err);
+            }
+            step.statement = std::get<ms::Statement>(parsed);
+            const auto& named = step.statement.tables;
+            for (std::size_t k = 0; k < named.size(); ++k) {
+                const bool creates = step.statement.kind == ms::StmtKind::CreateTable ||
+                                     (step.statement.kind == ms::StmtKind::RenameTable && k == 1);
+                if (!creates && !table_names.count(named[k])) {
+                    r.fail(sp + "/sql",
+                           fmt::format("table \"{}\" is not defined under /tables", named[k]));
+                }
+            }
+            if (step.statement.kind == ms::StmtKind::Kill &&
+                !session_names.count(step.statement.target)) {
+                r.fail(sp + "/sql",
+                       fmt::format("KILL names no session: \"{}\"", step.statement.target));
+            }
+            script.statements.push_back(std::move(step));
+        }
+        s.sessions.push_back(std::move(script));
+    }
+    s.groups = load_groups(r, doc, table_names);
+    std::size_t connections = s.sessions.size();
+    for (const auto& g : s.groups) {
+        connections += static_cast<std::size_t>(g.pool_size) + (g.ddl.rate_per_h > 0 ? 1 : 0) +
+                       (g.long_queries.rate_per_h > 0 ? 1 : 0);
+    }
+    if (connections > static_cast<std::size_t>(s.server.max_connections)) {
+        r.fail("/server/max_connections",
+               fmt::format("expected room for {} connections (scripted sessions, pools, DDL and "
+                           "long-query connections), got {}",
+                           connections, s.server.max_connections));
+    }
+}
+
+}  // namespace
+
 Scenario load_scenario_text(std::string_view text, const std::string& file) {
     json doc = parse_json(text, file);
+    const json raw = doc;
     if (auto err = scenario_validator().validate_and_fill(doc)) {
         throw ScenarioError(file, err->pointer, err->message);
     }
@@ -228,18 +514,34 @@ Scenario load_scenario_text(std::string_view text, const std::string& file) {
                    "expected an interval giving at most {} timeline rows over duration_s, got {}",
                    kMaxTimelineRows, output.at("timeline_interval_s").dump()));
     }
-    const auto& server = doc.at("server");
-    s.model = server.at("model").get<std::string>();
-    const auto& workload = doc.at("workload");
-
-    auto& q = s.queue;
-    q.seed = s.seed;
-    q.duration = s.duration;
-    q.warmup = s.warmup;
-    q.timeline_interval = s.timeline_interval;
-    q.connections = server.at("connections").get<int>();
-    q.rate_tps = workload.at("rate_tps").get<double>();
-    q.service = r.distribution(workload.at("service"), "/workload/service");
+    s.model = doc.at("server").at("model").get<std::string>();
+    check_model_keys(r, raw, s.model);
+    if (s.model == "mariadb") {
+        load_mariadb(r, doc, s);
+    } else {
+        const auto& server = doc.at("server");
+        const auto& workload = doc.at("workload");
+        auto& q = s.queue;
+        q.seed = s.seed;
+        q.duration = s.duration;
+        q.warmup = s.warmup;
+        q.timeline_interval = s.timeline_interval;
+        q.connections = server.at("connections").get<int>();
+        q.rate_tps = workload.at("rate_tps").get<double>();
+        q.service = r.distribution(workload.at("service"), "/workload/service");
+    }
+    // The effective scenario shows what was run: the other model's defaults are dropped.
+    if (s.model == "queue") {
+        for (const char* key :
+             {"flavor", "lock_wait_timeout_s", "commit_ms", "cpu_cores", "max_connections"}) {
+            doc["server"].erase(key);
+        }
+        for (const char* key : {"tables", "users", "sessions"}) {
+            doc.erase(key);
+        }
+    } else {
+        doc["server"].erase("connections");
+    }
     s.effective = std::move(doc);
     return s;
 }
