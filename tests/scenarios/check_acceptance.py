@@ -1,0 +1,100 @@
+"""Scenario tests: run the shipped scenarios and assert on what users would feel.
+
+Each check names the behaviour it pins (the issue's acceptance lines and the fact sheet §9).
+Run with Debian's python3: check_acceptance.py LOCKSTAGE SCENARIOS_DIR
+"""
+import csv
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+lockstage, scenarios = sys.argv[1], pathlib.Path(sys.argv[2])
+work = pathlib.Path(tempfile.mkdtemp())
+passed = failed = 0
+
+
+def run(name):
+    out = work / name
+    subprocess.run([lockstage, "run", str(scenarios / f"{name}.json"), "--out", str(out), "--quiet"],
+                   check=True)
+    summary = json.loads((out / "summary.json").read_text())
+    trace = {}
+    if (out / "trace.csv").exists():
+        with open(out / "trace.csv", newline="") as f:
+            for row in csv.DictReader(f):
+                trace[(row["session"], int(row["seq"]))] = row
+    return summary, trace
+
+
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL", what)
+
+
+def group(summary, name):
+    return next(g for g in summary["groups"] if g["name"] == name)
+
+
+def between(x, lo, hi):
+    return lo <= x <= hi
+
+
+# 1000 TPS, 80 % InnoDB writes, 60 s, no backup: TPS within 2 % of 1000.
+s, _ = run("oltp-1000tps")
+app = group(s, "app")
+check(abs(app["throughput_tps"] - 1000) / 1000 < 0.02, f"oltp-1000tps: tps {app['throughput_tps']}")
+check(abs(app["commits_per_s"] / app["throughput_tps"] - 0.8) < 0.02,
+      f"oltp-1000tps: write share {app['commits_per_s'] / app['throughput_tps']}")
+check(app["timeouts"] == 0 and app["failed"] == 0, "oltp-1000tps: no timeouts or failures")
+check(app["longest_commit_gap_s"] < 0.1, f"oltp-1000tps: commits never stop ({app['longest_commit_gap_s']} s)")
+
+# FTWRL held 5 s: both groups' commits stop for 5 s.
+s, trace = run("two-groups-ftwrl")
+for name, hi in (("app", 5.05), ("log_writer", 5.2)):
+    g = group(s, name)
+    check(between(g["longest_commit_gap_s"], 4.99, hi),
+          f"two-groups-ftwrl: {name} stopped {g['longest_commit_gap_s']} s, expected 5 s")
+    check(between(g["longest_commit_gap_start_s"], 9.9, 10.05),
+          f"two-groups-ftwrl: {name} stop began at {g['longest_commit_gap_start_s']} s, expected 10 s")
+
+# BACKUP STAGE, BLOCK_DDL 5 s then BLOCK_COMMIT 0.3 s: InnoDB stops 0.3 s, MyISAM 5.3 s (§9).
+s, trace = run("two-groups-backup-stage")
+app, log = group(s, "app"), group(s, "log_writer")
+check(between(app["longest_commit_gap_s"], 0.3, 0.35),
+      f"two-groups-backup-stage: app stopped {app['longest_commit_gap_s']} s, expected 0.3 s")
+check(between(app["longest_commit_gap_start_s"], 14.95, 15.0),
+      f"two-groups-backup-stage: app stop began at {app['longest_commit_gap_start_s']} s, expected 15 s")
+check(between(log["longest_commit_gap_s"], 5.3, 5.5),
+      f"two-groups-backup-stage: log writer stopped {log['longest_commit_gap_s']} s, expected 5.3 s")
+check(between(log["longest_commit_gap_start_s"], 9.9, 10.0),
+      f"two-groups-backup-stage: log stop began at {log['longest_commit_gap_start_s']} s, expected 10 s")
+
+# FTWRL vs a running 3 s SELECT: granted at once on 10.11; on 10.3 it waits 3 s (table flush)
+# and a write sent meanwhile waits behind it.
+_, t = run("ftwrl-vs-long-select-10.11")
+ftwrl, write = t[("backup", 1)], t[("writer", 1)]
+check(ftwrl["granted_s"] == ftwrl["sent_s"] == "0.500000" and ftwrl["wait_state"] == "",
+      f"10.11: FTWRL granted at once, got {ftwrl}")
+check(write["wait_state"] == "Waiting for backup lock" and write["granted_s"] == "4.000000",
+      f"10.11: the write waits for UNLOCK TABLES, got {write}")
+_, t = run("ftwrl-vs-long-select-10.3")
+ftwrl, write = t[("backup", 1)], t[("writer", 1)]
+check(ftwrl["granted_s"] == "3.000000" and ftwrl["wait_state"] == "Waiting for table flush",
+      f"10.3: FTWRL waits for the SELECT, got {ftwrl}")
+check(write["wait_state"] == "Waiting for global read lock" and write["granted_s"] == "4.000000",
+      f"10.3: the write waits behind FTWRL, got {write}")
+
+# The issue's example: DDL and MyISAM writes sent during BLOCK_DDL wait until END.
+_, t = run("ddl-during-block-ddl")
+insert = t[("app", 1)]
+check(insert["granted_s"] == "5.000000" and insert["wait_state"] == "Waiting for backup lock",
+      f"ddl-during-block-ddl: MyISAM insert waits until END, got {insert}")
+
+print(f"acceptance: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
