@@ -21,12 +21,14 @@ struct LockManager::Waiter {
     Lock* lock;
     Mode mode;
     Duration duration;
+    std::optional<Mode> replaces;  // an upgrade: the mode of the owner's ticket it replaces
     sim::Blocker blocker;
     std::optional<LockResult> outcome;
     bool queued = false;
 
-    Waiter(LockManager* m, OwnerId id, Owner* o, Lock* l, Mode md, Duration d)
-        : manager(m), owner(id), owner_state(o), lock(l), mode(md), duration(d) {}
+    Waiter(LockManager* m, OwnerId id, Owner* o, Lock* l, Mode md, Duration d,
+           std::optional<Mode> r)
+        : manager(m), owner(id), owner_state(o), lock(l), mode(md), duration(d), replaces(r) {}
     Waiter(const Waiter&) = delete;
     Waiter& operator=(const Waiter&) = delete;
     // A frame destroyed while parked (the simulation ends): leave the queue, wake nobody.
@@ -105,17 +107,26 @@ void LockManager::set_mode(Ticket& t, Mode mode) {
     t.seq = next_seq_++;  // MariaDB re-adds an upgraded or downgraded ticket to the granted list
 }
 
-/// Gives `mode` to the owner: replaces the mode of its ticket on the key with the same duration,
-/// or adds a ticket. Returns true if an existing ticket changed mode (the caller rescans).
-bool LockManager::grant(Owner& o, OwnerId id, Lock& lock, Mode mode, Duration duration) {
+/// Gives `mode` to the owner. An upgrade (`replaces`) changes the mode of the owner's ticket of
+/// mode `*replaces` and the same duration; otherwise a ticket is added, unless the owner already
+/// holds this very mode and duration. Returns true if an existing ticket changed mode (the caller
+/// rescans).
+bool LockManager::grant(Owner& o, OwnerId id, Lock& lock, Mode mode, Duration duration,
+                        std::optional<Mode> replaces) {
     for (const std::uint32_t tid : o.tickets) {
         Ticket& tk = tickets_[tid];
-        if (tk.lock == &lock && tk.duration == duration) {
+        if (tk.lock != &lock || tk.duration != duration) {
+            continue;
+        }
+        if (replaces && tk.mode == *replaces) {
             if (tk.mode == mode) {
                 return false;
             }
             set_mode(tk, mode);
             return true;
+        }
+        if (!replaces && tk.mode == mode) {
+            return false;
         }
     }
     std::uint32_t tid;
@@ -135,13 +146,14 @@ bool LockManager::grant(Owner& o, OwnerId id, Lock& lock, Mode mode, Duration du
     return false;
 }
 
-bool LockManager::grant_now(Owner& o, OwnerId id, Lock& lock, Mode mode, Duration duration) {
+bool LockManager::grant_now(Owner& o, OwnerId id, Lock& lock, Mode mode, Duration duration,
+                            std::optional<Mode> replaces) {
     // MDL_context::find_ticket: a ticket at least as strong satisfies the request (the same
     // duration first; another duration gets a clone). In BACKUP only the same mode does: there a
     // new mode is a stage upgrade, which upgrade_shared_lock always performs.
     const bool backup = lock.key.ns == Ns::Backup;
     bool covered = false;
-    for (const std::uint32_t tid : o.tickets) {
+    for (const std::uint32_t tid : replaces ? std::vector<std::uint32_t>{} : o.tickets) {
         const Ticket& tk = tickets_[tid];
         if (tk.lock == &lock &&
             (backup ? tk.mode == mode : lock.table->stronger_or_equal(tk.mode, mode))) {
@@ -152,7 +164,7 @@ bool LockManager::grant_now(Owner& o, OwnerId id, Lock& lock, Mode mode, Duratio
         }
     }
     if (covered) {
-        if (grant(o, id, lock, mode, duration)) {
+        if (grant(o, id, lock, mode, duration, std::nullopt)) {
             rescan(lock);
         }
         return true;
@@ -160,7 +172,7 @@ bool LockManager::grant_now(Owner& o, OwnerId id, Lock& lock, Mode mode, Duratio
     if (!can_grant(lock, o, mode, nullptr)) {
         return false;
     }
-    if (grant(o, id, lock, mode, duration)) {
+    if (grant(o, id, lock, mode, duration, replaces)) {
         rescan(lock);
     }
     return true;
@@ -184,7 +196,7 @@ void LockManager::rescan(Lock& lock) {
             }
             w->queued = false;
             w->owner_state->waiting = nullptr;
-            again |= grant(*w->owner_state, w->owner, lock, w->mode, w->duration);
+            again |= grant(*w->owner_state, w->owner, lock, w->mode, w->duration, w->replaces);
             w->outcome = LockResult::Granted;
             sim_.wake(w->blocker);
         }
@@ -194,20 +206,20 @@ void LockManager::rescan(Lock& lock) {
 
 // --- Acquire -----------------------------------------------------------------------------------
 
-sim::Task<LockResult> LockManager::acquire(OwnerId owner, LockKey key, Mode mode, Duration duration,
-                                           sim::Time timeout) {
+sim::Task<LockResult> LockManager::request(OwnerId owner, LockKey key, Mode mode, Duration duration,
+                                           sim::Time timeout, std::optional<Mode> replaces) {
     Owner& o = owner_for(owner);
     if (o.waiting != nullptr) {
-        throw std::logic_error("LockManager::acquire: the owner already has a pending request");
+        throw std::logic_error("LockManager: the owner already has a pending request");
     }
     Lock& lock = lock_for(key, mode);
-    if (grant_now(o, owner, lock, mode, duration)) {
+    if (grant_now(o, owner, lock, mode, duration, replaces)) {
         co_return LockResult::Granted;
     }
     if (timeout <= 0) {
         co_return LockResult::Timeout;  // MariaDB: lock_wait_timeout 0 fails without queueing
     }
-    Waiter w(this, owner, &o, &lock, mode, duration);
+    Waiter w(this, owner, &o, &lock, mode, duration, replaces);
     enqueue(w);
     resolve_deadlocks(w);
     if (!w.outcome) {
@@ -219,9 +231,24 @@ sim::Task<LockResult> LockManager::acquire(OwnerId owner, LockKey key, Mode mode
     co_return *w.outcome;
 }
 
+sim::Task<LockResult> LockManager::acquire(OwnerId owner, LockKey key, Mode mode, Duration duration,
+                                           sim::Time timeout) {
+    return request(owner, key, mode, duration, timeout, std::nullopt);
+}
+
+sim::Task<LockResult> LockManager::upgrade(OwnerId owner, LockKey key, Mode from, Mode to,
+                                           Duration duration, sim::Time timeout) {
+    return request(owner, key, to, duration, timeout, from);
+}
+
+bool LockManager::try_upgrade(OwnerId owner, LockKey key, Mode from, Mode to, Duration duration) {
+    Lock& lock = lock_for(key, to);
+    return grant_now(owner_for(owner), owner, lock, to, duration, from);
+}
+
 bool LockManager::try_acquire(OwnerId owner, LockKey key, Mode mode, Duration duration) {
     Lock& lock = lock_for(key, mode);
-    return grant_now(owner_for(owner), owner, lock, mode, duration);
+    return grant_now(owner_for(owner), owner, lock, mode, duration, std::nullopt);
 }
 
 void LockManager::enqueue(Waiter& w) {
@@ -307,27 +334,24 @@ void LockManager::release_all(OwnerId owner) {
     }
 }
 
-void LockManager::downgrade(OwnerId owner, LockKey key, Mode mode) {
+void LockManager::downgrade(OwnerId owner, LockKey key, Mode from, Mode to) {
     Owner& o = owner_for(owner);
-    Lock& lock = lock_for(key, mode);
+    Lock& lock = lock_for(key, to);
+    if (!lock.table->stronger_or_equal(from, to)) {
+        throw std::logic_error("LockManager::downgrade: the new mode is not weaker");
+    }
     bool held = false;
     for (const std::uint32_t tid : o.tickets) {
-        const Ticket& tk = tickets_[tid];
-        if (tk.lock == &lock) {
+        Ticket& tk = tickets_[tid];
+        if (tk.lock == &lock && tk.mode == from) {
             held = true;
-            if (!lock.table->stronger_or_equal(tk.mode, mode)) {
-                throw std::logic_error("LockManager::downgrade: the new mode is not weaker");
+            if (from != to) {
+                set_mode(tk, to);
             }
         }
     }
     if (!held) {
-        throw std::logic_error("LockManager::downgrade: the owner holds no ticket on the key");
-    }
-    for (const std::uint32_t tid : o.tickets) {
-        Ticket& tk = tickets_[tid];
-        if (tk.lock == &lock && tk.mode != mode) {
-            set_mode(tk, mode);
-        }
+        throw std::logic_error("LockManager::downgrade: the owner holds no ticket of that mode");
     }
     rescan(lock);
 }

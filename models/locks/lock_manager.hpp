@@ -18,15 +18,16 @@
 // granted at once (or refused at once: timeout 0, or a deadlock victim on arrival) returns
 // without any event.
 //
-// Own tickets. A request by an owner that already holds tickets on the key:
+// Own tickets. An owner may hold several tickets on one key (a DDL statement on a MyISAM table
+// holds MDL_BACKUP_DDL and MDL_BACKUP_DML; a session committing inside BACKUP STAGE START holds
+// its commit lock and its stage). acquire() of a mode by an owner that holds tickets on the key:
 //   - if one of them is at least as strong (MDL_context::find_ticket; in BACKUP: the same mode),
 //     it is granted at once with no check; with another duration a ticket of the requested mode
 //     and duration is added (MariaDB clones the ticket);
-//   - otherwise it is an upgrade (in BACKUP every new mode is: backup.cc and FTWRL upgrade stage
-//     by stage, and upgrade_shared_lock always upgrades there): checked by the grant rule
-//     ignoring the owner's tickets; once granted, the owner's ticket on that key with the same
-//     duration takes the new mode (MariaDB's upgrade_shared_lock merges the two tickets), or a
-//     new ticket is added if there is none.
+//   - otherwise a new ticket is requested, checked by the grant rule ignoring the owner's tickets.
+// upgrade(from, to) (MDL_ticket::upgrade_shared_lock: stage to stage, FTWRL1 -> FTWRL2,
+// ALTER_COPY -> DDL, SHARED_UPGRADABLE -> EXCLUSIVE) is checked the same way and, once granted,
+// changes the mode of the owner's `from` ticket; downgrade(from, to) the other way.
 //
 // Deadlocks (MDL_context::find_deadlock), checked once, when a request starts to wait: the
 // wait-for graph has an edge A -> B when A's pending request is blocked by B (B holds a granted
@@ -85,17 +86,23 @@ class LockManager {
     /// that already holds the key). An owner has at most one pending request.
     sim::Task<LockResult> acquire(OwnerId owner, LockKey key, Mode mode, Duration duration,
                                   sim::Time timeout);
+    /// Like acquire, then the owner's ticket of mode `from` (same key and duration) becomes `to`
+    /// (a new ticket if it holds none).
+    sim::Task<LockResult> upgrade(OwnerId owner, LockKey key, Mode from, Mode to, Duration duration,
+                                  sim::Time timeout);
     /// Immediate attempt only (no wait, no queueing): true if granted.
     bool try_acquire(OwnerId owner, LockKey key, Mode mode, Duration duration);
+    /// Immediate upgrade attempt only: true if granted (the `from` ticket then holds `to`).
+    bool try_upgrade(OwnerId owner, LockKey key, Mode from, Mode to, Duration duration);
 
     void release(OwnerId owner, LockKey key);                 ///< all the owner's tickets on key
     void release_duration(OwnerId owner, Duration duration);  ///< newest first, like MariaDB
     /// Disconnect / KILL CONNECTION: ends a pending wait with Killed, releases every ticket.
     void release_all(OwnerId owner);
-    /// Sets the owner's tickets on key to a weaker (or equal) mode, e.g. BLOCK_DDL -> START,
-    /// WAIT_DDL -> FLUSH, DDL -> ALTER_COPY, then rescans. Throws std::logic_error if the owner
-    /// holds no ticket on key or `mode` is not weaker.
-    void downgrade(OwnerId owner, LockKey key, Mode mode);
+    /// Sets the owner's `from` ticket on key to the weaker (or equal) mode `to`, e.g. BLOCK_DDL ->
+    /// START, WAIT_DDL -> FLUSH, DDL -> ALTER_COPY, then rescans. Throws std::logic_error if the
+    /// owner holds no `from` ticket on key or `to` is not weaker.
+    void downgrade(OwnerId owner, LockKey key, Mode from, Mode to);
     /// The owner's pending acquire (if any) ends with Killed; its key is rescanned.
     void kill_wait(OwnerId owner);
 
@@ -144,9 +151,13 @@ class LockManager {
 
     Lock& lock_for(LockKey key, Mode mode);
     Owner& owner_for(OwnerId id) { return owners_[id]; }
-    bool grant_now(Owner& o, OwnerId id, Lock& lock, Mode mode, Duration duration);
+    sim::Task<LockResult> request(OwnerId owner, LockKey key, Mode mode, Duration duration,
+                                  sim::Time timeout, std::optional<Mode> replaces);
+    bool grant_now(Owner& o, OwnerId id, Lock& lock, Mode mode, Duration duration,
+                   std::optional<Mode> replaces);
     bool can_grant(const Lock& lock, const Owner& o, Mode mode, const Waiter* self) const;
-    bool grant(Owner& o, OwnerId id, Lock& lock, Mode mode, Duration duration);
+    bool grant(Owner& o, OwnerId id, Lock& lock, Mode mode, Duration duration,
+               std::optional<Mode> replaces);
     void set_mode(Ticket& t, Mode mode);
     Lock& remove_ticket(Owner& o, std::uint32_t id);
     void rescan(Lock& lock);

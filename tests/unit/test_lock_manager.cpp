@@ -318,6 +318,13 @@ Process request(Simulation& sim, LockManager& lm, OwnerId owner, LockKey key, Mo
     }
 }
 
+Process upgrade_request(Simulation& sim, LockManager& lm, OwnerId owner, LockKey key, Mode from,
+                        Mode to, Duration d, Time timeout, Outcome& out) {
+    const LockResult r = co_await lm.upgrade(owner, key, from, to, d, timeout);
+    out.result = r;
+    out.at = sim.now();
+}
+
 Process request_after(Simulation& sim, LockManager& lm, Time delay, OwnerId owner, LockKey key,
                       Mode mode, Duration d, Time timeout, Outcome& out) {
     co_await sim.sleep(delay);
@@ -568,14 +575,17 @@ TEST_CASE("own tickets do not conflict: one owner upgrades stage by stage") {
     Simulation sim;
     LockManager lm(sim);
     using namespace lk::backup;
-    for (const Mode m : {START, FLUSH, WAIT_FLUSH, WAIT_DDL, WAIT_COMMIT}) {
-        CHECK(lm.try_acquire(1, kBackup, m, Duration::Explicit));
+    CHECK(lm.try_acquire(1, kBackup, START, Duration::Explicit));
+    Mode previous = START;
+    for (const Mode m : {FLUSH, WAIT_FLUSH, WAIT_DDL, WAIT_COMMIT}) {
+        CHECK(lm.try_upgrade(1, kBackup, previous, m, Duration::Explicit));
         const auto held = lm.held_by(1);
         REQUIRE(held.size() == 1);  // the ticket is replaced, not added
         CHECK(held[0].mode == m);
+        previous = m;
     }
     CHECK(lm.try_acquire(2, kBackup, FTWRL1, Duration::Explicit));  // FTWRL is compatible
-    CHECK(lm.try_acquire(2, kBackup, FTWRL2, Duration::Explicit));
+    CHECK(lm.try_upgrade(2, kBackup, FTWRL1, FTWRL2, Duration::Explicit));
     REQUIRE(lm.held_by(2).size() == 1);
     CHECK(lm.held_by(2)[0].mode == FTWRL2);
     CHECK_FALSE(lm.try_acquire(3, kBackup, COMMIT, Duration::Statement));
@@ -586,7 +596,8 @@ TEST_CASE("own tickets do not conflict: one owner upgrades stage by stage") {
     REQUIRE(lm2.try_acquire(5, kBackup, COMMIT, Duration::Statement));  // an in-flight commit
     REQUIRE(lm2.try_acquire(1, kBackup, WAIT_DDL, Duration::Explicit));
     Outcome up;
-    sim2.spawn(request(sim2, lm2, 1, kBackup, WAIT_COMMIT, Duration::Explicit, kForever, up));
+    sim2.spawn(upgrade_request(sim2, lm2, 1, kBackup, WAIT_DDL, WAIT_COMMIT, Duration::Explicit,
+                               kForever, up));
     sim2.run_until(seconds(1));
     CHECK(lm2.waiting_for(1) == kBackup);
     lm2.release_duration(5, Duration::Statement);
@@ -604,7 +615,8 @@ TEST_CASE("an upgrade granted in a rescan is seen by the waiters before it") {
     REQUIRE(lm.try_acquire(4, kBackup, COMMIT, Duration::Statement));
     Outcome other, up;
     sim.spawn(request(sim, lm, 3, kBackup, WAIT_FLUSH, Duration::Explicit, kForever, other));
-    sim.spawn(request(sim, lm, 1, kBackup, WAIT_COMMIT, Duration::Explicit, kForever, up));
+    sim.spawn(
+        upgrade_request(sim, lm, 1, kBackup, START, WAIT_COMMIT, Duration::Explicit, kForever, up));
     sim.run_until(seconds(1));
     REQUIRE(lm.is_waiting(3));  // behind owner 1's START
     REQUIRE(lm.is_waiting(1));  // behind owner 4's COMMIT
@@ -724,7 +736,8 @@ TEST_CASE("release_all releases everything and ends a pending wait") {
     REQUIRE(lm.try_acquire(5, kBackup, COMMIT, Duration::Statement));  // an in-flight commit
     Outcome upgrade, dml;
     sim.spawn(request(sim, lm, 2, kBackup, TRANS_DML, Duration::Statement, kForever, dml));
-    sim.spawn(request(sim, lm, 1, kBackup, FTWRL2, Duration::Explicit, kForever, upgrade));
+    sim.spawn(upgrade_request(sim, lm, 1, kBackup, FTWRL1, FTWRL2, Duration::Explicit, kForever,
+                              upgrade));
     sim.run_until(seconds(1));
     REQUIRE(lm.is_waiting(1));  // FTWRL2 waits for owner 5's commit
     lm.release_all(1);          // KILL CONNECTION
@@ -744,24 +757,25 @@ TEST_CASE("downgrade wakes the waiters it no longer blocks") {
     sim.spawn(request(sim, lm, 2, kBackup, DDL, Duration::Statement, kForever, ddl));
     sim.run_until(seconds(1));
     REQUIRE(lm.is_waiting(2));
-    lm.downgrade(1, kBackup, START);  // newer START: BLOCK_DDL, then START
+    lm.downgrade(1, kBackup, BLOCK_DDL, START);  // newer START: BLOCK_DDL, then START
     sim.run_until(seconds(2));
     CHECK(ddl.result == LockResult::Granted);
     CHECK(ddl.at == seconds(1));
     CHECK(lm.held_by(1)[0].mode == START);
-    CHECK_THROWS_AS(lm.downgrade(1, kBackup, BLOCK_DDL), std::logic_error);  // not weaker
-    CHECK_THROWS_AS(lm.downgrade(3, kBackup, START), std::logic_error);      // holds nothing
+    CHECK_THROWS_AS(lm.downgrade(1, kBackup, START, BLOCK_DDL), std::logic_error);  // not weaker
+    CHECK_THROWS_AS(lm.downgrade(3, kBackup, BLOCK_DDL, START), std::logic_error);  // holds none
+    CHECK_THROWS_AS(lm.downgrade(1, kBackup, FLUSH, START), std::logic_error);  // no FLUSH ticket
     lm.release_duration(2, Duration::Statement);
 
     // A failed WAIT_DDL step goes back to FLUSH: DDL may run again, MyISAM DML still waits.
-    REQUIRE(lm.try_acquire(1, kBackup, WAIT_DDL, Duration::Explicit));
+    REQUIRE(lm.try_upgrade(1, kBackup, START, WAIT_DDL, Duration::Explicit));
     Outcome ddl2;
     sim.spawn(request(sim, lm, 2, kBackup, DDL, Duration::Statement, kForever, ddl2));
     sim.spawn(request(sim, lm, 3, kBackup, DML, Duration::Statement, kForever, dml));
     sim.run_until(seconds(3));
     REQUIRE(lm.is_waiting(2));
     REQUIRE(lm.is_waiting(3));
-    lm.downgrade(1, kBackup, FLUSH);
+    lm.downgrade(1, kBackup, WAIT_DDL, FLUSH);
     sim.run_until(seconds(4));
     CHECK(ddl2.result == LockResult::Granted);
     CHECK(lm.is_waiting(3));
@@ -889,7 +903,7 @@ TEST_CASE("granted() lists tickets in grant order; held_by() per owner") {
     CHECK(g[1].owner == 5);
     CHECK(g[2].owner == 7);
     CHECK(g[2].mode == DDL);
-    REQUIRE(lm.try_acquire(3, kBackup, FLUSH, Duration::Explicit));  // an upgrade: granted again
+    REQUIRE(lm.try_upgrade(3, kBackup, START, FLUSH, Duration::Explicit));  // granted again
     g = lm.granted(kBackup);
     CHECK(g.back().owner == 3);
     CHECK(g.back().mode == FLUSH);
@@ -956,4 +970,36 @@ TEST_CASE("the simulation may end with waiters parked, in either destruction ord
     }
     CHECK_FALSE(o1.result.has_value());
     CHECK_FALSE(o2.result.has_value());
+}
+
+TEST_CASE("acquire adds a ticket beside the owner's others; only upgrade replaces one") {
+    Simulation sim;
+    LockManager lm(sim);
+    using namespace lk::backup;
+    // An ALTER TABLE of a MyISAM table holds MDL_BACKUP_DDL and MDL_BACKUP_DML together.
+    REQUIRE(lm.try_acquire(1, kBackup, DDL, Duration::Statement));
+    REQUIRE(lm.try_acquire(1, kBackup, DML, Duration::Statement));
+    auto held = lm.held_by(1);
+    REQUIRE(held.size() == 2);
+    CHECK(held[0].mode == DDL);
+    CHECK(held[1].mode == DML);
+    // Both still block: START (BLOCK_DDL first) waits for the DDL, FLUSH is fine, WAIT_FLUSH not.
+    CHECK_FALSE(lm.try_acquire(2, kBackup, BLOCK_DDL, Duration::Explicit));
+    // Downgrading one ticket leaves the other.
+    lm.downgrade(1, kBackup, DDL, ALTER_COPY);
+    held = lm.held_by(1);
+    REQUIRE(held.size() == 2);
+    CHECK((held[0].mode == ALTER_COPY || held[1].mode == ALTER_COPY));
+    CHECK((held[0].mode == DML || held[1].mode == DML));
+    CHECK(lm.try_acquire(2, kBackup, BLOCK_DDL, Duration::Explicit));  // AC does not block it
+    // A session committing inside its own BACKUP STAGE START holds its stage and a commit lock.
+    Simulation sim2;
+    LockManager lm2(sim2);
+    REQUIRE(lm2.try_acquire(3, kBackup, COMMIT, Duration::Statement));
+    REQUIRE(lm2.try_acquire(3, kBackup, BLOCK_DDL, Duration::Explicit));
+    lm2.downgrade(3, kBackup, BLOCK_DDL, START);
+    held = lm2.held_by(3);
+    REQUIRE(held.size() == 2);
+    CHECK((held[0].mode == COMMIT || held[1].mode == COMMIT));
+    CHECK((held[0].mode == START || held[1].mode == START));
 }
