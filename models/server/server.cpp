@@ -82,6 +82,8 @@ std::string_view error_name(Error e) {
             return "CR_SERVER_GONE_ERROR";
         case Error::NoSuchThread:
             return "ER_NO_SUCH_THREAD";
+        case Error::BackupLockIsActive:
+            return "ER_BACKUP_LOCK_IS_ACTIVE";
     }
     return "?";
 }
@@ -143,9 +145,11 @@ bool Server::allowed(const Session& s, StmtKind kind) const {
 }
 
 sim::Task<bool> Server::lock(Session& s, SessionId id, LockKey key, locks::Mode mode, Duration d,
-                             StatementResult& r) {
+                             StatementResult& r, std::optional<locks::Mode> from) {
     const sim::Time t0 = sim_.now();
-    const LockResult res = co_await locks_.acquire(id, key, mode, d, s.lock_wait_timeout);
+    const LockResult res =
+        from ? co_await locks_.upgrade(id, key, *from, mode, d, s.lock_wait_timeout)
+             : co_await locks_.acquire(id, key, mode, d, s.lock_wait_timeout);
     const sim::Time waited = sim_.now() - t0;
     if (waited > 0) {
         r.wait += waited;
@@ -259,13 +263,6 @@ sim::Task<bool> Server::dml(Session& s, SessionId id, const Statement& st, sim::
 
 sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::Time exec,
                             StatementResult& r) {
-    if (s.in_transaction) {  // DDL commits the open transaction first
-        const bool committed = co_await commit(s, id, r);
-        end_transaction(s, id);
-        if (!committed) {
-            co_return false;
-        }
-    }
     const bool alter = st.kind == StmtKind::AlterTable;
     const locks::Mode table_mode =
         alter ? locks::table::SHARED_UPGRADABLE : locks::table::EXCLUSIVE;
@@ -299,6 +296,13 @@ sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::
             }
         }
     }
+    // ALTER TABLE opens a non-backup-safe table for writing, so it also needs MDL_BACKUP_DML,
+    // which BACKUP STAGE FLUSH blocks (fact sheet §2; backup_stages.test).
+    if (traits_.backup_stage && alter &&
+        !backup_safe(tables_[table_keys.front().object - 1].engine) &&
+        !co_await lock(s, id, kBackup, locks::backup::DML, Duration::Statement, r)) {
+        co_return false;
+    }
     if (traits_.lock_instance &&
         !co_await lock(s, id, kInstance, locks::scoped::INTENTION_EXCLUSIVE, Duration::Statement,
                        r)) {
@@ -315,17 +319,18 @@ sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::
     // ALTER TABLE: the copy phase runs under MDL_BACKUP_ALTER_COPY, then the final rename needs
     // MDL_BACKUP_DDL again and an exclusive table lock.
     if (traits_.backup_stage) {
-        locks_.downgrade(id, kBackup, locks::backup::ALTER_COPY);
+        locks_.downgrade(id, kBackup, locks::backup::DDL, locks::backup::ALTER_COPY);
     }
     if (!co_await run_for(s, exec, r)) {
         co_return false;
     }
-    if (traits_.backup_stage &&
-        !co_await lock(s, id, kBackup, locks::backup::DDL, Duration::Statement, r)) {
+    if (traits_.backup_stage && !co_await lock(s, id, kBackup, locks::backup::DDL,
+                                               Duration::Statement, r, locks::backup::ALTER_COPY)) {
         co_return false;
     }
     for (const auto& k : table_keys) {
-        if (!co_await lock(s, id, k, locks::table::EXCLUSIVE, Duration::Statement, r)) {
+        if (!co_await lock(s, id, k, locks::table::EXCLUSIVE, Duration::Statement, r,
+                           locks::table::SHARED_UPGRADABLE)) {
             co_return false;
         }
     }
@@ -334,7 +339,7 @@ sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::
 
 sim::Task<bool> Server::ftwrl(Session& s, SessionId id, StatementResult& r) {
     if (s.stage != BackupStage::None) {
-        r.error = Error::CantUpdateWithReadlock;
+        r.error = Error::BackupLockIsActive;
         co_return false;
     }
     if (s.global_read_lock) {
@@ -368,7 +373,8 @@ sim::Task<bool> Server::ftwrl(Session& s, SessionId id, StatementResult& r) {
         if (!ok) {
             co_return false;
         }
-        if (!co_await lock(s, id, kBackup, locks::backup::FTWRL2, Duration::Explicit, r)) {
+        if (!co_await lock(s, id, kBackup, locks::backup::FTWRL2, Duration::Explicit, r,
+                           locks::backup::FTWRL1)) {
             locks_.release(id, kBackup);
             co_return false;
         }
@@ -416,7 +422,7 @@ sim::Task<bool> Server::backup_stage(Session& s, SessionId id, BackupStage targe
         if (!co_await lock(s, id, kBackup, locks::backup::BLOCK_DDL, Duration::Explicit, r)) {
             co_return false;
         }
-        locks_.downgrade(id, kBackup, locks::backup::START);
+        locks_.downgrade(id, kBackup, locks::backup::BLOCK_DDL, locks::backup::START);
         s.stage = BackupStage::Start;
         co_return true;
     }
@@ -436,26 +442,24 @@ sim::Task<bool> Server::backup_stage(Session& s, SessionId id, BackupStage targe
     while (s.stage < target) {
         const auto next = static_cast<BackupStage>(static_cast<int>(s.stage) + 1);
         bool ok = true;
+        using namespace locks::backup;
         switch (next) {
             case BackupStage::Flush:
-                ok = co_await lock(s, id, kBackup, locks::backup::FLUSH, Duration::Explicit, r);
+                ok = co_await lock(s, id, kBackup, FLUSH, Duration::Explicit, r, START);
                 break;
             case BackupStage::BlockDdl:
-                ok =
-                    co_await lock(s, id, kBackup, locks::backup::WAIT_FLUSH, Duration::Explicit, r);
+                // WAIT_FLUSH waits for running non-transactional writes, WAIT_DDL for running
+                // DDL; a failure at WAIT_DDL goes back to FLUSH (backup.cc).
+                ok = co_await lock(s, id, kBackup, WAIT_FLUSH, Duration::Explicit, r, FLUSH);
                 if (ok) {
-                    ok = co_await lock(s, id, kBackup, locks::backup::WAIT_DDL, Duration::Explicit,
-                                       r);
+                    ok = co_await lock(s, id, kBackup, WAIT_DDL, Duration::Explicit, r, WAIT_FLUSH);
                     if (!ok) {
-                        locks_.downgrade(id, kBackup, locks::backup::FLUSH);
+                        locks_.downgrade(id, kBackup, WAIT_FLUSH, FLUSH);
                     }
-                } else {
-                    locks_.downgrade(id, kBackup, locks::backup::FLUSH);
                 }
                 break;
             case BackupStage::BlockCommit:
-                ok = co_await lock(s, id, kBackup, locks::backup::WAIT_COMMIT, Duration::Explicit,
-                                   r);
+                ok = co_await lock(s, id, kBackup, WAIT_COMMIT, Duration::Explicit, r, WAIT_DDL);
                 break;
             default:
                 break;
@@ -494,6 +498,23 @@ void Server::disconnect(SessionId id) {
     locks_.release_all(id);
 }
 
+bool Server::commits_implicitly(StmtKind kind) {
+    // sql_command_flags[...] = CF_AUTO_COMMIT_TRANS: DDL, BEGIN, FLUSH, BACKUP STAGE.
+    switch (kind) {
+        case StmtKind::AlterTable:
+        case StmtKind::CreateTable:
+        case StmtKind::DropTable:
+        case StmtKind::TruncateTable:
+        case StmtKind::RenameTable:
+        case StmtKind::Begin:
+        case StmtKind::FlushTablesWithReadLock:
+        case StmtKind::BackupStage:
+            return true;
+        default:
+            return false;
+    }
+}
+
 sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time exec) {
     Session& s = sessions_.at(id - 1);
     StatementResult r;
@@ -504,11 +525,20 @@ sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time
         co_return r;
     }
     s.kill_error = Error::None;
+    const bool changes_data = st.is_write() || st.is_ddl();
     if (!flavor_has(traits_, st.kind)) {
         r.error = Error::ParseError;
     } else if (!allowed(s, st.kind)) {
         r.error = Error::SpecificAccessDenied;
-    } else {
+    } else if (changes_data && s.stage != BackupStage::None) {
+        r.error = Error::BackupLockIsActive;  // backup_interaction.test
+    } else if (changes_data && s.global_read_lock) {
+        r.error = Error::CantUpdateWithReadlock;  // flush.test: writes under one's own FTWRL
+    } else if (commits_implicitly(st.kind) && s.in_transaction) {
+        co_await commit(s, id, r);  // may wait for its commit lock, and fail
+        end_transaction(s, id);
+    }
+    if (r.error == Error::None) {
         switch (st.kind) {
             case StmtKind::Select:
             case StmtKind::Insert:
@@ -517,11 +547,7 @@ sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time
                 co_await dml(s, id, st, exec, r);
                 break;
             case StmtKind::Begin:
-                if (s.in_transaction) {
-                    co_await commit(s, id, r);  // BEGIN commits the open transaction
-                    end_transaction(s, id);
-                }
-                s.in_transaction = r.error == Error::None;
+                s.in_transaction = true;
                 break;
             case StmtKind::Commit:
                 co_await commit(s, id, r);

@@ -53,6 +53,7 @@ enum class Error {
     QueryInterrupted,        // 1317
     ServerGone,              // 2006 CR_SERVER_GONE_ERROR, on the client side
     NoSuchThread,            // 1094 KILL of an unknown session
+    BackupLockIsActive,      // 4145: a write, DDL or FTWRL in the session running BACKUP STAGE
 };
 std::string_view error_name(Error e);
 
@@ -117,8 +118,10 @@ class Server {
         bool executing = false;
     };
     /// The outcome of one lock request, with its wait recorded on the statement.
+    /// With `from`, an upgrade of the session's `from` ticket on the key.
     sim::Task<bool> lock(Session& s, SessionId id, locks::LockKey key, locks::Mode mode,
-                         locks::Duration d, StatementResult& r);
+                         locks::Duration d, StatementResult& r,
+                         std::optional<locks::Mode> from = std::nullopt);
     /// Executes for `d` (on a CPU core when `on_cpu`); false if the statement was killed.
     sim::Task<bool> run_for(Session& s, sim::Time d, StatementResult& r, bool on_cpu = true);
     sim::Task<bool> commit(Session& s, SessionId id, StatementResult& r);
@@ -134,6 +137,7 @@ class Server {
     void kill(SessionId target, bool query_only);
     void disconnect(SessionId id);
     bool allowed(const Session& s, StmtKind kind) const;
+    static bool commits_implicitly(StmtKind kind);
     std::uint32_t table_id(const std::string& name);
     locks::Duration table_duration(const Session& s) const;
 
