@@ -302,7 +302,7 @@ std::string mariadb_summary_text(const Scenario& s,
         return out;
     }
     fmt::format_to(std::back_inserter(out), "  {:<10} {:>3}  {:<34} {:>9} {:>9} {:>9}  {}\n",
-                   "session", "seq", "sql", "sent_s", "wait_s", "done_s", "wait state / error");
+                   "session", "seq", "sql", "sent_s", "wait_ms", "done_s", "wait state / error");
     std::size_t shown = 0;
     for (const auto* r : sorted_rows(rows)) {
         if (++shown > 40) {
@@ -320,7 +320,7 @@ std::string mariadb_summary_text(const Scenario& s,
             }
             fmt::format_to(std::back_inserter(out),
                            "  {:<10} {:>3}  {:<34} {:>9.3f} {:>9.3f} {:>9.3f}  {}\n", r->session,
-                           r->seq, sql, sim::to_seconds(x.sent), sim::to_seconds(x.wait),
+                           r->seq, sql, sim::to_seconds(x.sent), sim::to_millis(x.wait),
                            sim::to_seconds(x.finished), note);
         } else {
             fmt::format_to(std::back_inserter(out),
