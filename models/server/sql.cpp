@@ -8,33 +8,47 @@ namespace lockstage::models::server {
 
 namespace {
 
-/// Splits the head of a statement into words: identifiers (backquotes removed, schema prefix
-/// kept), numbers, and single punctuation characters.
+/// Splits the head of a statement into words: identifiers (backquotes removed; a qualified name
+/// such as `db`.`t1` or db.t1 stays one word, "db.t1"), numbers, and single punctuation
+/// characters.
 std::vector<std::string> words(std::string_view text) {
+    auto bare = [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+    };
     std::vector<std::string> out;
     std::size_t i = 0;
     while (i < text.size()) {
         const char c = text[i];
         if (std::isspace(static_cast<unsigned char>(c))) {
             ++i;
-        } else if (c == '`') {
-            const std::size_t end = text.find('`', i + 1);
-            const std::size_t stop = end == std::string_view::npos ? text.size() : end;
-            out.emplace_back(text.substr(i + 1, stop - i - 1));
-            i = stop + 1;
-        } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
-                   c == '$') {
-            std::size_t j = i;
-            while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) ||
-                                       text[j] == '_' || text[j] == '.' || text[j] == '$')) {
-                ++j;
-            }
-            out.emplace_back(text.substr(i, j - i));
-            i = j;
-        } else {
+            continue;
+        }
+        if (c != '`' && !bare(c)) {
             out.emplace_back(1, c);
             ++i;
+            continue;
         }
+        std::string word;
+        for (;;) {  // one part, then more parts while a '.' follows
+            if (i < text.size() && text[i] == '`') {
+                const std::size_t end = text.find('`', i + 1);
+                const std::size_t stop = end == std::string_view::npos ? text.size() : end;
+                word.append(text.substr(i + 1, stop - i - 1));
+                i = stop + 1;
+            } else {
+                while (i < text.size() && bare(text[i])) {
+                    word += text[i++];
+                }
+            }
+            if (i + 1 < text.size() && text[i] == '.' &&
+                (text[i + 1] == '`' || bare(text[i + 1]))) {
+                word += '.';
+                ++i;
+                continue;
+            }
+            break;
+        }
+        out.push_back(std::move(word));
     }
     return out;
 }
@@ -226,10 +240,13 @@ std::variant<Statement, std::string> parse_sql(std::string_view text) {
         return unknown(text);
     }
     if (c.accept("SET")) {
-        c.accept("SESSION") || c.accept("@") || c.accept("LOCAL");
-        c.accept("@");
-        c.accept("SESSION.");
-        if (c.accept("LOCK_WAIT_TIMEOUT") && c.accept("=")) {
+        // SET [SESSION | LOCAL] lock_wait_timeout = N, or SET @@[session.]lock_wait_timeout = N
+        if (!c.accept("SESSION") && !c.accept("LOCAL") && c.accept("@")) {
+            c.accept("@");
+        }
+        if ((c.accept("LOCK_WAIT_TIMEOUT") || c.accept("SESSION.LOCK_WAIT_TIMEOUT") ||
+             c.accept("LOCAL.LOCK_WAIT_TIMEOUT")) &&
+            c.accept("=")) {
             if (auto n = c.identifier()) {
                 char* end = nullptr;
                 s.seconds = std::strtod(n->c_str(), &end);

@@ -167,11 +167,18 @@ sim::Process open_arrivals(Server& server, Group& g, Time duration) {
 
 sim::Process closed_client(Server& server, Group& g, Time duration) {
     sim::Simulation& sim = server.simulation();
+    Time last_start = -1;
     for (;;) {
         co_await sim.sleep(g.cfg.arrivals.think.sample(g.arrivals_rng));
+        if (sim.now() == last_start) {
+            // A request that took no time at all (refused at once) with no think time would
+            // repeat forever at one instant: such a client retries a millisecond later.
+            co_await sim.sleep(sim::kMillisecond);
+        }
         if (sim.now() >= duration) {
             co_return;
         }
+        last_start = sim.now();
         co_await serve(server, g);
     }
 }
