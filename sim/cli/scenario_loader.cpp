@@ -348,16 +348,21 @@ std::vector<models::workload::GroupConfig> load_groups(const Reader& r, const js
             r.fail(p + "/transactions",
                    "expected transaction weights with a positive sum, got all zeros");
         }
-        const std::pair<const char*, mw::Occasional*> occasional[] = {
-            {"ddl", &c.ddl}, {"long_queries", &c.long_queries}};
-        for (const auto& [key, target] : occasional) {
-            const auto& o = g.at(key);
-            const std::string op = fmt::format("{}/{}", p, key);
-            target->rate_per_h = o.at("rate_per_h").get<double>();
-            const bool ddl = std::string_view(key) == "ddl";
-            for (std::size_t k = 0; k < o.at("statements").size(); ++k) {
+        struct OccasionalKeys {
+            const char* rate;
+            const char* list;
+            mw::Occasional* target;
+        };
+        const OccasionalKeys occasional[] = {
+            {"ddl_rate_per_h", "ddl", &c.ddl},
+            {"long_query_rate_per_h", "long_queries", &c.long_queries}};
+        for (const auto& [rate_key, list_key, target] : occasional) {
+            target->rate_per_h = g.at(rate_key).get<double>();
+            const bool ddl = std::string_view(list_key) == "ddl";
+            const auto& list = g.at(list_key);
+            for (std::size_t k = 0; k < list.size(); ++k) {
                 target->statements.push_back(load_template(
-                    r, o["statements"][k], fmt::format("{}/statements/{}", op, k), tables,
+                    r, list[k], fmt::format("{}/{}/{}", p, list_key, k), tables,
                     ddl ? std::vector<K>{K::AlterTable, K::CreateTable, K::DropTable,
                                          K::TruncateTable, K::RenameTable}
                         : std::vector<K>{K::Select, K::Insert, K::Update, K::Delete},
@@ -365,9 +370,9 @@ std::vector<models::workload::GroupConfig> load_groups(const Reader& r, const js
                         : "SELECT, INSERT, UPDATE or DELETE"));
             }
             if (target->rate_per_h > 0 && target->statements.empty()) {
-                r.fail(op + "/statements",
-                       fmt::format("expected at least 1 statement when rate_per_h is {}",
-                                   o.at("rate_per_h").dump()));
+                r.fail(fmt::format("{}/{}", p, list_key),
+                       fmt::format("expected at least 1 statement, since {} is {}", rate_key,
+                                   g.at(rate_key).dump()));
             }
         }
         out.push_back(std::move(c));
