@@ -398,6 +398,14 @@ bool LockManager::may_close_cycle(const Waiter& w) const {
 
 /// The owners w's request waits for (with repeats): conflicting granted tickets in grant-list
 /// order, then conflicting queued requests in FIFO order.
+std::vector<OwnerId> LockManager::blocking(OwnerId owner) const {
+    const auto it = owners_.find(owner);
+    if (it == owners_.end() || it->second.waiting == nullptr) {
+        return {};
+    }
+    return blockers(*it->second.waiting);
+}
+
 std::vector<OwnerId> LockManager::blockers(const Waiter& w) const {
     const Lock& lock = *w.lock;
     const std::uint32_t g = lock.table->granted[w.mode];

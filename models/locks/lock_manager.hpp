@@ -117,6 +117,10 @@ class LockManager {
     std::vector<Held> held_by(OwnerId owner) const;
     bool is_waiting(OwnerId owner) const;
     std::optional<LockKey> waiting_for(OwnerId owner) const;
+    /// The owners a waiting owner is blocked by (granted conflicting tickets, queued conflicting
+    /// requests), in the key's order; empty when it is not waiting. (mariabackup's
+    /// --kill-long-queries-timeout kills these.)
+    std::vector<OwnerId> blocking(OwnerId owner) const;
     std::uint64_t deadlocks() const { return deadlocks_; }  ///< victims chosen so far
 
   private:

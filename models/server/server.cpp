@@ -1,5 +1,6 @@
 #include "models/server/server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -127,6 +128,23 @@ std::optional<Server::SessionId> Server::session_by_name(std::string_view name) 
     return std::nullopt;
 }
 
+std::vector<Server::SessionId> Server::running_since(sim::Time since, SessionId except) const {
+    std::vector<std::pair<sim::Time, SessionId>> found;
+    for (std::size_t i = 0; i < sessions_.size(); ++i) {
+        const Session& s = sessions_[i];
+        const auto id = static_cast<SessionId>(i + 1);
+        if (id != except && s.busy && !s.gone && s.statement_started <= since) {
+            found.emplace_back(s.statement_started, id);
+        }
+    }
+    std::sort(found.begin(), found.end());
+    std::vector<SessionId> out;
+    for (const auto& f : found) {
+        out.push_back(f.second);
+    }
+    return out;
+}
+
 std::uint32_t Server::table_id(const std::string& name) {
     if (auto it = table_ids_.find(name); it != table_ids_.end()) {
         return it->second;
@@ -249,6 +267,9 @@ sim::Task<bool> Server::dml(Session& s, SessionId id, const Statement& st, sim::
             co_return false;
         }
     }
+    if (write && tid != 0 && listener_ != nullptr) {
+        listener_->table_written(tables_[tid - 1], sim_.now());
+    }
     if (!co_await run_for(s, exec, r)) {
         co_return false;
     }
@@ -312,6 +333,11 @@ sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::
         !co_await lock(s, id, kTablesBackup, locks::scoped::INTENTION_EXCLUSIVE,
                        Duration::Statement, r)) {
         co_return false;
+    }
+    if (listener_ != nullptr) {
+        for (const auto& k : table_keys) {
+            listener_->table_ddl(tables_[k.object - 1], sim_.now());
+        }
     }
     if (!alter) {
         co_return co_await run_for(s, exec, r);
@@ -525,6 +551,8 @@ sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time
         co_return r;
     }
     s.kill_error = Error::None;
+    s.busy = true;
+    s.statement_started = sim_.now();
     const bool changes_data = st.is_write() || st.is_ddl();
     if (!flavor_has(traits_, st.kind)) {
         r.error = Error::ParseError;
@@ -608,6 +636,7 @@ sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time
             locks_.release_duration(id, Duration::Transaction);
         }
     }
+    s.busy = false;
     r.finished = sim_.now();
     co_return r;
 }

@@ -78,6 +78,16 @@ struct ServerConfig {
     int max_connections = 151;
 };
 
+/// Told of every change to a table, as it executes (the backup's consistency check listens).
+class ChangeListener {
+  public:
+    virtual ~ChangeListener() = default;
+    /// A write statement runs on `table` (its locks granted).
+    virtual void table_written(const TableDef& table, sim::Time at) = 0;
+    /// A DDL statement runs on `table`.
+    virtual void table_ddl(const TableDef& table, sim::Time at) = 0;
+};
+
 class Server {
   public:
     using SessionId = locks::OwnerId;
@@ -95,6 +105,13 @@ class Server {
     sim::Task<StatementResult> execute(SessionId id, Statement st, sim::Time exec);
 
     const FlavorTraits& flavor() const { return traits_; }
+    void set_listener(ChangeListener* listener) { listener_ = listener; }
+    /// KILL [QUERY] from outside a session (mariabackup's long-query killer, a scheduled kill).
+    void kill_session(SessionId target, bool query_only) { kill(target, query_only); }
+    /// Sessions running a statement that started at or before `since` (other than `except`),
+    /// oldest first: mariabackup's --ftwrl-wait-timeout looks for these.
+    std::vector<SessionId> running_since(sim::Time since, SessionId except) const;
+    const std::string& session_name(SessionId id) const { return sessions_.at(id - 1).name; }
     locks::LockManager& locks() { return locks_; }
     sim::Simulation& simulation() { return sim_; }
     bool has_table(std::string_view name) const { return table_ids_.count(std::string(name)) > 0; }
@@ -116,6 +133,8 @@ class Server {
         Error kill_error = Error::None;
         sim::Blocker exec;  ///< parked here while executing, so KILL can end it
         bool executing = false;
+        bool busy = false;  ///< a statement is in progress (waiting or running)
+        sim::Time statement_started = 0;
     };
     /// The outcome of one lock request, with its wait recorded on the statement.
     /// With `from`, an upgrade of the session's `from` ticket on the key.
@@ -147,6 +166,7 @@ class Server {
     locks::LockManager locks_;
     sim::RandomStream commit_rng_;
     sim::Resource cpu_;
+    ChangeListener* listener_ = nullptr;
     std::map<std::string, std::uint32_t> table_ids_;
     std::vector<TableDef> tables_;  ///< indexed by id - 1
     std::map<std::string, std::set<std::string>> users_;
