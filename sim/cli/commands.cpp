@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -194,6 +195,11 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
     models::server::start_scripts(server, s.sessions, trace);
     models::workload::Workload workload(server, s.seed, s.duration, s.timeline_interval, s.groups);
     workload.start();
+    std::optional<models::backup::BackupActor> backup;
+    if (s.backup) {
+        backup.emplace(server, *s.backup, s.data, trace, s.sessions.size());
+        backup->start();
+    }
     const auto step = std::max<sim::Time>(s.duration / 100, 1);
     const auto report = progress.callback();
     for (sim::Time t = 0; t < s.duration;) {
@@ -204,8 +210,11 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
         }
     }
     const auto groups = workload.finish();
-    folder.write("summary.json", mariadb_summary_json(s, trace, groups, sim.events_executed()));
-    if (!s.sessions.empty()) {
+    const std::optional<models::backup::BackupResult> backup_result =
+        backup ? std::optional(backup->finish()) : std::nullopt;
+    folder.write("summary.json",
+                 mariadb_summary_json(s, trace, groups, backup_result, sim.events_executed()));
+    if (!trace.empty()) {
         folder.write("trace.csv", trace_csv(trace));
     }
     if (!groups.empty()) {
@@ -215,7 +224,7 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
     folder.write("scenario.json", s.effective.dump(2) + "\n");
     folder.commit();
     if (!quiet) {
-        out << mariadb_summary_text(s, trace, groups);
+        out << mariadb_summary_text(s, trace, groups, backup_result);
         fmt::print(out, "results written to {}/ ({} events in {:.2f} s of wall time)\n",
                    folder.destination().string(), sim.events_executed(), progress.elapsed_s());
     }

@@ -187,6 +187,7 @@ std::string trace_csv(const std::vector<models::server::TraceRow>& rows) {
 std::string mariadb_summary_json(const Scenario& s,
                                  const std::vector<models::server::TraceRow>& rows,
                                  const std::vector<models::workload::GroupResult>& groups,
+                                 const std::optional<models::backup::BackupResult>& backup,
                                  std::uint64_t events) {
     json j;
     j["lockstage_version"] = LOCKSTAGE_VERSION;
@@ -236,6 +237,25 @@ std::string mariadb_summary_json(const Scenario& s,
         gs.push_back(std::move(x));
     }
     j["groups"] = std::move(gs);
+    if (backup) {
+        json b;
+        b["strategy"] = backup->strategy;
+        b["finished"] = backup->finished;
+        b["failure"] = backup->failure;
+        b["began_s"] = sim::to_seconds(backup->began);
+        b["ended_s"] = sim::to_seconds(backup->ended);
+        b["duration_s"] = sim::to_seconds(backup->ended - backup->began);
+        b["binlog_position"] = backup->binlog_position;
+        b["consistent"] = backup->consistent();
+        json inc = json::array();
+        for (const auto& i : backup->inconsistencies) {
+            inc.push_back({{"table", i.table}, {"reason", i.reason}});
+        }
+        b["inconsistencies"] = std::move(inc);
+        j["backup"] = std::move(b);
+    } else {
+        j["backup"] = nullptr;
+    }
     j["kernel"] = {{"events", events}};
     return j.dump(2) + "\n";
 }
@@ -277,7 +297,8 @@ std::string groups_histogram_csv(const std::vector<models::workload::GroupResult
 
 std::string mariadb_summary_text(const Scenario& s,
                                  const std::vector<models::server::TraceRow>& rows,
-                                 const std::vector<models::workload::GroupResult>& groups) {
+                                 const std::vector<models::workload::GroupResult>& groups,
+                                 const std::optional<models::backup::BackupResult>& backup) {
     std::string out = fmt::format(
         "scenario {} ({} server, {} client groups, {} scripted sessions), {} s simulated, seed "
         "{}\n",
@@ -297,6 +318,16 @@ std::string mariadb_summary_text(const Scenario& s,
                 ms(static_cast<double>(g.latency.max())), sim::to_seconds(g.longest_commit_gap));
         }
         out += "  (no_commit_s: the longest time the group committed nothing)\n";
+    }
+    if (backup) {
+        fmt::format_to(std::back_inserter(out), "  backup {}: {} ({:.3f} s to {:.3f} s), {}\n",
+                       backup->strategy,
+                       backup->finished ? "finished" : "FAILED: " + backup->failure,
+                       sim::to_seconds(backup->began), sim::to_seconds(backup->ended),
+                       backup->consistent() ? "consistent copy" : "NOT a consistent copy");
+        for (const auto& i : backup->inconsistencies) {
+            fmt::format_to(std::back_inserter(out), "    {}: {}\n", i.table, i.reason);
+        }
     }
     if (rows.empty()) {
         return out;

@@ -4,6 +4,7 @@
 // scenario and seed give byte-identical files (no wall-clock time, no host name).
 #include <string>
 
+#include <optional>
 #include <vector>
 
 #include "models/server/queue_model.hpp"
@@ -28,6 +29,7 @@ std::string trace_csv(const std::vector<models::server::TraceRow>& rows);
 std::string mariadb_summary_json(const Scenario& s,
                                  const std::vector<models::server::TraceRow>& rows,
                                  const std::vector<models::workload::GroupResult>& groups,
+                                 const std::optional<models::backup::BackupResult>& backup,
                                  std::uint64_t events);
 /// timeline.csv of a mariadb-model run with client groups: one row per interval and group.
 std::string groups_timeline_csv(const std::vector<models::workload::GroupResult>& groups);
@@ -36,6 +38,7 @@ std::string groups_histogram_csv(const std::vector<models::workload::GroupResult
 /// The terminal summary of a mariadb-model run: the client groups, then the trace.
 std::string mariadb_summary_text(const Scenario& s,
                                  const std::vector<models::server::TraceRow>& rows,
-                                 const std::vector<models::workload::GroupResult>& groups);
+                                 const std::vector<models::workload::GroupResult>& groups,
+                                 const std::optional<models::backup::BackupResult>& backup);
 
 }  // namespace lockstage::cli

@@ -2,8 +2,10 @@
 // A loaded, validated scenario: typed, in simulation units (nanoseconds), defaults applied.
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "models/backup/backup.hpp"
 #include "models/server/queue_model.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
@@ -28,6 +30,8 @@ struct Scenario {
     std::vector<models::server::UserDef> users;
     std::vector<models::server::ScriptedSession> sessions;
     std::vector<models::workload::GroupConfig> groups;
+    models::backup::DataConfig data;
+    std::optional<models::backup::BackupConfig> backup;
     nlohmann::ordered_json effective;  ///< the document with every default filled in
 };
 

@@ -1,6 +1,7 @@
 #include "sim/cli/scenario_loader.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -223,7 +224,7 @@ void check_model_keys(const Reader& r, const json& raw, const std::string& model
             }
         }
     }
-    const char* mariadb_keys[] = {"tables", "users", "sessions"};
+    const char* mariadb_keys[] = {"tables", "users", "sessions", "data", "backup"};
     for (const char* key : mariadb_keys) {
         if (queue && raw.contains(key)) {
             r.fail(std::string("/") + key,
@@ -380,6 +381,86 @@ std::vector<models::workload::GroupConfig> load_groups(const Reader& r, const js
     return out;
 }
 
+void load_backup(const Reader& r, const json& doc, Scenario& s,
+                 const std::set<std::string>& user_names,
+                 const std::set<std::string>& session_names) {
+    namespace mb = models::backup;
+    const auto& d = doc.at("data");
+    s.data.innodb_mb = d.at("innodb_gb").get<double>() * 1024;
+    s.data.innodb_tables = d.at("innodb_tables").get<int>();
+    s.data.myisam_mb = d.at("myisam_gb").get<double>() * 1024;
+    s.data.myisam_tables = d.at("myisam_tables").get<int>();
+    s.data.aria_mb = d.at("aria_gb").get<double>() * 1024;
+    s.data.aria_tables = d.at("aria_tables").get<int>();
+    s.data.binlog = d.at("binlog").get<bool>();
+    if (!doc.contains("backup")) {
+        return;
+    }
+    const auto& b = doc["backup"];
+    mb::BackupConfig c;
+    c.strategy = *mb::strategy_from_name(b.at("strategy").get<std::string>());
+    using F = models::server::Flavor;
+    const F flavor = s.server.flavor;
+    const std::pair<mb::Strategy, std::vector<F>> needs[] = {
+        {mb::Strategy::MariabackupStages, {F::MariaDB1011}},
+        {mb::Strategy::MariabackupLegacy, {F::MariaDB1011}},
+        {mb::Strategy::MysqlLockInstance, {F::MySQL80, F::Percona80}},
+        {mb::Strategy::PerconaBackupLocks, {F::Percona80}}};
+    for (const auto& [strategy, flavors] : needs) {
+        if (c.strategy == strategy &&
+            std::find(flavors.begin(), flavors.end(), flavor) == flavors.end()) {
+            std::vector<std::string> names;
+            for (const F f : flavors) {
+                names.emplace_back(models::server::traits(f).name);
+            }
+            r.fail("/backup/strategy",
+                   fmt::format("{} needs server.flavor {}, and this scenario's server is {}",
+                               b.at("strategy").get<std::string>(), fmt::join(names, " or "),
+                               models::server::traits(flavor).name));
+        }
+    }
+    c.start_at = r.time(b.at("start_at_s"), "/backup/start_at_s", sim::kSecond, true);
+    if (c.start_at >= s.duration) {
+        r.fail("/backup/start_at_s",
+               fmt::format("expected a time before duration_s ({}), got {}",
+                           doc.at("duration_s").dump(), b.at("start_at_s").dump()));
+    }
+    c.throughput_mb_s = b.at("throughput_mb_s").get<double>();
+    c.per_table = r.time(b.at("per_table_ms"), "/backup/per_table_ms", sim::kMillisecond, true);
+    c.log_copy_interval = r.time(b.at("log_copy_interval_ms"), "/backup/log_copy_interval_ms",
+                                 sim::kMillisecond, false);
+    c.lock_wait_timeout =
+        r.time(b.at("lock_wait_timeout_s"), "/backup/lock_wait_timeout_s", sim::kSecond, false);
+    if (b.at("ftwrl_wait_timeout_s").get<double>() > 0) {
+        c.ftwrl_wait_timeout =
+            r.time(b["ftwrl_wait_timeout_s"], "/backup/ftwrl_wait_timeout_s", sim::kSecond, false);
+    }
+    c.ftwrl_wait_threshold = r.time(b.at("ftwrl_wait_threshold_s"),
+                                    "/backup/ftwrl_wait_threshold_s", sim::kSecond, true);
+    if (b.at("kill_long_queries_timeout_s").get<double>() > 0) {
+        c.kill_long_queries_timeout =
+            r.time(b["kill_long_queries_timeout_s"], "/backup/kill_long_queries_timeout_s",
+                   sim::kSecond, false);
+    }
+    if (b.contains("kill_at_s")) {
+        c.kill_at = r.time(b["kill_at_s"], "/backup/kill_at_s", sim::kSecond, true);
+    }
+    if (b.contains("user")) {
+        c.user = b["user"].get<std::string>();
+        if (!user_names.count(c.user)) {
+            r.fail("/backup/user",
+                   fmt::format("expected a user defined under /users, got \"{}\"", c.user));
+        }
+    }
+    if (session_names.count("backup")) {
+        r.fail("/backup",
+               "a scripted session is already named \"backup\"; the backup actor's session takes "
+               "that name");
+    }
+    c.ftwrl_on_missing_privilege = b.at("on_missing_privilege").get<std::string>() == "ftwrl";
+    s.backup = c;
+}
+
 void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
     namespace ms = models::server;
     const auto& server = doc.at("server");
@@ -477,7 +558,8 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
         s.sessions.push_back(std::move(script));
     }
     s.groups = load_groups(r, doc, table_names);
-    std::size_t connections = s.sessions.size();
+    load_backup(r, doc, s, user_names, session_names);
+    std::size_t connections = s.sessions.size() + (s.backup ? 1 : 0);
     for (const auto& g : s.groups) {
         connections += static_cast<std::size_t>(g.pool_size) + (g.ddl.rate_per_h > 0 ? 1 : 0) +
                        (g.long_queries.rate_per_h > 0 ? 1 : 0);
@@ -541,7 +623,7 @@ Scenario load_scenario_text(std::string_view text, const std::string& file) {
              {"flavor", "lock_wait_timeout_s", "commit_ms", "cpu_cores", "max_connections"}) {
             doc["server"].erase(key);
         }
-        for (const char* key : {"tables", "users", "sessions"}) {
+        for (const char* key : {"tables", "users", "sessions", "data", "backup"}) {
             doc.erase(key);
         }
     } else {

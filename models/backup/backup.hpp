@@ -1,0 +1,94 @@
+#pragma once
+// Backup actors: a session that sends lock statements and, in between, copies files. Each
+// strategy is one readable script, in the real tool's order of work (fact sheet §5, §7), and each
+// stage lasts what the real tool spends there (§10): copies at `throughput_mb_s` plus a cost per
+// table, and, where mariadb-backup must copy the redo log up to a point, a wait for the redo-log
+// copier's next check-in (every `log_copy_interval`, counted from the start of the backup).
+// Every statement and every copy phase becomes a row of the trace. The actor also judges the
+// copy: whether it is consistent, and why not.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/server/script.hpp"
+#include "models/server/server.hpp"
+
+namespace lockstage::models::backup {
+
+enum class Strategy {
+    MariabackupStages,   ///< mariadb-backup 10.11.8+: all five stages with work in each
+    MariabackupLegacy,   ///< mariadb-backup 10.4 - 10.11.7: START + BLOCK_COMMIT back to back
+    Ftwrl,               ///< xtrabackup / old mariabackup: FLUSH TABLES WITH READ LOCK
+    NoLock,              ///< --no-lock, mysqldump --single-transaction: no server lock
+    MysqlLockInstance,   ///< xtrabackup 8.0 on MySQL 8.0: LOCK INSTANCE FOR BACKUP
+    PerconaBackupLocks,  ///< Percona: LOCK TABLES FOR BACKUP
+};
+std::optional<Strategy> strategy_from_name(std::string_view name);
+std::string_view strategy_name(Strategy s);
+
+/// The data being copied.
+struct DataConfig {
+    double innodb_mb = 1024;
+    int innodb_tables = 100;
+    double myisam_mb = 0;  ///< non-transactional (MyISAM, CSV, ARCHIVE ...)
+    int myisam_tables = 0;
+    double aria_mb = 0;
+    int aria_tables = 0;
+    bool binlog = true;  ///< the backup should record a binlog position (to seed a replica)
+};
+
+struct BackupConfig {
+    Strategy strategy = Strategy::MariabackupStages;
+    sim::Time start_at = 0;
+    double throughput_mb_s = 450;
+    sim::Time per_table = sim::micros(500);
+    sim::Time log_copy_interval = sim::seconds(1);
+    sim::Time lock_wait_timeout = sim::seconds(31536000);  ///< what mariadb-backup sets
+    std::optional<sim::Time> ftwrl_wait_timeout;           ///< --ftwrl-wait-timeout
+    sim::Time ftwrl_wait_threshold = sim::seconds(60);     ///< --ftwrl-wait-threshold
+    std::optional<sim::Time> kill_long_queries_timeout;    ///< --kill-long-queries-timeout
+    std::optional<sim::Time> kill_at;                      ///< the backup is killed then
+    std::string user;                                      ///< "" = every privilege
+    bool ftwrl_on_missing_privilege = false;               ///< on_missing_privilege: "ftwrl"
+};
+
+struct Inconsistency {
+    std::string table;
+    std::string reason;
+};
+
+struct BackupResult {
+    std::string strategy;
+    bool started = false;
+    bool finished = false;  ///< ran to the end
+    std::string failure;    ///< why it did not, "" if it did
+    sim::Time began = 0;
+    sim::Time ended = 0;
+    bool binlog_position = false;  ///< recorded a binlog position under a lock that stops commits
+    std::vector<Inconsistency> inconsistencies;  ///< empty: a consistent copy
+    bool consistent() const { return finished && inconsistencies.empty(); }
+};
+
+class BackupActor : public server::ChangeListener {
+  public:
+    BackupActor(server::Server& server, BackupConfig config, DataConfig data,
+                std::vector<server::TraceRow>& trace, std::size_t session_index);
+    BackupActor(const BackupActor&) = delete;
+    BackupActor& operator=(const BackupActor&) = delete;
+    ~BackupActor() override;
+
+    void start();
+    BackupResult finish();
+
+    void table_written(const server::TableDef& table, sim::Time at) override;
+    void table_ddl(const server::TableDef& table, sim::Time at) override;
+
+    struct Impl;  // the running script's state (backup.cpp)
+
+  private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lockstage::models::backup
