@@ -1,0 +1,142 @@
+"""Backup actors: each strategy's order of work, what it blocks, its calibration against the
+real mariadb-backup (fact sheet §10), its consistency verdict, and a kill mid-copy.
+Run with Debian's python3: check_backups.py LOCKSTAGE SCENARIOS_DIR
+"""
+import csv
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+lockstage, scenarios = sys.argv[1], pathlib.Path(sys.argv[2])
+work = pathlib.Path(tempfile.mkdtemp())
+passed = failed = 0
+
+
+def run(name):
+    out = work / name
+    subprocess.run([lockstage, "run", str(scenarios / f"{name}.json"), "--out", str(out), "--quiet"],
+                   check=True)
+    summary = json.loads((out / "summary.json").read_text())
+    with open(out / "trace.csv", newline="") as f:
+        backup = [r for r in csv.DictReader(f) if r["session"] == "backup"]
+    groups = {g["name"]: g for g in summary["groups"]}
+    return summary, backup, groups
+
+
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL", what)
+
+
+def near(x, target, tol):
+    return abs(x - target) <= tol
+
+
+def row(trace, prefix):
+    return next(r for r in trace if r["sql"].startswith(prefix))
+
+
+def t(r, col):
+    return float(r[col])
+
+
+# The order of lock statements and copy phases, per strategy (fact sheet §5, §7).
+ORDER = {
+    "mariabackup-stages": ["SET", "BACKUP STAGE START", "-- copy InnoDB", "BACKUP STAGE FLUSH",
+                           "-- copy non-transactional", "BACKUP STAGE BLOCK_DDL", "-- copy .frm",
+                           "-- wait for the redo", "BACKUP STAGE BLOCK_COMMIT",
+                           "-- copy log and statistics", "-- wait for the redo", "BACKUP STAGE END"],
+    "mariabackup-legacy": ["SET", "-- copy InnoDB", "BACKUP STAGE START", "BACKUP STAGE BLOCK_COMMIT",
+                           "-- copy non-InnoDB", "-- record the binlog", "-- wait for the redo",
+                           "BACKUP STAGE END"],
+    "ftwrl": ["SET", "-- copy InnoDB", "FLUSH TABLES WITH READ LOCK", "-- copy non-InnoDB",
+              "-- record the binlog", "-- wait for the redo", "UNLOCK TABLES"],
+    "no-lock": ["SET", "-- copy InnoDB", "-- copy non-InnoDB", "-- wait for the redo"],
+    "mysql-lock-instance": ["SET", "LOCK INSTANCE FOR BACKUP", "-- copy InnoDB", "-- copy non-InnoDB",
+                            "-- read the binlog", "-- wait for the redo", "UNLOCK INSTANCE"],
+    "percona-backup-locks": ["SET", "-- copy InnoDB", "LOCK TABLES FOR BACKUP", "-- copy non-InnoDB",
+                             "-- read the binlog", "-- wait for the redo", "UNLOCK TABLES"],
+}
+results = {}
+for strategy, order in ORDER.items():
+    s, trace, groups = run(f"backup-{strategy}")
+    results[strategy] = (s, trace, groups)
+    got = [r["sql"] for r in trace]
+    check(len(got) == len(order) and all(g.startswith(o) for g, o in zip(got, order)),
+          f"{strategy}: order of work {got}")
+    check(all(r["error"] == "" for r in trace), f"{strategy}: a statement failed")
+    check(s["backup"]["finished"], f"{strategy}: did not finish: {s['backup']['failure']}")
+    times = [t(r, "sent_s") for r in trace]
+    check(times == sorted(times), f"{strategy}: steps out of time order")
+
+# FTWRL blocks InnoDB commits for the whole non-InnoDB copy: from FTWRL to UNLOCK TABLES.
+s, trace, groups = results["ftwrl"]
+held = t(row(trace, "UNLOCK TABLES"), "sent_s") - t(row(trace, "FLUSH"), "granted_s")
+check(held > 4, f"ftwrl: the non-InnoDB copy is long ({held} s)")
+check(near(groups["app"]["longest_commit_gap_s"], held, 0.05),
+      f"ftwrl: InnoDB commits stopped {groups['app']['longest_commit_gap_s']} s, lock held {held} s")
+# Legacy mariabackup: the same, from BLOCK_COMMIT to END.
+s, trace, groups = results["mariabackup-legacy"]
+held = t(row(trace, "BACKUP STAGE END"), "sent_s") - t(row(trace, "BACKUP STAGE BLOCK_COMMIT"), "granted_s")
+check(near(groups["app"]["longest_commit_gap_s"], held, 0.05),
+      f"legacy: InnoDB commits stopped {groups['app']['longest_commit_gap_s']} s, BLOCK_COMMIT held {held} s")
+# 10.11.8+ stages: InnoDB commits stop only for BLOCK_COMMIT's work; MyISAM from FLUSH to END.
+s, trace, groups = results["mariabackup-stages"]
+end = t(row(trace, "BACKUP STAGE END"), "sent_s")
+block_commit = end - t(row(trace, "BACKUP STAGE BLOCK_COMMIT"), "granted_s")
+flush_to_end = end - t(row(trace, "BACKUP STAGE FLUSH"), "granted_s")
+check(near(groups["app"]["longest_commit_gap_s"], block_commit, 0.05),
+      f"stages: InnoDB commits stopped {groups['app']['longest_commit_gap_s']} s, BLOCK_COMMIT {block_commit} s")
+check(near(groups["log_writer"]["longest_commit_gap_s"], flush_to_end, 0.1),
+      f"stages: MyISAM writes stopped {groups['log_writer']['longest_commit_gap_s']} s, FLUSH..END {flush_to_end} s")
+check(near(groups["log_writer"]["longest_commit_gap_start_s"], t(row(trace, "BACKUP STAGE FLUSH"), "granted_s"), 0.1),
+      "stages: MyISAM writes stop at FLUSH")
+# Strategies that never stop InnoDB commits.
+for strategy in ("no-lock", "mysql-lock-instance", "percona-backup-locks"):
+    gap = results[strategy][2]["app"]["longest_commit_gap_s"]
+    check(gap < 0.1, f"{strategy}: InnoDB commits stopped {gap} s")
+
+# Consistency verdicts.
+b = results["no-lock"][0]["backup"]
+check(not b["consistent"] and {i["table"] for i in b["inconsistencies"]} == {"app_log", "(binlog)"},
+      f"no-lock with MyISAM writes: {b['inconsistencies']}")
+b = results["mysql-lock-instance"][0]["backup"]
+check(not b["consistent"] and [i["table"] for i in b["inconsistencies"]] == ["app_log"],
+      f"lock instance with MyISAM writes: {b['inconsistencies']}")
+for strategy in ("mariabackup-stages", "mariabackup-legacy", "ftwrl", "percona-backup-locks"):
+    check(results[strategy][0]["backup"]["consistent"], f"{strategy}: should be consistent")
+s, _, _ = run("backup-no-lock-innodb-only")
+check(s["backup"]["consistent"] and s["backup"]["inconsistencies"] == [],
+      f"no-lock on InnoDB only: {s['backup']}")
+
+# Calibration against the real tool (§10).
+s, trace, groups = run("backup-calibration-small")
+check(near(groups["app"]["longest_commit_gap_s"], 1.0, 0.06), f"small: InnoDB blocked {groups['app']['longest_commit_gap_s']} s, real ~1.0 s")
+check(near(groups["log_writer"]["longest_commit_gap_s"], 1.9, 0.1), f"small: MyISAM blocked {groups['log_writer']['longest_commit_gap_s']} s, real ~1.9 s")
+start_flush = t(row(trace, "BACKUP STAGE FLUSH"), "sent_s") - t(row(trace, "BACKUP STAGE START"), "sent_s")
+check(0.05 <= start_flush <= 0.13, f"small: START->FLUSH {start_flush} s, real 75-120 ms")
+s, trace, groups = run("backup-calibration-small-interval100")
+check(near(groups["app"]["longest_commit_gap_s"], 0.1, 0.03), f"interval 100: InnoDB blocked {groups['app']['longest_commit_gap_s']} s, real ~0.1 s")
+check(near(groups["log_writer"]["longest_commit_gap_s"], 0.13, 0.03), f"interval 100: MyISAM blocked {groups['log_writer']['longest_commit_gap_s']} s, real ~0.13 s")
+s, trace, groups = run("backup-calibration-innodb-1.5gb")
+start_flush = t(row(trace, "BACKUP STAGE FLUSH"), "sent_s") - t(row(trace, "BACKUP STAGE START"), "sent_s")
+check(near(start_flush, 3.4, 0.15), f"1.5 GB: START stage {start_flush} s, real 3.2-3.6 s")
+check(groups["app"]["longest_commit_gap_start_s"] >= t(row(trace, "BACKUP STAGE BLOCK_COMMIT"), "sent_s") - 0.01,
+      "1.5 GB: InnoDB commits stop only at BLOCK_COMMIT, never during START")
+
+# A backup killed mid-copy releases its lock in the same instant; the writers proceed.
+s, trace, groups = run("backup-killed-mid-copy")
+check(not s["backup"]["finished"] and "killed" in s["backup"]["failure"], f"kill: {s['backup']}")
+for name in ("app", "log_writer"):
+    g = groups[name]
+    resumed = g["longest_commit_gap_start_s"] + g["longest_commit_gap_s"]
+    check(near(resumed, 4.5, 0.005), f"kill: {name} resumed at {resumed} s, killed at 4.5 s")
+
+print(f"backups: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
