@@ -70,6 +70,7 @@ struct BackupActor::Impl {
     bool copying_started = false;
     bool over = false;
     std::map<std::string, std::string> inconsistent;  ///< table -> reason (first one)
+    server::ReplicaApplier* replica = nullptr;
 
     Impl(Server& s, BackupConfig c, DataConfig d, std::vector<server::TraceRow>& t, std::size_t i)
         : server(s), cfg(std::move(c)), data(d), trace(t), index(i) {
@@ -366,6 +367,10 @@ sim::Process backup_process(Impl& b) {
     const std::string set_timeout =
         fmt::format("SET lock_wait_timeout = {}", sim::to_seconds(b.cfg.lock_wait_timeout));
     bool ok = co_await send(b, set_timeout);
+    if (b.cfg.safe_slave_backup && b.replica != nullptr) {
+        // STOP SLAVE SQL_THREAD before the first lock; Slave_open_temp_tables is 0 here.
+        b.replica->stop_sql_thread();
+    }
     if (ok) {
         ok = co_await run_script(b, b.cfg.strategy);
     }
@@ -375,6 +380,9 @@ sim::Process backup_process(Impl& b) {
         // too, so without it this fails as well).
         b.result.failure.clear();
         ok = co_await run_script(b, Strategy::Ftwrl);
+    }
+    if (b.cfg.safe_slave_backup && b.replica != nullptr) {
+        b.replica->start_sql_thread();
     }
     b.result.finished = ok && !b.killed;
     b.result.ended = b.sim().now();
@@ -400,6 +408,10 @@ BackupActor::BackupActor(Server& server, BackupConfig config, DataConfig data,
 
 BackupActor::~BackupActor() {
     impl_->server.set_listener(nullptr);
+}
+
+void BackupActor::set_replica(server::ReplicaApplier* replica) {
+    impl_->replica = replica;
 }
 
 void BackupActor::start() {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "models/server/replica.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
 
@@ -52,6 +53,7 @@ struct BackupConfig {
     std::optional<sim::Time> kill_at;                      ///< the backup is killed then
     std::string user;                                      ///< "" = every privilege
     bool ftwrl_on_missing_privilege = false;               ///< on_missing_privilege: "ftwrl"
+    bool safe_slave_backup = false;                        ///< --safe-slave-backup
 };
 
 struct Inconsistency {
@@ -79,6 +81,8 @@ class BackupActor : public server::ChangeListener {
     BackupActor& operator=(const BackupActor&) = delete;
     ~BackupActor() override;
 
+    /// On a replica, --safe-slave-backup stops and restarts this applier's SQL thread.
+    void set_replica(server::ReplicaApplier* replica);
     void start();
     BackupResult finish();
 

@@ -195,9 +195,15 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
     models::server::start_scripts(server, s.sessions, trace);
     models::workload::Workload workload(server, s.seed, s.duration, s.timeline_interval, s.groups);
     workload.start();
+    std::optional<models::server::ReplicaApplier> replica;
+    if (s.replica) {
+        replica.emplace(server, s.seed, s.duration, s.timeline_interval, *s.replica);
+        replica->start();
+    }
     std::optional<models::backup::BackupActor> backup;
     if (s.backup) {
         backup.emplace(server, *s.backup, s.data, trace, s.sessions.size());
+        backup->set_replica(replica ? &*replica : nullptr);
         backup->start();
     }
     const auto step = std::max<sim::Time>(s.duration / 100, 1);
@@ -212,8 +218,13 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
     const auto groups = workload.finish();
     const std::optional<models::backup::BackupResult> backup_result =
         backup ? std::optional(backup->finish()) : std::nullopt;
-    folder.write("summary.json",
-                 mariadb_summary_json(s, trace, groups, backup_result, sim.events_executed()));
+    const std::optional<models::server::ReplicaResult> replica_result =
+        replica ? std::optional(replica->finish()) : std::nullopt;
+    const RunReport results{groups, backup_result, replica_result};
+    folder.write("summary.json", mariadb_summary_json(s, trace, results, sim.events_executed()));
+    if (replica_result) {
+        folder.write("replica_lag.csv", replica_lag_csv(*replica_result));
+    }
     if (!trace.empty()) {
         folder.write("trace.csv", trace_csv(trace));
     }
@@ -224,7 +235,7 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
     folder.write("scenario.json", s.effective.dump(2) + "\n");
     folder.commit();
     if (!quiet) {
-        out << mariadb_summary_text(s, trace, groups, backup_result);
+        out << mariadb_summary_text(s, trace, results);
         fmt::print(out, "results written to {}/ ({} events in {:.2f} s of wall time)\n",
                    folder.destination().string(), sim.events_executed(), progress.elapsed_s());
     }

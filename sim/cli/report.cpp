@@ -186,9 +186,9 @@ std::string trace_csv(const std::vector<models::server::TraceRow>& rows) {
 
 std::string mariadb_summary_json(const Scenario& s,
                                  const std::vector<models::server::TraceRow>& rows,
-                                 const std::vector<models::workload::GroupResult>& groups,
-                                 const std::optional<models::backup::BackupResult>& backup,
-                                 std::uint64_t events) {
+                                 const RunReport& report, std::uint64_t events) {
+    const auto& groups = report.groups;
+    const auto& backup = report.backup;
     json j;
     j["lockstage_version"] = LOCKSTAGE_VERSION;
     j["scenario"] = s.name;
@@ -256,8 +256,32 @@ std::string mariadb_summary_json(const Scenario& s,
     } else {
         j["backup"] = nullptr;
     }
+    if (report.replica) {
+        const auto& rp = *report.replica;
+        j["replica"] = {{"received", rp.received},
+                        {"applied", rp.applied},
+                        {"peak_lag_s", sim::to_seconds(rp.peak_lag)},
+                        {"peak_lag_at_s", sim::to_seconds(rp.peak_lag_at)},
+                        {"peak_relay_backlog", rp.peak_relay_backlog},
+                        {"sql_thread_stopped_s", sim::to_seconds(rp.stopped_total)},
+                        {"retries", rp.retries},
+                        {"last_error", models::server::error_name(rp.last_error)}};
+    } else {
+        j["replica"] = nullptr;
+    }
     j["kernel"] = {{"events", events}};
     return j.dump(2) + "\n";
+}
+
+std::string replica_lag_csv(const models::server::ReplicaResult& r) {
+    std::string out = "t_start_s,max_lag_s\n";
+    const auto& lag = r.lag_max_per_interval;
+    for (std::size_t i = 0; i < lag.size(); ++i) {
+        fmt::format_to(std::back_inserter(out), "{},{:.6f}\n",
+                       sim::to_seconds(static_cast<sim::Time>(i) * lag.interval()),
+                       lag.at(i) / 1e9);
+    }
+    return out;
 }
 
 std::string groups_timeline_csv(const std::vector<models::workload::GroupResult>& groups) {
@@ -297,8 +321,9 @@ std::string groups_histogram_csv(const std::vector<models::workload::GroupResult
 
 std::string mariadb_summary_text(const Scenario& s,
                                  const std::vector<models::server::TraceRow>& rows,
-                                 const std::vector<models::workload::GroupResult>& groups,
-                                 const std::optional<models::backup::BackupResult>& backup) {
+                                 const RunReport& report) {
+    const auto& groups = report.groups;
+    const auto& backup = report.backup;
     std::string out = fmt::format(
         "scenario {} ({} server, {} client groups, {} scripted sessions), {} s simulated, seed "
         "{}\n",
@@ -328,6 +353,15 @@ std::string mariadb_summary_text(const Scenario& s,
         for (const auto& i : backup->inconsistencies) {
             fmt::format_to(std::back_inserter(out), "    {}: {}\n", i.table, i.reason);
         }
+    }
+    if (report.replica) {
+        const auto& rp = *report.replica;
+        fmt::format_to(
+            std::back_inserter(out),
+            "  replica: peak lag {:.3f} s at {:.3f} s, peak relay backlog {} transactions, "
+            "{} of {} applied\n",
+            sim::to_seconds(rp.peak_lag), sim::to_seconds(rp.peak_lag_at), rp.peak_relay_backlog,
+            rp.applied, rp.received);
     }
     if (rows.empty()) {
         return out;

@@ -25,20 +25,25 @@ std::string queue_summary_text(const Scenario& s, const models::QueueModelResult
 
 /// trace.csv of a scripted run: one row per statement, sorted by session then seq.
 std::string trace_csv(const std::vector<models::server::TraceRow>& rows);
+/// What a mariadb-model run produced besides the trace.
+struct RunReport {
+    const std::vector<models::workload::GroupResult>& groups;
+    const std::optional<models::backup::BackupResult>& backup;
+    const std::optional<models::server::ReplicaResult>& replica;
+};
 /// summary.json of a mariadb-model run.
 std::string mariadb_summary_json(const Scenario& s,
                                  const std::vector<models::server::TraceRow>& rows,
-                                 const std::vector<models::workload::GroupResult>& groups,
-                                 const std::optional<models::backup::BackupResult>& backup,
-                                 std::uint64_t events);
+                                 const RunReport& report, std::uint64_t events);
+/// replica_lag.csv: per interval, the largest replication lag and the transactions applied.
+std::string replica_lag_csv(const models::server::ReplicaResult& r);
 /// timeline.csv of a mariadb-model run with client groups: one row per interval and group.
 std::string groups_timeline_csv(const std::vector<models::workload::GroupResult>& groups);
 /// latency_histogram.csv of the client groups.
 std::string groups_histogram_csv(const std::vector<models::workload::GroupResult>& groups);
-/// The terminal summary of a mariadb-model run: the client groups, then the trace.
+/// The terminal summary of a mariadb-model run: client groups, backup, replica, then the trace.
 std::string mariadb_summary_text(const Scenario& s,
                                  const std::vector<models::server::TraceRow>& rows,
-                                 const std::vector<models::workload::GroupResult>& groups,
-                                 const std::optional<models::backup::BackupResult>& backup);
+                                 const RunReport& report);
 
 }  // namespace lockstage::cli

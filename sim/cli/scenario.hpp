@@ -7,6 +7,7 @@
 
 #include "models/backup/backup.hpp"
 #include "models/server/queue_model.hpp"
+#include "models/server/replica.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
 #include "models/workload/clients.hpp"
@@ -32,6 +33,7 @@ struct Scenario {
     std::vector<models::workload::GroupConfig> groups;
     models::backup::DataConfig data;
     std::optional<models::backup::BackupConfig> backup;
+    std::optional<models::server::ReplicaConfig> replica;  ///< topology "replica"
     nlohmann::ordered_json effective;  ///< the document with every default filled in
 };
 

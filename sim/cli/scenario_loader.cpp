@@ -224,7 +224,8 @@ void check_model_keys(const Reader& r, const json& raw, const std::string& model
             }
         }
     }
-    const char* mariadb_keys[] = {"tables", "users", "sessions", "data", "backup"};
+    const char* mariadb_keys[] = {"tables", "users",    "sessions",   "data",
+                                  "backup", "topology", "replication"};
     for (const char* key : mariadb_keys) {
         if (queue && raw.contains(key)) {
             r.fail(std::string("/") + key,
@@ -458,6 +459,12 @@ void load_backup(const Reader& r, const json& doc, Scenario& s,
                "that name");
     }
     c.ftwrl_on_missing_privilege = b.at("on_missing_privilege").get<std::string>() == "ftwrl";
+    c.safe_slave_backup = b.at("safe_slave_backup").get<bool>();
+    if (c.safe_slave_backup && doc.at("topology") != "replica") {
+        r.fail("/backup/safe_slave_backup",
+               "applies to a replica, and this scenario's topology is "
+               "standalone");
+    }
     s.backup = c;
 }
 
@@ -558,8 +565,27 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
         s.sessions.push_back(std::move(script));
     }
     s.groups = load_groups(r, doc, table_names);
+    const bool replica = doc.at("topology") == "replica";
+    if (replica != doc.contains("replication")) {
+        r.fail(replica ? "" : "/replication",
+               replica ? "missing required key \"replication\" (topology is replica)"
+                       : "applies to topology replica, and this scenario's topology is standalone");
+    }
+    if (replica) {
+        const auto& rp = doc["replication"];
+        models::server::ReplicaConfig rc;
+        rc.primary_rate_tps = rp.at("primary_rate_tps").get<double>();
+        rc.table = rp.at("table").get<std::string>();
+        if (!table_names.count(rc.table)) {
+            r.fail("/replication/table",
+                   fmt::format("table \"{}\" is not defined under /tables", rc.table));
+        }
+        rc.apply = r.distribution(rp.at("apply_ms"), "/replication/apply_ms");
+        rc.lag_sample_interval = s.timeline_interval;
+        s.replica = rc;
+    }
     load_backup(r, doc, s, user_names, session_names);
-    std::size_t connections = s.sessions.size() + (s.backup ? 1 : 0);
+    std::size_t connections = s.sessions.size() + (s.backup ? 1 : 0) + (s.replica ? 1 : 0);
     for (const auto& g : s.groups) {
         connections += static_cast<std::size_t>(g.pool_size) + (g.ddl.rate_per_h > 0 ? 1 : 0) +
                        (g.long_queries.rate_per_h > 0 ? 1 : 0);
@@ -623,7 +649,8 @@ Scenario load_scenario_text(std::string_view text, const std::string& file) {
              {"flavor", "lock_wait_timeout_s", "commit_ms", "cpu_cores", "max_connections"}) {
             doc["server"].erase(key);
         }
-        for (const char* key : {"tables", "users", "sessions", "data", "backup"}) {
+        for (const char* key :
+             {"tables", "users", "sessions", "data", "backup", "topology", "replication"}) {
             doc.erase(key);
         }
     } else {
