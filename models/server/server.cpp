@@ -210,11 +210,56 @@ sim::Task<bool> Server::run_for(Session& s, sim::Time d, StatementResult& r, boo
     co_return false;
 }
 
+void Server::commit_gate_opened() {
+    for (auto& s : sessions_) {
+        if (s.gate.waiting()) {
+            sim_.wake(s.gate, 0);
+        }
+    }
+}
+
+void Server::notify(SessionId id, BackupLockEvent e) {
+    if (backup_listener_ != nullptr) {
+        backup_listener_->backup_lock_event(id, e, sim_.now());
+    }
+}
+
+sim::Task<bool> Server::pass_commit_gate(Session& s, StatementResult& r) {
+    if (gate_ == nullptr || gate_->commits_open()) {
+        co_return true;
+    }
+    const sim::Time t0 = sim_.now();
+    int res = 0;
+    while (gate_ != nullptr && !gate_->commits_open() && res != 1) {
+        res = co_await sim_.block(s.gate);
+    }
+    const sim::Time waited = sim_.now() - t0;
+    if (waited > 0) {
+        r.wait += waited;
+        r.granted = sim_.now();
+        if (waited > r.longest_wait) {
+            r.longest_wait = waited;
+            r.wait_state = "Waiting for certification";
+        }
+    }
+    if (res == 1) {
+        r.error = s.kill_error;
+        co_return false;
+    }
+    co_return true;
+}
+
 sim::Task<bool> Server::commit(Session& s, SessionId id, StatementResult& r) {
     if (!s.read_write) {
         co_return true;
     }
     s.read_write = false;
+    if (gate_ != nullptr) {
+        const bool passed = co_await pass_commit_gate(s, r);
+        if (!passed) {
+            co_return false;
+        }
+    }
     bool ok = false;
     if (traits_.classic_global_read_lock) {
         ok = co_await lock(s, id, kCommit, locks::scoped::INTENTION_EXCLUSIVE, Duration::Statement,
@@ -406,6 +451,7 @@ sim::Task<bool> Server::ftwrl(Session& s, SessionId id, StatementResult& r) {
         }
     }
     s.global_read_lock = true;
+    notify(id, BackupLockEvent::FtwrlHeld);
     co_return true;
 }
 
@@ -418,6 +464,7 @@ void Server::unlock_tables(Session& s, SessionId id) {
             locks_.release(id, kBackup);
         }
         s.global_read_lock = false;
+        notify(id, BackupLockEvent::FtwrlReleased);
     }
     if (s.tables_for_backup) {
         locks_.release(id, kTablesBackup);
@@ -429,6 +476,7 @@ void Server::end_backup(Session& s, SessionId id) {
     if (s.stage != BackupStage::None) {
         locks_.release(id, kBackup);
         s.stage = BackupStage::None;
+        notify(id, BackupLockEvent::BackupEnded);
     }
 }
 
@@ -494,6 +542,11 @@ sim::Task<bool> Server::backup_stage(Session& s, SessionId id, BackupStage targe
             co_return false;  // the session stays at the previous stage, keeping its lock
         }
         s.stage = next;
+        if (next == BackupStage::BlockDdl) {
+            notify(id, BackupLockEvent::BlockDdl);
+        } else if (next == BackupStage::BlockCommit) {
+            notify(id, BackupLockEvent::BlockCommit);
+        }
     }
     co_return true;
 }
@@ -508,6 +561,8 @@ void Server::kill(SessionId target, bool query_only) {
         locks_.kill_wait(target);
     } else if (t.executing) {
         sim_.wake(t.exec, 1);
+    } else if (t.gate.waiting()) {
+        sim_.wake(t.gate, 1);
     }
     if (!query_only) {
         disconnect(target);
@@ -517,11 +572,19 @@ void Server::kill(SessionId target, bool query_only) {
 void Server::disconnect(SessionId id) {
     Session& s = sessions_[id - 1];
     s.gone = true;
+    const bool had_stage = s.stage != BackupStage::None;
+    const bool had_ftwrl = s.global_read_lock;
     s.stage = BackupStage::None;  // implicit END
     s.global_read_lock = false;
     s.in_transaction = false;  // implicit ROLLBACK
     s.read_write = false;
     locks_.release_all(id);
+    if (had_stage) {
+        notify(id, BackupLockEvent::BackupEnded);
+    }
+    if (had_ftwrl) {
+        notify(id, BackupLockEvent::FtwrlReleased);
+    }
 }
 
 bool Server::commits_implicitly(StmtKind kind) {

@@ -88,6 +88,34 @@ class ChangeListener {
     virtual void table_ddl(const TableDef& table, sim::Time at) = 0;
 };
 
+/// Galera hooks (models/server/galera.hpp). With neither attached the server behaves as a
+/// standalone one. A CommitGate is consulted by every commit of a read-write transaction, BEFORE
+/// the commit lock (MDL_BACKUP_COMMIT / COMMIT IX) is requested: while it is closed the session
+/// waits (state "Waiting for certification", counted in the statement's wait) without holding
+/// the commit lock, so BACKUP STAGE BLOCK_COMMIT is not held up by it. Whoever closes the gate
+/// calls Server::commit_gate_opened() when it opens again.
+class CommitGate {
+  public:
+    virtual ~CommitGate() = default;
+    /// false while local commits must wait (a Galera provider pause or flow control).
+    virtual bool commits_open() const = 0;
+};
+
+/// The points of a session's backup locks where a Galera node pauses or resumes its provider.
+enum class BackupLockEvent {
+    FtwrlHeld,      ///< FLUSH TABLES WITH READ LOCK fully granted
+    FtwrlReleased,  ///< UNLOCK TABLES, or the session gone, while holding FTWRL
+    BlockDdl,       ///< BACKUP STAGE BLOCK_DDL reached
+    BlockCommit,    ///< BACKUP STAGE BLOCK_COMMIT reached
+    BackupEnded,    ///< BACKUP STAGE END, or the session gone, while a backup stage was held
+};
+
+class BackupLockListener {
+  public:
+    virtual ~BackupLockListener() = default;
+    virtual void backup_lock_event(locks::OwnerId session, BackupLockEvent e, sim::Time at) = 0;
+};
+
 class Server {
   public:
     using SessionId = locks::OwnerId;
@@ -106,6 +134,11 @@ class Server {
 
     const FlavorTraits& flavor() const { return traits_; }
     void set_listener(ChangeListener* listener) { listener_ = listener; }
+    /// Galera hooks; nullptr detaches. See CommitGate and BackupLockListener.
+    void set_commit_gate(CommitGate* gate) { gate_ = gate; }
+    void set_backup_listener(BackupLockListener* l) { backup_listener_ = l; }
+    /// Wakes the sessions waiting at the commit gate (each checks the gate again).
+    void commit_gate_opened();
     /// KILL [QUERY] from outside a session (mariabackup's long-query killer, a scheduled kill).
     void kill_session(SessionId target, bool query_only) { kill(target, query_only); }
     /// Sessions running a statement that started at or before `since` (other than `except`),
@@ -132,6 +165,7 @@ class Server {
         bool statement_killed = false;  ///< the running statement was killed
         Error kill_error = Error::None;
         sim::Blocker exec;  ///< parked here while executing, so KILL can end it
+        sim::Blocker gate;  ///< parked here while the commit gate is closed
         bool executing = false;
         bool busy = false;  ///< a statement is in progress (waiting or running)
         sim::Time statement_started = 0;
@@ -154,6 +188,9 @@ class Server {
     void end_transaction(Session& s, SessionId id);
     void end_backup(Session& s, SessionId id);
     void kill(SessionId target, bool query_only);
+    void notify(SessionId id, BackupLockEvent e);
+    /// Waits while the commit gate is closed; false if the statement was killed meanwhile.
+    sim::Task<bool> pass_commit_gate(Session& s, StatementResult& r);
     void disconnect(SessionId id);
     bool allowed(const Session& s, StmtKind kind) const;
     static bool commits_implicitly(StmtKind kind);
@@ -167,6 +204,8 @@ class Server {
     sim::RandomStream commit_rng_;
     sim::Resource cpu_;
     ChangeListener* listener_ = nullptr;
+    CommitGate* gate_ = nullptr;
+    BackupLockListener* backup_listener_ = nullptr;
     std::map<std::string, std::uint32_t> table_ids_;
     std::vector<TableDef> tables_;  ///< indexed by id - 1
     std::map<std::string, std::set<std::string>> users_;

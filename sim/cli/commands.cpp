@@ -200,6 +200,11 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
         replica.emplace(server, s.seed, s.duration, s.timeline_interval, *s.replica);
         replica->start();
     }
+    std::optional<models::server::GaleraNode> galera;
+    if (s.galera) {
+        galera.emplace(server, s.seed, s.duration, *s.galera);
+        galera->start();
+    }
     std::optional<models::backup::BackupActor> backup;
     if (s.backup) {
         backup.emplace(server, *s.backup, s.data, trace, s.sessions.size());
@@ -220,10 +225,15 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
         backup ? std::optional(backup->finish()) : std::nullopt;
     const std::optional<models::server::ReplicaResult> replica_result =
         replica ? std::optional(replica->finish()) : std::nullopt;
-    const RunReport results{groups, backup_result, replica_result};
+    const std::optional<models::server::GaleraResult> galera_result =
+        galera ? std::optional(galera->finish()) : std::nullopt;
+    const RunReport results{groups, backup_result, replica_result, galera_result};
     folder.write("summary.json", mariadb_summary_json(s, trace, results, sim.events_executed()));
     if (replica_result) {
         folder.write("replica_lag.csv", replica_lag_csv(*replica_result));
+    }
+    if (galera_result) {
+        folder.write("galera_queue.csv", galera_queue_csv(*galera_result));
     }
     if (!trace.empty()) {
         folder.write("trace.csv", trace_csv(trace));

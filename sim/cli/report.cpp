@@ -269,6 +269,24 @@ std::string mariadb_summary_json(const Scenario& s,
     } else {
         j["replica"] = nullptr;
     }
+    if (report.galera) {
+        const auto& g = *report.galera;
+        json intervals = json::array();
+        for (const auto& [begin, end] : g.pause_intervals) {
+            intervals.push_back({sim::to_seconds(begin), sim::to_seconds(end)});
+        }
+        j["galera"] = {{"received", g.received},
+                       {"applied", g.applied},
+                       {"pauses", g.pauses},
+                       {"pause_total_s", sim::to_seconds(g.pause_total)},
+                       {"pause_intervals_s", std::move(intervals)},
+                       {"peak_receive_queue", g.peak_receive_queue},
+                       {"peak_receive_queue_at_s", sim::to_seconds(g.peak_receive_queue_at)},
+                       {"stalls", g.stalls},
+                       {"cluster_stall_total_s", sim::to_seconds(g.cluster_stall_total)}};
+    } else {
+        j["galera"] = nullptr;
+    }
     j["kernel"] = {{"events", events}};
     return j.dump(2) + "\n";
 }
@@ -280,6 +298,17 @@ std::string replica_lag_csv(const models::server::ReplicaResult& r) {
         fmt::format_to(std::back_inserter(out), "{},{:.6f}\n",
                        sim::to_seconds(static_cast<sim::Time>(i) * lag.interval()),
                        lag.at(i) / 1e9);
+    }
+    return out;
+}
+
+std::string galera_queue_csv(const models::server::GaleraResult& r) {
+    std::string out = "t_start_s,max_receive_queue\n";
+    const auto& q = r.queue_max_per_interval;
+    for (std::size_t i = 0; i < q.size(); ++i) {
+        fmt::format_to(std::back_inserter(out), "{},{}\n",
+                       sim::to_seconds(static_cast<sim::Time>(i) * q.interval()),
+                       static_cast<std::uint64_t>(q.at(i)));
     }
     return out;
 }
@@ -362,6 +391,15 @@ std::string mariadb_summary_text(const Scenario& s,
             "{} of {} applied\n",
             sim::to_seconds(rp.peak_lag), sim::to_seconds(rp.peak_lag_at), rp.peak_relay_backlog,
             rp.applied, rp.received);
+    }
+    if (report.galera) {
+        const auto& g = *report.galera;
+        fmt::format_to(std::back_inserter(out),
+                       "  galera node 1: {} pause(s), {:.3f} s paused, peak receive queue {} at "
+                       "{:.3f} s, cluster stalled {:.3f} s by flow control, {} of {} applied\n",
+                       g.pauses, sim::to_seconds(g.pause_total), g.peak_receive_queue,
+                       sim::to_seconds(g.peak_receive_queue_at),
+                       sim::to_seconds(g.cluster_stall_total), g.applied, g.received);
     }
     if (rows.empty()) {
         return out;

@@ -30,6 +30,7 @@ struct RunReport {
     const std::vector<models::workload::GroupResult>& groups;
     const std::optional<models::backup::BackupResult>& backup;
     const std::optional<models::server::ReplicaResult>& replica;
+    const std::optional<models::server::GaleraResult>& galera;
 };
 /// summary.json of a mariadb-model run.
 std::string mariadb_summary_json(const Scenario& s,
@@ -37,11 +38,14 @@ std::string mariadb_summary_json(const Scenario& s,
                                  const RunReport& report, std::uint64_t events);
 /// replica_lag.csv: per interval, the largest replication lag and the transactions applied.
 std::string replica_lag_csv(const models::server::ReplicaResult& r);
+/// galera_queue.csv: per interval, the largest receive queue of Galera node 1.
+std::string galera_queue_csv(const models::server::GaleraResult& r);
 /// timeline.csv of a mariadb-model run with client groups: one row per interval and group.
 std::string groups_timeline_csv(const std::vector<models::workload::GroupResult>& groups);
 /// latency_histogram.csv of the client groups.
 std::string groups_histogram_csv(const std::vector<models::workload::GroupResult>& groups);
-/// The terminal summary of a mariadb-model run: client groups, backup, replica, then the trace.
+/// The terminal summary of a mariadb-model run: client groups, backup, replica or
+/// Galera node, then the trace.
 std::string mariadb_summary_text(const Scenario& s,
                                  const std::vector<models::server::TraceRow>& rows,
                                  const RunReport& report);

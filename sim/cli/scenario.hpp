@@ -6,6 +6,7 @@
 #include <string>
 
 #include "models/backup/backup.hpp"
+#include "models/server/galera.hpp"
 #include "models/server/queue_model.hpp"
 #include "models/server/replica.hpp"
 #include "models/server/script.hpp"
@@ -34,6 +35,7 @@ struct Scenario {
     models::backup::DataConfig data;
     std::optional<models::backup::BackupConfig> backup;
     std::optional<models::server::ReplicaConfig> replica;  ///< topology "replica"
+    std::optional<models::server::GaleraConfig> galera;    ///< topology "galera"
     nlohmann::ordered_json effective;  ///< the document with every default filled in
 };
 

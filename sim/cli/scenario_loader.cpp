@@ -224,8 +224,8 @@ void check_model_keys(const Reader& r, const json& raw, const std::string& model
             }
         }
     }
-    const char* mariadb_keys[] = {"tables", "users",    "sessions",   "data",
-                                  "backup", "topology", "replication"};
+    const char* mariadb_keys[] = {"tables", "users",    "sessions",    "data",
+                                  "backup", "topology", "replication", "galera"};
     for (const char* key : mariadb_keys) {
         if (queue && raw.contains(key)) {
             r.fail(std::string("/") + key,
@@ -462,8 +462,8 @@ void load_backup(const Reader& r, const json& doc, Scenario& s,
     c.safe_slave_backup = b.at("safe_slave_backup").get<bool>();
     if (c.safe_slave_backup && doc.at("topology") != "replica") {
         r.fail("/backup/safe_slave_backup",
-               "applies to a replica, and this scenario's topology is "
-               "standalone");
+               fmt::format("applies to a replica, and this scenario's topology is {}",
+                           doc.at("topology").get<std::string>()));
     }
     s.backup = c;
 }
@@ -565,11 +565,33 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
         s.sessions.push_back(std::move(script));
     }
     s.groups = load_groups(r, doc, table_names);
-    const bool replica = doc.at("topology") == "replica";
+    const std::string topology = doc.at("topology").get<std::string>();
+    const bool replica = topology == "replica";
     if (replica != doc.contains("replication")) {
         r.fail(replica ? "" : "/replication",
                replica ? "missing required key \"replication\" (topology is replica)"
-                       : "applies to topology replica, and this scenario's topology is standalone");
+                       : fmt::format("applies to topology replica, and this scenario's topology "
+                                     "is {}",
+                                     topology));
+    }
+    const bool galera = topology == "galera";
+    if (galera != doc.contains("galera")) {
+        r.fail(galera ? "" : "/galera",
+               galera ? "missing required key \"galera\" (topology is galera)"
+                      : fmt::format("applies to topology galera, and this scenario's topology is "
+                                    "{}",
+                                    topology));
+    }
+    if (galera) {
+        const auto& g = doc["galera"];
+        models::server::GaleraConfig gc;
+        gc.cluster_rate_tps = g.at("cluster_rate_tps").get<double>();
+        gc.apply = r.distribution(g.at("apply_ms"), "/galera/apply_ms");
+        gc.fc_limit = g.at("fc_limit").get<int>();
+        gc.desync = g.at("desync").get<bool>();
+        gc.bf_abort_mariabackup = g.at("bf_abort_mariabackup").get<bool>();
+        gc.queue_sample_interval = s.timeline_interval;
+        s.galera = gc;
     }
     if (replica) {
         const auto& rp = doc["replication"];
@@ -649,8 +671,8 @@ Scenario load_scenario_text(std::string_view text, const std::string& file) {
              {"flavor", "lock_wait_timeout_s", "commit_ms", "cpu_cores", "max_connections"}) {
             doc["server"].erase(key);
         }
-        for (const char* key :
-             {"tables", "users", "sessions", "data", "backup", "topology", "replication"}) {
+        for (const char* key : {"tables", "users", "sessions", "data", "backup", "topology",
+                                "replication", "galera"}) {
             doc.erase(key);
         }
     } else {

@@ -113,5 +113,47 @@ r, b = s["replica"], s["backup"]
 check(abs(r["sql_thread_stopped_s"] - b["duration_s"]) < 0.01 and r["peak_lag_s"] >= b["duration_s"] - 0.01,
       f"replica-safe-slave-backup: SQL thread stopped {r['sql_thread_stopped_s']} s, lag {r['peak_lag_s']} s, backup {b['duration_s']} s")
 
+# Galera node 1 of 3 (fact sheet §6, §11): FTWRL pauses node 1 within 0.1 s and resumes at
+# UNLOCK; BACKUP STAGE pauses at BLOCK_DDL and resumes at END; desynced, the other nodes never
+# stall and node 1's receive queue grows to rate x pause (1,600 for 8 s at 200/s; the real
+# cluster showed 1,600-1,800) and drains at about 5,000/s; without desync the cluster stalls.
+s, t = run("galera-ftwrl")
+g = s["galera"]
+ftwrl, unlock = t[("backup", 1)], t[("backup", 2)]
+check(g["pauses"] == 1 and len(g["pause_intervals_s"]) == 1, f"galera-ftwrl: one pause, got {g}")
+p0, p1 = g["pause_intervals_s"][0]
+check(0 <= p0 - float(ftwrl["sent_s"]) <= 0.1 and abs(p1 - float(unlock["finished_s"])) < 1e-6,
+      f"galera-ftwrl: paused {p0}-{p1} s, FTWRL sent {ftwrl['sent_s']}, UNLOCK {unlock['finished_s']}")
+check(g["cluster_stall_total_s"] == 0 and g["stalls"] == 0,
+      f"galera-ftwrl: the other nodes never stall, got {g['cluster_stall_total_s']} s")
+check(1500 <= g["peak_receive_queue"] <= 1800 and abs(g["peak_receive_queue_at_s"] - p1) < 0.05,
+      f"galera-ftwrl: receive queue {g['peak_receive_queue']} at {g['peak_receive_queue_at_s']} s")
+with open(work / "galera-ftwrl" / "galera_queue.csv", newline="") as f:
+    rows = {round(float(r["t_start_s"])): int(r["max_receive_queue"]) for r in csv.DictReader(f)}
+check(rows[14] < 20 and g["received"] - g["applied"] <= 1,
+      f"galera-ftwrl: drained within 1 s of UNLOCK (>= 1,600/s), got {rows[14]} in [14 s, 15 s)")
+app = group(s, "app")
+check(7.9 <= app["longest_commit_gap_s"] <= 8.1,
+      f"galera-ftwrl: local commits stop for the FTWRL, got {app['longest_commit_gap_s']} s")
+
+s, t = run("galera-backup-stage")
+g = s["galera"]
+block_ddl, end = t[("backup", 3)], t[("backup", 5)]
+check(len(g["pause_intervals_s"]) == 1
+      and abs(g["pause_intervals_s"][0][0] - float(block_ddl["finished_s"])) < 1e-6
+      and abs(g["pause_intervals_s"][0][1] - float(end["finished_s"])) < 1e-6,
+      f"galera-backup-stage: paused {g['pause_intervals_s']}, BLOCK_DDL {block_ddl['finished_s']}, END {end['finished_s']}")
+check(g["cluster_stall_total_s"] == 0, f"galera-backup-stage: no stall, got {g['cluster_stall_total_s']}")
+check(1100 <= g["peak_receive_queue"] <= 1350, f"galera-backup-stage: queue {g['peak_receive_queue']} (6 s at 200/s)")
+app = group(s, "app")
+check(5.9 <= app["longest_commit_gap_s"] <= 6.1 and 5.9 <= app["latency_ms"]["max"] / 1000 <= 6.1,
+      f"galera-backup-stage: local commits wait from BLOCK_DDL to END (6 s), got a gap of "
+      f"{app['longest_commit_gap_s']} s, max latency {app['latency_ms']['max']} ms")
+
+s, _ = run("galera-no-desync")
+g = s["galera"]
+check(g["stalls"] >= 1 and 7.5 <= g["cluster_stall_total_s"] <= 8.0 and g["peak_receive_queue"] <= 17,
+      f"galera-no-desync: cluster stalled {g['cluster_stall_total_s']} s, queue {g['peak_receive_queue']}")
+
 print(f"acceptance: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -165,3 +165,22 @@ TEST_CASE("the compiled-in schema is the shipped one, byte for byte") {
     text << in.rdbuf();
     CHECK(lockstage::cli::embedded_scenario_schema() == text.str());
 }
+
+TEST_CASE("topology galera: the galera object with the schema's defaults") {
+    const auto s = load_scenario_text(R"({"name": "g", "duration_s": 10,
+        "server": {"flavor": "mariadb-10.11"}, "tables": [{"name": "t1"}],
+        "topology": "galera", "galera": {"fc_limit": 32}})",
+                                      "x.json");
+    REQUIRE(s.galera.has_value());
+    CHECK_FALSE(s.replica.has_value());
+    CHECK(s.galera->cluster_rate_tps == 200.0);                   // default
+    CHECK(s.galera->apply.mean() == doctest::Approx(200'000.0));  // 0.2 ms
+    CHECK(s.galera->fc_limit == 32);
+    CHECK(s.galera->desync);
+    CHECK_FALSE(s.galera->bf_abort_mariabackup);
+    CHECK(s.galera->queue_sample_interval == sim::kSecond);
+    CHECK(s.effective.at("galera").at("desync") == true);
+    const auto missing = error_of(R"({"name": "g", "duration_s": 10,
+        "server": {"flavor": "mariadb-10.11"}, "topology": "galera"})");
+    CHECK(std::string(missing.what()).find("missing required key \"galera\"") != std::string::npos);
+}
