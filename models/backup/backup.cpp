@@ -229,13 +229,21 @@ sim::Task<bool> send(Impl& b, std::string_view sql) {
 
 /// A phase of work without a statement (copying files, waiting for the redo copier), traced as a
 /// row whose sql starts with "--". Ends early if the backup is killed.
-sim::Task<bool> phase(Impl& b, std::string_view what, Time d) {
+sim::Task<bool> phase(Impl& b, std::string_view what, Time d, bool copies = false) {
     const std::size_t row = b.trace.size();
     const Time began = b.sim().now();
     b.trace.push_back(server::TraceRow{b.index, "backup", ++b.seq, fmt::format("-- {}", what),
                                        began, std::nullopt});
+    const bool contends = b.cfg.io_contention && copies && d > 0;
+    if (contends) {
+        const double share = std::min(0.9, b.cfg.throughput_mb_s / b.data.disk_mb_s);
+        b.server.set_commit_slowdown(1.0 / (1.0 - share));
+    }
     if (!b.killed) {
         co_await b.sim().block(b.copying, d);
+    }
+    if (contends) {
+        b.server.set_commit_slowdown(1.0);
     }
     server::StatementResult r;
     r.sent = r.granted = began;
@@ -293,20 +301,20 @@ sim::Task<bool> run_step(Impl& b, const Step& step) {
             b.copying_started = true;
             what = fmt::format("copy InnoDB files ({:.1f} MB, {} tables)", b.data.innodb_mb,
                                b.data.innodb_tables);
-            ok = co_await phase(b, what, b.copy_time(b.data.innodb_mb, b.data.innodb_tables));
+            ok = co_await phase(b, what, b.copy_time(b.data.innodb_mb, b.data.innodb_tables), true);
             break;
         case Op::CopyAria:
             if (b.data.aria_tables > 0 || b.data.aria_mb > 0) {
                 what = fmt::format("copy Aria files ({:.1f} MB, {} tables)", b.data.aria_mb,
                                    b.data.aria_tables);
-                ok = co_await phase(b, what, b.copy_time(b.data.aria_mb, b.data.aria_tables));
+                ok = co_await phase(b, what, b.copy_time(b.data.aria_mb, b.data.aria_tables), true);
             }
             break;
         case Op::CopyNontrans:
             b.nontrans_copy_began = b.sim().now();
             what = fmt::format("copy {} ({:.1f} MB, {} tables)", step.text, b.data.myisam_mb,
                                b.data.myisam_tables);
-            ok = co_await phase(b, what, b.copy_time(b.data.myisam_mb, b.data.myisam_tables));
+            ok = co_await phase(b, what, b.copy_time(b.data.myisam_mb, b.data.myisam_tables), true);
             break;
         case Op::CopyFrm: {
             const int tables = b.data.innodb_tables + b.data.myisam_tables + b.data.aria_tables;

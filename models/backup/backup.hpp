@@ -37,7 +37,8 @@ struct DataConfig {
     int myisam_tables = 0;
     double aria_mb = 0;
     int aria_tables = 0;
-    bool binlog = true;  ///< the backup should record a binlog position (to seed a replica)
+    bool binlog = true;      ///< the backup should record a binlog position (to seed a replica)
+    double disk_mb_s = 600;  ///< the disk's bandwidth, for io_contention
 };
 
 struct BackupConfig {
@@ -54,6 +55,9 @@ struct BackupConfig {
     std::string user;                                      ///< "" = every privilege
     bool ftwrl_on_missing_privilege = false;               ///< on_missing_privilege: "ftwrl"
     bool safe_slave_backup = false;                        ///< --safe-slave-backup
+    /// While a copy runs, commits' fsync takes 1 / (1 - share) longer, share being the copy's
+    /// part of the disk bandwidth (throughput_mb_s / disk_mb_s, at most 0.9).
+    bool io_contention = false;
 };
 
 struct Inconsistency {

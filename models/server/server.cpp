@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <stdexcept>
 
 namespace lockstage::models::server {
@@ -270,7 +271,11 @@ sim::Task<bool> Server::commit(Session& s, SessionId id, StatementResult& r) {
     if (!ok) {
         co_return false;
     }
-    co_return co_await run_for(s, config_.commit.sample(commit_rng_), r, /*on_cpu=*/false);
+    sim::Time fsync = config_.commit.sample(commit_rng_);
+    if (commit_slowdown_ != 1.0) {
+        fsync = static_cast<sim::Time>(std::llround(static_cast<double>(fsync) * commit_slowdown_));
+    }
+    co_return co_await run_for(s, fsync, r, /*on_cpu=*/false);
 }
 
 void Server::end_transaction(Session& s, SessionId id) {

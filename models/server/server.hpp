@@ -134,6 +134,9 @@ class Server {
 
     const FlavorTraits& flavor() const { return traits_; }
     void set_listener(ChangeListener* listener) { listener_ = listener; }
+    /// Commits (their fsync) take `factor` times longer, e.g. while a backup's copy competes for
+    /// the disk (backup.io_contention); 1 restores them.
+    void set_commit_slowdown(double factor) { commit_slowdown_ = factor; }
     /// Galera hooks; nullptr detaches. See CommitGate and BackupLockListener.
     void set_commit_gate(CommitGate* gate) { gate_ = gate; }
     void set_backup_listener(BackupLockListener* l) { backup_listener_ = l; }
@@ -204,6 +207,7 @@ class Server {
     sim::RandomStream commit_rng_;
     sim::Resource cpu_;
     ChangeListener* listener_ = nullptr;
+    double commit_slowdown_ = 1.0;
     CommitGate* gate_ = nullptr;
     BackupLockListener* backup_listener_ = nullptr;
     std::map<std::string, std::uint32_t> table_ids_;

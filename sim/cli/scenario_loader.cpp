@@ -394,6 +394,7 @@ void load_backup(const Reader& r, const json& doc, Scenario& s,
     s.data.aria_mb = d.at("aria_gb").get<double>() * 1024;
     s.data.aria_tables = d.at("aria_tables").get<int>();
     s.data.binlog = d.at("binlog").get<bool>();
+    s.data.disk_mb_s = d.at("disk_mb_s").get<double>();
     if (!doc.contains("backup")) {
         return;
     }
@@ -460,6 +461,7 @@ void load_backup(const Reader& r, const json& doc, Scenario& s,
     }
     c.ftwrl_on_missing_privilege = b.at("on_missing_privilege").get<std::string>() == "ftwrl";
     c.safe_slave_backup = b.at("safe_slave_backup").get<bool>();
+    c.io_contention = b.at("io_contention").get<bool>();
     if (c.safe_slave_backup && doc.at("topology") != "replica") {
         r.fail("/backup/safe_slave_backup",
                fmt::format("applies to a replica, and this scenario's topology is {}",
