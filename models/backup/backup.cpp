@@ -71,6 +71,7 @@ struct BackupActor::Impl {
     bool over = false;
     std::map<std::string, std::string> inconsistent;  ///< table -> reason (first one)
     server::ReplicaApplier* replica = nullptr;
+    std::uint64_t redo_writes = 0;  ///< writes to backup-safe tables since the backup began
 
     Impl(Server& s, BackupConfig c, DataConfig d, std::vector<server::TraceRow>& t, std::size_t i)
         : server(s), cfg(std::move(c)), data(d), trace(t), index(i) {
@@ -324,8 +325,12 @@ sim::Task<bool> run_step(Impl& b, const Step& step) {
         }
         case Op::WaitRedo: {
             // The copier checks in every log_copy_interval from the start of the backup; a stage
-            // that needs the redo log copied up to now ends on the next check-in.
-            const Time since = b.sim().now() - b.t0;
+            // that needs the redo log copied up to now ends on the next check-in once the redo
+            // written since the start (redo_kb_per_write per write) has been copied.
+            const double redo_mb =
+                static_cast<double>(b.redo_writes) * b.data.redo_kb_per_write / 1024.0;
+            const Time copied = b.t0 + sim::from_seconds(redo_mb / b.cfg.throughput_mb_s);
+            const Time since = std::max(b.sim().now(), copied) - b.t0;
             const Time next =
                 b.t0 + (since / b.cfg.log_copy_interval + 1) * b.cfg.log_copy_interval;
             ok = co_await phase(b, "wait for the redo log copier's next check-in",
@@ -434,6 +439,9 @@ void BackupActor::start() {
 
 void BackupActor::table_written(const server::TableDef& table, Time at) {
     Impl& b = *impl_;
+    if (server::backup_safe(table.engine) && b.result.started && !b.over) {
+        ++b.redo_writes;
+    }
     if (server::backup_safe(table.engine) || b.over || b.nontrans_protected ||
         at < b.nontrans_copy_began) {
         return;

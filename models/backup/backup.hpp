@@ -39,6 +39,9 @@ struct DataConfig {
     int aria_tables = 0;
     bool binlog = true;      ///< the backup should record a binlog position (to seed a replica)
     double disk_mb_s = 600;  ///< the disk's bandwidth, for io_contention
+    /// Redo log written per committed write to a backup-safe table; the redo copier must copy
+    /// it, at throughput_mb_s, before a check-in can close a stage.
+    double redo_kb_per_write = 2;
 };
 
 struct BackupConfig {

@@ -395,6 +395,7 @@ void load_backup(const Reader& r, const json& doc, Scenario& s,
     s.data.aria_tables = d.at("aria_tables").get<int>();
     s.data.binlog = d.at("binlog").get<bool>();
     s.data.disk_mb_s = d.at("disk_mb_s").get<double>();
+    s.data.redo_kb_per_write = d.at("redo_kb_per_write").get<double>();
     if (!doc.contains("backup")) {
         return;
     }

@@ -143,5 +143,27 @@ s, trace, groups = run("backup-io-contention")
 lat = groups["app"]["latency_ms"]
 check(4.0 <= lat["p90"] <= 6.5, f"io_contention: p90 latency {lat['p90']} ms, expected 0.5 ms exec + 4 ms fsync")
 
+# Options and failures.
+s, trace, _ = run("backup-no-reload")
+check(not s["backup"]["finished"] and "BACKUP STAGE START: ER_SPECIFIC_ACCESS_DENIED_ERROR" in s["backup"]["failure"]
+      and trace[-1]["sql"] == "BACKUP STAGE START", f"no RELOAD: {s['backup']['failure']}, last {trace[-1]['sql']}")
+s, trace, _ = run("backup-no-reload-ftwrl-fallback")
+check([r["sql"] for r in trace if r["error"]] == ["BACKUP STAGE START", "FLUSH TABLES WITH READ LOCK"]
+      and not s["backup"]["finished"], "on_missing_privilege ftwrl: tries FTWRL, which needs RELOAD too")
+s, trace, _ = run("backup-ftwrl-wait-timeout")
+b = s["backup"]
+check(not b["finished"] and b["failure"].startswith("Unable to obtain lock") and near(b["ended_s"] - b["began_s"], 11.168, 0.01)
+      and not any(r["sql"].startswith("FLUSH") for r in trace),
+      f"ftwrl_wait_timeout: {b['failure']} after {b['ended_s'] - b['began_s']} s")
+s, trace, _ = run("backup-kill-long-queries")
+with open(work / "backup-kill-long-queries" / "trace.csv", newline="") as f:
+    batch = next(r for r in csv.DictReader(f) if r["session"] == "batch")
+ftwrl = row(trace, "FLUSH")
+check(batch["error"] == "ER_QUERY_INTERRUPTED" and near(t(ftwrl, "wait_s"), 5.0, 0.001)
+      and s["backup"]["finished"], f"kill_long_queries_timeout: batch {batch['error']}, FTWRL waited {ftwrl['wait_s']} s")
+s, _, _ = run("backup-ddl-during-no-lock")
+check([i["table"] for i in s["backup"]["inconsistencies"]] == ["orders", "(binlog)"]
+      and "DDL" in s["backup"]["inconsistencies"][0]["reason"], f"DDL during no-lock: {s['backup']['inconsistencies']}")
+
 print(f"backups: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
