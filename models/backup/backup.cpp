@@ -399,6 +399,7 @@ sim::Process backup_process(Impl& b) {
     }
     b.result.finished = ok && !b.killed;
     b.result.ended = b.sim().now();
+    b.result.over = true;
     b.over = true;
 }
 
@@ -458,6 +459,10 @@ void BackupActor::table_ddl(const server::TableDef& table, Time) {
     }
     b.inconsistent.emplace(table.name,
                            "DDL during the copy, with no BLOCK_DDL (or equivalent) in force");
+}
+
+bool BackupActor::running() const {
+    return impl_->result.started && !impl_->over;
 }
 
 BackupResult BackupActor::finish() {

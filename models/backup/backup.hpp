@@ -75,6 +75,7 @@ struct BackupResult {
     std::string failure;    ///< why it did not, "" if it did
     sim::Time began = 0;
     sim::Time ended = 0;
+    bool over = false;  ///< its script ended (at `ended`); false: still running at the end
     bool binlog_position = false;  ///< recorded a binlog position under a lock that stops commits
     std::vector<Inconsistency> inconsistencies;  ///< empty: a consistent copy
     bool consistent() const { return finished && inconsistencies.empty(); }
@@ -92,6 +93,8 @@ class BackupActor : public server::ChangeListener {
     void set_replica(server::ReplicaApplier* replica);
     void start();
     BackupResult finish();
+    /// Between the backup's start and its end (its window).
+    bool running() const;
 
     void table_written(const server::TableDef& table, sim::Time at) override;
     void table_ddl(const server::TableDef& table, sim::Time at) override;

@@ -166,18 +166,12 @@ bool Server::allowed(const Session& s, StmtKind kind) const {
 sim::Task<bool> Server::lock(Session& s, SessionId id, LockKey key, locks::Mode mode, Duration d,
                              StatementResult& r, std::optional<locks::Mode> from) {
     const sim::Time t0 = sim_.now();
+    const std::string_view state = locks::mode_table(key.ns).wait_state;
+    wait_begins(s, id, state);
     const LockResult res =
         from ? co_await locks_.upgrade(id, key, *from, mode, d, s.lock_wait_timeout)
              : co_await locks_.acquire(id, key, mode, d, s.lock_wait_timeout);
-    const sim::Time waited = sim_.now() - t0;
-    if (waited > 0) {
-        r.wait += waited;
-        r.granted = sim_.now();
-        if (waited > r.longest_wait) {
-            r.longest_wait = waited;
-            r.wait_state = locks::mode_table(key.ns).wait_state;
-        }
-    }
+    wait_ends(s, id, state, sim_.now() - t0, key.ns != Ns::Table, r);
     switch (res) {
         case LockResult::Granted:
             co_return true;
@@ -192,6 +186,52 @@ sim::Task<bool> Server::lock(Session& s, SessionId id, LockKey key, locks::Mode 
             break;
     }
     co_return false;
+}
+
+void Server::wait_begins(Session& s, SessionId id, std::string_view state) {
+    s.waiting = state;
+    if (wait_observer_ != nullptr) {
+        wait_observer_->wait_began(id, s.kind, sim_.now());
+    }
+}
+
+void Server::wait_ends(Session& s, SessionId id, std::string_view state, sim::Time waited,
+                       bool backup_ns, StatementResult& r) {
+    s.waiting = {};
+    if (wait_observer_ != nullptr) {
+        wait_observer_->wait_ended(id, s.kind, sim_.now());
+    }
+    if (waited <= 0) {
+        return;
+    }
+    r.wait += waited;
+    r.granted = sim_.now();
+    if (backup_ns) {
+        r.backup_wait += waited;
+    }
+    if (waited > r.longest_wait) {
+        r.longest_wait = waited;
+        r.wait_state = state;
+    }
+    wait_by_state_[state] += waited;
+}
+
+Engine Server::table_engine(std::string_view name) const {
+    if (auto it = table_ids_.find(std::string(name)); it != table_ids_.end()) {
+        return tables_[it->second - 1].engine;
+    }
+    return Engine::InnoDB;
+}
+
+std::vector<WaitingSession> Server::waiting_sessions() const {
+    std::vector<WaitingSession> out;
+    for (std::size_t i = 0; i < sessions_.size(); ++i) {
+        if (!sessions_[i].waiting.empty()) {
+            out.push_back(WaitingSession{static_cast<SessionId>(i + 1), sessions_[i].waiting,
+                                         sessions_[i].kind});
+        }
+    }
+    return out;
 }
 
 sim::Task<bool> Server::run_for(Session& s, sim::Time d, StatementResult& r, bool on_cpu) {
@@ -225,24 +265,18 @@ void Server::notify(SessionId id, BackupLockEvent e) {
     }
 }
 
-sim::Task<bool> Server::pass_commit_gate(Session& s, StatementResult& r) {
+sim::Task<bool> Server::pass_commit_gate(Session& s, SessionId id, StatementResult& r) {
     if (gate_ == nullptr || gate_->commits_open()) {
         co_return true;
     }
     const sim::Time t0 = sim_.now();
+    constexpr std::string_view kCertification = "Waiting for certification";
+    wait_begins(s, id, kCertification);
     int res = 0;
     while (gate_ != nullptr && !gate_->commits_open() && res != 1) {
         res = co_await sim_.block(s.gate);
     }
-    const sim::Time waited = sim_.now() - t0;
-    if (waited > 0) {
-        r.wait += waited;
-        r.granted = sim_.now();
-        if (waited > r.longest_wait) {
-            r.longest_wait = waited;
-            r.wait_state = "Waiting for certification";
-        }
-    }
+    wait_ends(s, id, kCertification, sim_.now() - t0, false, r);
     if (res == 1) {
         r.error = s.kill_error;
         co_return false;
@@ -256,7 +290,7 @@ sim::Task<bool> Server::commit(Session& s, SessionId id, StatementResult& r) {
     }
     s.read_write = false;
     if (gate_ != nullptr) {
-        const bool passed = co_await pass_commit_gate(s, r);
+        const bool passed = co_await pass_commit_gate(s, id, r);
         if (!passed) {
             co_return false;
         }
@@ -621,6 +655,7 @@ sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time
     s.kill_error = Error::None;
     s.busy = true;
     s.statement_started = sim_.now();
+    s.kind = st.kind;
     const bool changes_data = st.is_write() || st.is_ddl();
     if (!flavor_has(traits_, st.kind)) {
         r.error = Error::ParseError;

@@ -65,6 +65,25 @@ struct StatementResult {
     sim::Time wait = 0;           ///< all time spent waiting for locks, commit lock included
     std::string_view wait_state;  ///< the state of its longest wait, "" if none
     sim::Time longest_wait = 0;
+    /// The part of `wait` spent on the backup-related namespaces (BACKUP, GLOBAL, COMMIT, table
+    /// flush, LOCK INSTANCE, LOCK TABLES FOR BACKUP): what a backup made this statement wait.
+    sim::Time backup_wait = 0;
+};
+
+/// A session waiting for a lock (or at the Galera commit gate) at the moment of the snapshot.
+struct WaitingSession {
+    locks::OwnerId id;
+    std::string_view state;  ///< its PROCESSLIST state, e.g. "Waiting for backup lock"
+    StmtKind kind;           ///< the statement that waits
+};
+
+/// Told when a session starts and stops waiting for a lock (the workload's write-blocked time
+/// listens). Called on every lock request that waits, so it must be O(1).
+class WaitObserver {
+  public:
+    virtual ~WaitObserver() = default;
+    virtual void wait_began(locks::OwnerId session, StmtKind kind, sim::Time at) = 0;
+    virtual void wait_ended(locks::OwnerId session, StmtKind kind, sim::Time at) = 0;
 };
 
 struct ServerConfig {
@@ -149,8 +168,25 @@ class Server {
     std::vector<SessionId> running_since(sim::Time since, SessionId except) const;
     const std::string& session_name(SessionId id) const { return sessions_.at(id - 1).name; }
     locks::LockManager& locks() { return locks_; }
-    sim::Simulation& simulation() { return sim_; }
+    const locks::LockManager& locks() const { return locks_; }
+    sim::Simulation& simulation() const { return sim_; }
     bool has_table(std::string_view name) const { return table_ids_.count(std::string(name)) > 0; }
+    /// The engine of a table (InnoDB for a table the server does not know yet).
+    Engine table_engine(std::string_view name) const;
+
+    /// The sessions waiting right now, by session id: O(sessions), for samplers.
+    std::vector<WaitingSession> waiting_sessions() const;
+    /// The kind of the statement a session runs (or ran last), and whether one is in progress.
+    StmtKind statement_kind(SessionId id) const { return sessions_.at(id - 1).kind; }
+    bool busy(SessionId id) const { return sessions_.at(id - 1).busy; }
+    std::size_t session_count() const { return sessions_.size(); }
+    /// All time sessions spent waiting, by PROCESSLIST state, since the start (waits still in
+    /// progress are not counted).
+    const std::map<std::string_view, sim::Time>& wait_time_by_state() const {
+        return wait_by_state_;
+    }
+    /// Told of every wait's start and end; nullptr detaches.
+    void set_wait_observer(WaitObserver* o) { wait_observer_ = o; }
 
   private:
     struct Session {
@@ -172,7 +208,12 @@ class Server {
         bool executing = false;
         bool busy = false;  ///< a statement is in progress (waiting or running)
         sim::Time statement_started = 0;
+        StmtKind kind = StmtKind::Select;  ///< the statement in progress (or the last one)
+        std::string_view waiting;          ///< the state while waiting for a lock, else ""
     };
+    void wait_begins(Session& s, SessionId id, std::string_view state);
+    void wait_ends(Session& s, SessionId id, std::string_view state, sim::Time waited,
+                   bool backup_ns, StatementResult& r);
     /// The outcome of one lock request, with its wait recorded on the statement.
     /// With `from`, an upgrade of the session's `from` ticket on the key.
     sim::Task<bool> lock(Session& s, SessionId id, locks::LockKey key, locks::Mode mode,
@@ -193,7 +234,7 @@ class Server {
     void kill(SessionId target, bool query_only);
     void notify(SessionId id, BackupLockEvent e);
     /// Waits while the commit gate is closed; false if the statement was killed meanwhile.
-    sim::Task<bool> pass_commit_gate(Session& s, StatementResult& r);
+    sim::Task<bool> pass_commit_gate(Session& s, SessionId id, StatementResult& r);
     void disconnect(SessionId id);
     bool allowed(const Session& s, StmtKind kind) const;
     static bool commits_implicitly(StmtKind kind);
@@ -210,6 +251,8 @@ class Server {
     double commit_slowdown_ = 1.0;
     CommitGate* gate_ = nullptr;
     BackupLockListener* backup_listener_ = nullptr;
+    WaitObserver* wait_observer_ = nullptr;
+    std::map<std::string_view, sim::Time> wait_by_state_;
     std::map<std::string, std::uint32_t> table_ids_;
     std::vector<TableDef> tables_;  ///< indexed by id - 1
     std::map<std::string, std::set<std::string>> users_;

@@ -276,4 +276,52 @@ std::variant<Statement, std::string> parse_sql(std::string_view text) {
     return unknown(text);
 }
 
+std::string_view kind_name(StmtKind kind) {
+    switch (kind) {
+        case StmtKind::Select:
+            return "SELECT";
+        case StmtKind::Insert:
+            return "INSERT";
+        case StmtKind::Update:
+            return "UPDATE";
+        case StmtKind::Delete:
+            return "DELETE";
+        case StmtKind::Begin:
+            return "BEGIN";
+        case StmtKind::Commit:
+            return "COMMIT";
+        case StmtKind::Rollback:
+            return "ROLLBACK";
+        case StmtKind::AlterTable:
+            return "ALTER TABLE";
+        case StmtKind::CreateTable:
+            return "CREATE TABLE";
+        case StmtKind::DropTable:
+            return "DROP TABLE";
+        case StmtKind::TruncateTable:
+            return "TRUNCATE TABLE";
+        case StmtKind::RenameTable:
+            return "RENAME TABLE";
+        case StmtKind::FlushTablesWithReadLock:
+            return "FLUSH TABLES WITH READ LOCK";
+        case StmtKind::UnlockTables:
+            return "UNLOCK TABLES";
+        case StmtKind::BackupStage:
+            return "BACKUP STAGE";
+        case StmtKind::LockInstanceForBackup:
+            return "LOCK INSTANCE FOR BACKUP";
+        case StmtKind::UnlockInstance:
+            return "UNLOCK INSTANCE";
+        case StmtKind::LockTablesForBackup:
+            return "LOCK TABLES FOR BACKUP";
+        case StmtKind::SetLockWaitTimeout:
+            return "SET lock_wait_timeout";
+        case StmtKind::Kill:
+            return "KILL";
+        case StmtKind::Disconnect:
+            return "DISCONNECT";
+    }
+    return "?";
+}
+
 }  // namespace lockstage::models::server

@@ -55,6 +55,9 @@ struct Statement {
     }
 };
 
+/// The statement's kind as SQL words: "SELECT", "INSERT", "FLUSH TABLES WITH READ LOCK", ...
+std::string_view kind_name(StmtKind kind);
+
 /// The statement, or a message saying what is not understood and listing what is.
 std::variant<Statement, std::string> parse_sql(std::string_view text);
 

@@ -47,6 +47,12 @@ struct Workload::Group {
     sim::RandomStream occasional_rng;
     sim::Distribution pick_transaction;
     Time last_commit = 0;
+    const std::function<bool()>* window = nullptr;
+    /// [transaction][statement][table choice]: a write there goes to a non-backup-safe engine
+    /// (filled by Workload::start; one entry for the table the SQL names when there is no choice).
+    std::vector<std::vector<std::vector<char>>> nontransactional;
+    int waiting_writes = 0;  ///< the group's write statements waiting for a lock now
+    Time blocked_since = 0;  ///< since the later of the last commit and the first such wait
 
     Group(sim::Simulation& sim, GroupConfig c, std::uint64_t seed, Time interval)
         : cfg(std::move(c)),
@@ -64,7 +70,20 @@ struct Workload::Group {
               return w;
           }())) {}
 
+    bool in_window() const { return window != nullptr && *window && (*window)(); }
+
+    void close_blocked(Time now) {
+        if (now - blocked_since > result.write_blocked) {
+            result.write_blocked = now - blocked_since;
+            result.write_blocked_start = blocked_since;
+        }
+    }
+
     void committed(Time now) {
+        if (waiting_writes > 0) {
+            close_blocked(now);
+            blocked_since = now;
+        }
         ++result.commits;
         result.commits_per_interval.add(now);
         if (now - last_commit > result.longest_commit_gap) {
@@ -79,40 +98,62 @@ namespace {
 
 using Group = Workload::Group;
 
-/// Runs one statement template on a connection; false when the server returned an error.
-sim::Task<bool> run_statement(Server& server, Group& g, Server::SessionId conn,
-                              const StatementTemplate& t) {
+/// Runs one statement template on a connection.
+/// With `flags` (per table choice: non-backup-safe), sets `nontrans` when it writes to one.
+sim::Task<server::StatementResult> run_statement(Server& server, Group& g, Server::SessionId conn,
+                                                 const StatementTemplate& t,
+                                                 const std::vector<char>* flags, bool& nontrans) {
     server::Statement st = t.statement;
+    std::size_t pick = 0;
     if (!t.tables.empty()) {
-        st.tables.front() =
-            t.tables[static_cast<std::size_t>(uniform_choice(t.tables.size()).sample(g.mix_rng))];
+        pick = static_cast<std::size_t>(uniform_choice(t.tables.size()).sample(g.mix_rng));
+        st.tables.front() = t.tables[pick];
     }
-    const server::StatementResult r = co_await server.execute(conn, st, t.exec.sample(g.exec_rng));
-    co_return r.error == Error::None;
+    if (st.is_write() && flags != nullptr && pick < flags->size() && (*flags)[pick] != 0) {
+        nontrans = true;
+    }
+    co_return co_await server.execute(conn, st, t.exec.sample(g.exec_rng));
 }
 
-/// One transaction of the group's mix on connection `conn`: 0 failed, 1 read only, 2 wrote.
-sim::Task<int> run_transaction(Server& server, Group& g, Server::SessionId conn,
-                               const TransactionTemplate& tx) {
-    bool ok = true;
+/// How a transaction ended.
+struct TxOutcome {
+    Error error = Error::None;
     bool wrote = false;
+    bool nontransactional = false;  ///< wrote to a non-backup-safe table
+    Time backup_wait = 0;
+};
+
+/// One transaction of the group's mix on connection `conn`.
+sim::Task<TxOutcome> run_transaction(Server& server, Group& g, Server::SessionId conn,
+                                     std::size_t index) {
+    const TransactionTemplate& tx = g.cfg.transactions[index];
+    const auto& flags = g.nontransactional[index];
+    TxOutcome out;
     if (tx.explicit_transaction) {
         const auto r = co_await server.execute(conn, simple(server::StmtKind::Begin), 0);
-        ok = r.error == Error::None;
+        out.error = r.error;
+        out.backup_wait += r.backup_wait;
     }
-    for (const auto& st : tx.statements) {
-        if (!ok) {
+    for (std::size_t i = 0; i < tx.statements.size(); ++i) {
+        if (out.error != Error::None) {
             break;
         }
-        ok = co_await run_statement(server, g, conn, st);
-        wrote = wrote || st.statement.is_write();
+        const auto& st = tx.statements[i];
+        const auto r = co_await run_statement(server, g, conn, st, &flags[i], out.nontransactional);
+        out.error = r.error;
+        out.backup_wait += r.backup_wait;
+        out.wrote = out.wrote || st.statement.is_write();
     }
     if (tx.explicit_transaction) {
+        const bool ok = out.error == Error::None;
         const auto end = ok ? server::StmtKind::Commit : server::StmtKind::Rollback;
         const auto r = co_await server.execute(conn, simple(end), 0);
-        ok = ok && r.error == Error::None;
+        out.backup_wait += r.backup_wait;
+        if (ok) {
+            out.error = r.error;
+        }
     }
-    co_return ok ? (wrote ? 2 : 1) : 0;
+    co_return out;
 }
 
 /// One client request: wait for a pooled connection, run a transaction from the mix.
@@ -130,20 +171,32 @@ sim::Task<void> serve(Server& server, Group& g) {
     g.result.pool_wait.record(sim.now() - arrived);
     const Server::SessionId conn = g.idle.back();
     g.idle.pop_back();
-    const auto& tx =
-        g.cfg.transactions[static_cast<std::size_t>(g.pick_transaction.sample(g.mix_rng))];
-    const int outcome = co_await run_transaction(server, g, conn, tx);
+    const auto tx = static_cast<std::size_t>(g.pick_transaction.sample(g.mix_rng));
+    const bool in_window = g.in_window();
+    const TxOutcome outcome = co_await run_transaction(server, g, conn, tx);
     g.idle.push_back(conn);
     g.pool.release();
     const Time now = sim.now();
-    if (outcome == 0) {
+    g.result.blocked.record(outcome.backup_wait);
+    if (outcome.error != Error::None) {
         ++g.result.failed;
+        ++g.result.errors[std::string(server::error_name(outcome.error))];
         co_return;
     }
     ++g.result.completed;
     g.result.completed_per_interval.add(now);
     g.result.latency.record(now - arrived);
-    if (outcome == 2) {
+    const TxClass c = !outcome.wrote             ? TxClass::Read
+                      : outcome.nontransactional ? TxClass::MyisamWrite
+                                                 : TxClass::InnodbWrite;
+    g.result.class_latency[static_cast<std::size_t>(c)].record(now - arrived);
+    if (in_window) {
+        g.result.class_latency_window[static_cast<std::size_t>(c)].record(now - arrived);
+    }
+    if (g.in_window()) {
+        ++g.result.completed_in_window;
+    }
+    if (outcome.wrote) {
         g.committed(now);
     }
 }
@@ -184,8 +237,9 @@ sim::Process closed_client(Server& server, Group& g, Time duration) {
 }
 
 /// DDL or long queries: Poisson arrivals, one connection of their own, run one at a time.
+/// With `ddl`, the statements count as the group's DDL class (latency, blocked time, errors).
 sim::Process occasional(Server& server, Group& g, const Occasional& o, Server::SessionId conn,
-                        std::uint64_t& sent, Time duration) {
+                        std::uint64_t& sent, Time duration, bool ddl) {
     sim::Simulation& sim = server.simulation();
     const auto gap = sim::Distribution::exponential(
         std::max<Time>(1, sim::from_units(3600.0 / o.rate_per_h, sim::kSecond)));
@@ -196,8 +250,24 @@ sim::Process occasional(Server& server, Group& g, const Occasional& o, Server::S
             co_return;
         }
         ++sent;
-        co_await run_statement(
-            server, g, conn, o.statements[static_cast<std::size_t>(pick.sample(g.occasional_rng))]);
+        const auto& t = o.statements[static_cast<std::size_t>(pick.sample(g.occasional_rng))];
+        const bool in_window = g.in_window();
+        bool nontrans = false;
+        const server::StatementResult r =
+            co_await run_statement(server, g, conn, t, nullptr, nontrans);
+        if (!ddl) {
+            continue;
+        }
+        g.result.blocked.record(r.backup_wait);
+        if (r.error != Error::None) {
+            ++g.result.errors[std::string(server::error_name(r.error))];
+            continue;
+        }
+        const auto i = static_cast<std::size_t>(TxClass::Ddl);
+        g.result.class_latency[i].record(r.finished - r.sent);
+        if (in_window) {
+            g.result.class_latency_window[i].record(r.finished - r.sent);
+        }
     }
 }
 
@@ -212,14 +282,70 @@ Workload::Workload(Server& server, std::uint64_t seed, Time duration, Time inter
     }
 }
 
-Workload::~Workload() = default;
+Workload::~Workload() {
+    server_.set_wait_observer(nullptr);
+}
+
+namespace {
+
+std::vector<char> nontransactional(const Server& server, const StatementTemplate& t) {
+    std::vector<char> out;
+    if (!t.tables.empty()) {
+        for (const auto& name : t.tables) {
+            out.push_back(server::backup_safe(server.table_engine(name)) ? 0 : 1);
+        }
+    } else if (!t.statement.tables.empty()) {
+        out.push_back(server::backup_safe(server.table_engine(t.statement.tables.front())) ? 0 : 1);
+    }
+    return out;
+}
+
+}  // namespace
+
+Server::SessionId Workload::connect(Group& g, std::string name) {
+    const Server::SessionId id = server_.connect(std::move(name));
+    if (group_of_.size() <= id) {
+        group_of_.resize(id + 1, nullptr);
+    }
+    group_of_[id] = &g;
+    return id;
+}
+
+void Workload::wait_began(Server::SessionId session, server::StmtKind kind, Time at) {
+    if (session >= group_of_.size() || group_of_[session] == nullptr || !is_write_wait(kind)) {
+        return;
+    }
+    Group& g = *group_of_[session];
+    if (g.waiting_writes++ == 0) {
+        g.blocked_since = at;
+    }
+}
+
+void Workload::wait_ended(Server::SessionId session, server::StmtKind kind, Time at) {
+    if (session >= group_of_.size() || group_of_[session] == nullptr || !is_write_wait(kind)) {
+        return;
+    }
+    Group& g = *group_of_[session];
+    if (--g.waiting_writes == 0) {
+        g.close_blocked(at);
+    }
+}
 
 void Workload::start() {
     sim::Simulation& sim = server_.simulation();
+    server_.set_wait_observer(this);
     for (auto& gp : groups_) {
         Group& g = *gp;
+        g.window = &window_;
+        g.nontransactional.clear();
+        for (const auto& tx : g.cfg.transactions) {
+            auto& flags = g.nontransactional.emplace_back();
+            for (const auto& t : tx.statements) {
+                flags.push_back(nontransactional(server_, t));
+            }
+        }
         for (int i = 0; i < g.cfg.pool_size; ++i) {
-            g.idle.push_back(server_.connect(fmt::format("{}/{}", g.cfg.name, i + 1)));
+            g.idle.push_back(connect(g, fmt::format("{}/{}", g.cfg.name, i + 1)));
         }
         if (g.cfg.arrivals.kind == Arrivals::Kind::Open) {
             sim.spawn(open_arrivals(server_, g, duration_));
@@ -229,13 +355,12 @@ void Workload::start() {
             }
         }
         if (g.cfg.ddl.rate_per_h > 0 && !g.cfg.ddl.statements.empty()) {
-            sim.spawn(occasional(server_, g, g.cfg.ddl, server_.connect(g.cfg.name + "/ddl"),
-                                 g.result.ddl_sent, duration_));
+            sim.spawn(occasional(server_, g, g.cfg.ddl, connect(g, g.cfg.name + "/ddl"),
+                                 g.result.ddl_sent, duration_, true));
         }
         if (g.cfg.long_queries.rate_per_h > 0 && !g.cfg.long_queries.statements.empty()) {
-            sim.spawn(occasional(server_, g, g.cfg.long_queries,
-                                 server_.connect(g.cfg.name + "/long"), g.result.long_queries_sent,
-                                 duration_));
+            sim.spawn(occasional(server_, g, g.cfg.long_queries, connect(g, g.cfg.name + "/long"),
+                                 g.result.long_queries_sent, duration_, false));
         }
     }
 }
@@ -247,6 +372,9 @@ std::vector<GroupResult> Workload::finish() {
         if (duration_ - g.last_commit > g.result.longest_commit_gap) {
             g.result.longest_commit_gap = duration_ - g.last_commit;
             g.result.longest_gap_start = g.last_commit;
+        }
+        if (g.waiting_writes > 0) {
+            g.close_blocked(duration_);
         }
         g.result.commits_per_interval.extend_to(duration_);
         g.result.completed_per_interval.extend_to(duration_);

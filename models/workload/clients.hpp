@@ -6,7 +6,10 @@
 // counts as a timeout), and a weighted mix of transaction templates. DDL and long queries arrive
 // on connections of their own. Statistics are streamed: histograms, timelines, the longest gap
 // between commits; no request is kept.
+#include <array>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +62,13 @@ struct GroupConfig {
     Occasional long_queries;
 };
 
+/// The classes of transactions latency is reported by: SELECT-only transactions, transactions
+/// that wrote to backup-safe engines only (InnoDB), transactions that wrote to at least one
+/// non-backup-safe table (MyISAM), and the group's occasional DDL statements.
+enum class TxClass { Read, InnodbWrite, MyisamWrite, Ddl };
+inline constexpr std::array<std::string_view, 4> kTxClassNames{"read", "innodb_write",
+                                                               "myisam_write", "ddl"};
+
 /// What one group's users felt.
 struct GroupResult {
     std::string name;
@@ -77,6 +87,21 @@ struct GroupResult {
     std::uint64_t ddl_sent = 0;
     std::uint64_t long_queries_sent = 0;
     std::int64_t max_pool_queue = 0;
+    /// ns, arrival to end of completed transactions (DDL: the statement), by TxClass.
+    std::array<stats::Histogram, 4> class_latency;
+    /// The same, for the transactions that arrived while the backup ran (its window).
+    std::array<stats::Histogram, 4> class_latency_window;
+    /// ns per transaction (completed or failed; DDL statements too) spent waiting for the
+    /// backup-related locks (StatementResult::backup_wait).
+    stats::Histogram blocked;
+    /// The longest time the group committed nothing while at least one of its writes (INSERT,
+    /// UPDATE, DELETE or COMMIT) was waiting for a lock, and when it began.
+    sim::Time write_blocked = 0;
+    sim::Time write_blocked_start = 0;
+    /// Failed transactions (and DDL statements) by the MariaDB error name that ended them.
+    std::map<std::string, std::uint64_t> errors;
+    /// Transactions completed while the backup ran.
+    std::uint64_t completed_in_window = 0;
 
     GroupResult(std::string n, sim::Time interval)
         : name(std::move(n)),
@@ -85,11 +110,11 @@ struct GroupResult {
           timeouts_per_interval(interval) {}
 };
 
-class Workload {
+class Workload : public server::WaitObserver {
   public:
     Workload(server::Server& server, std::uint64_t seed, sim::Time duration, sim::Time interval,
              std::vector<GroupConfig> groups);
-    ~Workload();
+    ~Workload() override;
     Workload(const Workload&) = delete;
     Workload& operator=(const Workload&) = delete;
 
@@ -97,15 +122,32 @@ class Workload {
     void start();
     /// Closes the books at the end of the run (the gap up to the end counts).
     std::vector<GroupResult> finish();
+    /// Says whether the backup runs now: a transaction that arrives (a completion that happens)
+    /// while it returns true counts in the window figures. Without one there is no window.
+    void set_backup_window(std::function<bool()> running) { window_ = std::move(running); }
+
+    void wait_began(server::Server::SessionId session, server::StmtKind kind,
+                    sim::Time at) override;
+    void wait_ended(server::Server::SessionId session, server::StmtKind kind,
+                    sim::Time at) override;
 
     struct Group;  // a group's running state (defined in clients.cpp)
 
   private:
+    server::Server::SessionId connect(Group& g, std::string name);
+    /// A wait that holds up a write: of an INSERT, UPDATE, DELETE or COMMIT.
+    static bool is_write_wait(server::StmtKind k) {
+        return k == server::StmtKind::Insert || k == server::StmtKind::Update ||
+               k == server::StmtKind::Delete || k == server::StmtKind::Commit;
+    }
+
     server::Server& server_;
     std::uint64_t seed_;
     sim::Time duration_;
     sim::Time interval_;
     std::vector<std::unique_ptr<Group>> groups_;
+    std::vector<Group*> group_of_;  ///< by session id; nullptr for sessions of no group
+    std::function<bool()> window_;
 };
 
 }  // namespace lockstage::models::workload

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "lockstage_version.hpp"
+#include "sim/cli/compare.hpp"
 #include "sim/cli/report.hpp"
 #include "sim/cli/result_writer.hpp"
 #include "sim/cli/scenario_loader.hpp"
@@ -33,6 +34,7 @@ constexpr const char* kUsage =
     "Commands:\n"
     "  run SCENARIO.json     simulate one scenario; print a summary, write results to a folder\n"
     "  check SCENARIO.json   validate a scenario file without running it\n"
+    "  compare SCENARIO.json run a scenario once per backup strategy, side by side\n"
     "\n"
     "Options:\n"
     "  -h [ --help ]         this help; 'lockstage <command> --help' shows a command's options\n"
@@ -93,6 +95,27 @@ Command run_command() {
         "scenario", po::value<std::string>()->value_name("SCENARIO.json"), "the scenario to run")(
         "out,o", po::value<std::string>()->value_name("DIR"),
         "result folder (default: results/<scenario name>/); replaced whole if it exists")(
+        "seed", po::value<std::uint64_t>()->value_name("N"),
+        "seed of every random stream, overriding the scenario's \"seed\"")(
+        "quiet,q", po::bool_switch(), "print nothing but errors");
+    c.positional.add("scenario", 1);
+    return c;
+}
+
+Command compare_command() {
+    Command c{"compare",
+              "compare SCENARIO.json [--strategies A,B,...] [--out DIR] [--seed N] [--quiet]",
+              po::options_description("Options"),
+              {}};
+    c.options.add_options()("help,h", "this help")(
+        "scenario", po::value<std::string>()->value_name("SCENARIO.json"),
+        "a mariadb-model scenario with a backup")(
+        "strategies",
+        po::value<std::string>()->value_name("A,B,...")->default_value("ftwrl,mariabackup-stages"),
+        "backup strategies to compare: mariabackup-stages, mariabackup-legacy, ftwrl, no-lock, "
+        "mysql-lock-instance, percona-backup-locks")(
+        "out,o", po::value<std::string>()->value_name("DIR"),
+        "result folder (default: results/<scenario name>-compare/); replaced whole if it exists")(
         "seed", po::value<std::uint64_t>()->value_name("N"),
         "seed of every random stream, overriding the scenario's \"seed\"")(
         "quiet,q", po::bool_switch(), "print nothing but errors");
@@ -210,7 +233,10 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
         backup.emplace(server, *s.backup, s.data, trace, s.sessions.size());
         backup->set_replica(replica ? &*replica : nullptr);
         backup->start();
+        workload.set_backup_window([&backup] { return backup->running(); });
     }
+    models::server::LockMonitor monitor(server, s.queue_sample_interval, s.duration);
+    monitor.start();
     const auto step = std::max<sim::Time>(s.duration / 100, 1);
     const auto report = progress.callback();
     for (sim::Time t = 0; t < s.duration;) {
@@ -227,7 +253,8 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
         replica ? std::optional(replica->finish()) : std::nullopt;
     const std::optional<models::server::GaleraResult> galera_result =
         galera ? std::optional(galera->finish()) : std::nullopt;
-    const RunReport results{groups, backup_result, replica_result, galera_result};
+    const models::server::QueueDepthResult queue_depth = monitor.finish();
+    const RunReport results{groups, backup_result, replica_result, galera_result, &queue_depth};
     folder.write("summary.json", mariadb_summary_json(s, trace, results, sim.events_executed()));
     if (replica_result) {
         folder.write("replica_lag.csv", replica_lag_csv(*replica_result));
@@ -242,6 +269,8 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
         folder.write("timeline.csv", groups_timeline_csv(groups));
         folder.write("latency_histogram.csv", groups_histogram_csv(groups));
     }
+    folder.write("queue_depth.csv", queue_depth_csv(queue_depth));
+    folder.write("waits_at_peak.dot", wait_graph_dot(queue_depth.peak_graph));
     folder.write("scenario.json", s.effective.dump(2) + "\n");
     folder.commit();
     if (!quiet) {
@@ -277,6 +306,54 @@ int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     return kExitOk;
 }
 
+int do_compare(const po::variables_map& vm, std::ostream& out) {
+    Scenario s = load_scenario_file(required_scenario(vm));
+    if (vm.count("seed")) {
+        s.seed = vm["seed"].as<std::uint64_t>();
+        s.server.seed = s.seed;
+        s.effective["seed"] = s.seed;
+    }
+    if (s.model != "mariadb" || !s.backup) {
+        throw ScenarioError(s.file, "/backup",
+                            "compare varies the backup strategy: the scenario needs a \"backup\"");
+    }
+    std::vector<std::string> strategies;
+    const std::string list = vm["strategies"].as<std::string>();
+    for (std::size_t from = 0; from <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', from), list.size());
+        const std::string name = list.substr(from, comma - from);
+        if (!models::backup::strategy_from_name(name)) {
+            throw UsageError(fmt::format(
+                "--strategies: unknown strategy '{}' (known: mariabackup-stages, "
+                "mariabackup-legacy, ftwrl, no-lock, mysql-lock-instance, percona-backup-locks)",
+                name));
+        }
+        strategies.push_back(name);
+        from = comma + 1;
+    }
+    const std::filesystem::path dest =
+        vm.count("out") ? std::filesystem::path(vm["out"].as<std::string>())
+                        : std::filesystem::path("results") / (s.name + "-compare");
+    if (std::error_code ec;
+        std::filesystem::exists(dest, ec) && !std::filesystem::is_directory(dest, ec)) {
+        throw UsageError(fmt::format("--out {}: exists and is not a folder", dest.string()));
+    }
+    ResultFolder folder(dest);
+    const auto started = std::chrono::steady_clock::now();
+    const auto rows = compare_strategies(s, strategies);
+    folder.write("compare.json", compare_json(s, rows));
+    folder.write("compare.csv", compare_csv(rows));
+    folder.write("scenario.json", s.effective.dump(2) + "\n");
+    folder.commit();
+    if (!vm["quiet"].as<bool>()) {
+        out << compare_text(s, rows);
+        fmt::print(
+            out, "results written to {}/ ({:.2f} s of wall time)\n", dest.string(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    return kExitOk;
+}
+
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -296,14 +373,20 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
             fmt::print(out, "lockstage {}\n", LOCKSTAGE_VERSION);
             return kExitOk;
         }
-        if (command != "run" && command != "check") {
-            throw UsageError(fmt::format("unknown command '{}' (commands: run, check)", command));
+        if (command != "run" && command != "check" && command != "compare") {
+            throw UsageError(
+                fmt::format("unknown command '{}' (commands: run, check, compare)", command));
         }
-        const Command cmd = command == "run" ? run_command() : check_command();
+        const Command cmd = command == "run"       ? run_command()
+                            : command == "compare" ? compare_command()
+                                                   : check_command();
         const po::variables_map vm = parse(cmd, args);
         if (vm.count("help")) {
             print_command_help(out, cmd);
             return kExitOk;
+        }
+        if (cmd.name == "compare") {
+            return do_compare(vm, out);
         }
         return cmd.name == "run" ? do_run(vm, out, err) : do_check(vm, out);
     } catch (const UsageError& e) {

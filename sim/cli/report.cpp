@@ -3,7 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+// g++ 12 at -O2 sees adjacency_list's edge iterator (a boost::optional) as maybe uninitialized
+// inside write_graphviz: a false positive in Boost's headers, silenced for them only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/graphviz.hpp>
+#pragma GCC diagnostic pop
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "lockstage_version.hpp"
 
@@ -26,6 +34,74 @@ json latency_json(const stats::Histogram& h) {
     j["p99"] = ms(static_cast<double>(h.quantile(0.99)));
     j["p999"] = ms(static_cast<double>(h.quantile(0.999)));
     j["max"] = ms(static_cast<double>(h.max()));
+    return j;
+}
+
+/// The backup window [began, end): the backup's start to its end, or to the end of the run when
+/// it was still running; nullopt without a backup that started.
+std::optional<std::pair<sim::Time, sim::Time>> backup_window(
+    const Scenario& s, const std::optional<models::backup::BackupResult>& b) {
+    if (!b || !b->started) {
+        return std::nullopt;
+    }
+    return std::pair{b->began, b->over ? b->ended : s.duration};
+}
+
+json class_latency_json(const std::array<stats::Histogram, 4>& h) {
+    json j = json::object();
+    for (std::size_t i = 0; i < h.size(); ++i) {
+        j[std::string(models::workload::kTxClassNames[i])] = latency_json(h[i]);
+    }
+    return j;
+}
+
+/// Per group, the backup window's figures.
+json window_json(const models::workload::GroupResult& g,
+                 const std::optional<std::pair<sim::Time, sim::Time>>& w) {
+    if (!w) {
+        return nullptr;
+    }
+    const auto [begin, end] = *w;
+    json j;
+    j["completed"] = g.completed_in_window;
+    const double len_s = sim::to_seconds(end - begin);
+    j["tps_mean"] = len_s > 0 ? static_cast<double>(g.completed_in_window) / len_s : 0.0;
+    const auto& tl = g.completed_per_interval;
+    const sim::Time width = tl.interval();
+    double min_tps = -1;
+    for (std::size_t i = 0; i < tl.size(); ++i) {
+        const sim::Time lo = static_cast<sim::Time>(i) * width;
+        if (lo < end && lo + width > begin) {  // the intervals that overlap the window
+            const double tps = tl.at(i) / sim::to_seconds(width);
+            min_tps = min_tps < 0 ? tps : std::min(min_tps, tps);
+        }
+    }
+    j["tps_min"] = min_tps < 0 ? 0.0 : min_tps;
+    j["latency_by_class_ms"] = class_latency_json(g.class_latency_window);
+    return j;
+}
+
+json queue_depth_json(const models::server::QueueDepthResult& q) {
+    json j;
+    j["sample_interval_ms"] = sim::to_millis(q.interval);
+    j["samples"] = q.rows.size();
+    j["mean"] = q.total.mean();
+    j["p50"] = q.total.quantile(0.50);
+    j["p90"] = q.total.quantile(0.90);
+    j["p99"] = q.total.quantile(0.99);
+    j["max"] = q.total.max();
+    j["peak"] = q.peak;
+    j["peak_at_s"] = sim::to_seconds(q.peak_at);
+    json by_state = json::object();
+    for (const auto& [state, n] : q.peak_by_state) {
+        by_state[std::string(state)] = n;
+    }
+    j["peak_by_state"] = std::move(by_state);
+    json kinds = json::object();
+    for (const auto& [kind, n] : q.peak_kinds) {
+        kinds[std::string(kind)] = n;
+    }
+    j["peak_statements"] = std::move(kinds);
     return j;
 }
 
@@ -217,6 +293,7 @@ std::string mariadb_summary_json(const Scenario& s,
                        {"errors", errors}};
     json gs = json::array();
     const double run_s = sim::to_seconds(s.duration);
+    const auto window = backup_window(s, backup);
     for (const auto& g : groups) {
         json x;
         x["name"] = g.name;
@@ -234,6 +311,16 @@ std::string mariadb_summary_json(const Scenario& s,
         x["longest_commit_gap_start_s"] = sim::to_seconds(g.longest_gap_start);
         x["ddl_sent"] = g.ddl_sent;
         x["long_queries_sent"] = g.long_queries_sent;
+        x["latency_by_class_ms"] = class_latency_json(g.class_latency);
+        x["backup_blocked_ms"] = latency_json(g.blocked);
+        x["write_blocked_s"] = sim::to_seconds(g.write_blocked);
+        x["write_blocked_start_s"] = sim::to_seconds(g.write_blocked_start);
+        json errs = json::object();
+        for (const auto& [name, n] : g.errors) {
+            errs[name] = n;
+        }
+        x["errors"] = std::move(errs);
+        x["backup_window"] = window_json(g, window);
         gs.push_back(std::move(x));
     }
     j["groups"] = std::move(gs);
@@ -287,6 +374,17 @@ std::string mariadb_summary_json(const Scenario& s,
     } else {
         j["galera"] = nullptr;
     }
+    if (report.queue_depth != nullptr) {
+        j["queue_depth"] = queue_depth_json(*report.queue_depth);
+        json waits = json::object();
+        for (const auto& [state, t] : report.queue_depth->wait_time_by_state) {
+            waits[std::string(state)] = sim::to_seconds(t);
+        }
+        j["lock_wait_s_by_state"] = std::move(waits);
+    } else {
+        j["queue_depth"] = nullptr;
+        j["lock_wait_s_by_state"] = nullptr;
+    }
     j["kernel"] = {{"events", events}};
     return j.dump(2) + "\n";
 }
@@ -335,8 +433,18 @@ std::string groups_timeline_csv(const std::vector<models::workload::GroupResult>
 std::string groups_histogram_csv(const std::vector<models::workload::GroupResult>& groups) {
     std::string out = "group,metric,lower_ms,upper_ms,count\n";
     for (const auto& g : groups) {
-        const std::pair<const char*, const stats::Histogram*> metrics[] = {
+        std::vector<std::pair<std::string, const stats::Histogram*>> metrics{
             {"latency", &g.latency}, {"pool_wait", &g.pool_wait}};
+        for (std::size_t i = 0; i < g.class_latency.size(); ++i) {
+            metrics.emplace_back(fmt::format("latency_{}", models::workload::kTxClassNames[i]),
+                                 &g.class_latency[i]);
+        }
+        for (std::size_t i = 0; i < g.class_latency_window.size(); ++i) {
+            metrics.emplace_back(
+                fmt::format("latency_{}_backup_window", models::workload::kTxClassNames[i]),
+                &g.class_latency_window[i]);
+        }
+        metrics.emplace_back("blocked_backup_lock", &g.blocked);
         for (const auto& [name, h] : metrics) {
             for (const auto& b : h->buckets()) {
                 fmt::format_to(std::back_inserter(out), "{},{},{:.6f},{:.6f},{}\n",
@@ -346,6 +454,66 @@ std::string groups_histogram_csv(const std::vector<models::workload::GroupResult
         }
     }
     return out;
+}
+
+std::string queue_depth_csv(const models::server::QueueDepthResult& q) {
+    using models::server::kWaitStates;
+    std::vector<std::size_t> cols;
+    for (std::size_t c = 0; c < kWaitStates.size(); ++c) {
+        if (std::any_of(q.rows.begin(), q.rows.end(), [c](const auto& r) { return r[c] != 0; })) {
+            cols.push_back(c);
+        }
+    }
+    std::string out = "t_s";
+    for (const auto c : cols) {
+        out += "," + csv_field(kWaitStates[c]);
+    }
+    out += ",total\n";
+    for (std::size_t i = 0; i < q.rows.size(); ++i) {
+        out += seconds(static_cast<sim::Time>(i) * q.interval);
+        std::uint32_t total = 0;
+        for (const auto n : q.rows[i]) {
+            total += n;
+        }
+        for (const auto c : cols) {
+            fmt::format_to(std::back_inserter(out), ",{}", q.rows[i][c]);
+        }
+        fmt::format_to(std::back_inserter(out), ",{}\n", total);
+    }
+    return out;
+}
+
+std::string wait_graph_dot(const models::server::WaitGraph& g) {
+    using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+    Graph graph(g.nodes.size());
+    for (const auto& [from, to] : g.edges) {
+        boost::add_edge(from, to, graph);
+    }
+    std::vector<std::string> labels;
+    for (const auto& n : g.nodes) {
+        std::string label = n.name + "\\n" + std::string(n.kind);
+        if (!n.busy) {
+            label += " (idle)";
+        }
+        if (!n.state.empty()) {
+            label += "\\n" + std::string(n.state);
+        }
+        labels.push_back(std::move(label));
+    }
+    std::ostringstream os;
+    boost::write_graphviz(
+        os, graph,
+        [&](std::ostream& o, std::size_t v) {
+            o << "[label=" << boost::escape_dot_string(labels[v]) << "]";
+        },
+        boost::default_writer(),
+        [&](std::ostream& o) {
+            o << "label="
+              << boost::escape_dot_string(
+                     fmt::format("waits at the peak queue depth, t = {} s", seconds(g.at)))
+              << ";\n";
+        });
+    return os.str();
 }
 
 std::string mariadb_summary_text(const Scenario& s,
@@ -372,6 +540,25 @@ std::string mariadb_summary_text(const Scenario& s,
                 ms(static_cast<double>(g.latency.max())), sim::to_seconds(g.longest_commit_gap));
         }
         out += "  (no_commit_s: the longest time the group committed nothing)\n";
+        for (const auto& g : groups) {
+            fmt::format_to(std::back_inserter(out),
+                           "  {:<12} write-blocked {:.3f} s from {:.3f} s; blocked by backup locks "
+                           "p99 {:.2f} ms, max {:.2f} ms\n",
+                           g.name, sim::to_seconds(g.write_blocked),
+                           sim::to_seconds(g.write_blocked_start),
+                           ms(static_cast<double>(g.blocked.quantile(0.99))),
+                           ms(static_cast<double>(g.blocked.max())));
+        }
+    }
+    if (report.queue_depth != nullptr && report.queue_depth->peak > 0) {
+        const auto& q = *report.queue_depth;
+        std::string kinds;
+        for (const auto& [kind, n] : q.peak_kinds) {
+            kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", n, kind);
+        }
+        fmt::format_to(std::back_inserter(out),
+                       "  lock queue: peak {} sessions waiting at {:.3f} s ({}); mean {:.2f}\n",
+                       q.peak, sim::to_seconds(q.peak_at), kinds, q.total.mean());
     }
     if (backup) {
         fmt::format_to(std::back_inserter(out), "  backup {}: {} ({:.3f} s to {:.3f} s), {}\n",

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "models/server/lock_monitor.hpp"
 #include "models/server/queue_model.hpp"
 #include "models/server/script.hpp"
 #include "models/workload/clients.hpp"
@@ -31,6 +32,8 @@ struct RunReport {
     const std::optional<models::backup::BackupResult>& backup;
     const std::optional<models::server::ReplicaResult>& replica;
     const std::optional<models::server::GaleraResult>& galera;
+    /// The lock-queue sampler's result (queue_depth in summary.json); nullptr: none.
+    const models::server::QueueDepthResult* queue_depth = nullptr;
 };
 /// summary.json of a mariadb-model run.
 std::string mariadb_summary_json(const Scenario& s,
@@ -42,8 +45,16 @@ std::string replica_lag_csv(const models::server::ReplicaResult& r);
 std::string galera_queue_csv(const models::server::GaleraResult& r);
 /// timeline.csv of a mariadb-model run with client groups: one row per interval and group.
 std::string groups_timeline_csv(const std::vector<models::workload::GroupResult>& groups);
-/// latency_histogram.csv of the client groups.
+/// latency_histogram.csv of the client groups: latency and pool_wait, latency by transaction
+/// class (latency_read, latency_innodb_write, latency_myisam_write, latency_ddl) and the same
+/// for transactions that arrived in the backup window (..._backup_window), and
+/// blocked_backup_lock (time per transaction waiting for backup-related locks).
 std::string groups_histogram_csv(const std::vector<models::workload::GroupResult>& groups);
+/// queue_depth.csv: per sample, t_s, the sessions waiting in each state that occurs, total.
+std::string queue_depth_csv(const models::server::QueueDepthResult& q);
+/// waits_at_peak.dot: the wait-for graph at the first peak of the queue depth, in Graphviz
+/// (edges waiter -> blocker; a node is a session, labelled with its name and statement).
+std::string wait_graph_dot(const models::server::WaitGraph& g);
 /// The terminal summary of a mariadb-model run: client groups, backup, replica or
 /// Galera node, then the trace.
 std::string mariadb_summary_text(const Scenario& s,

@@ -24,8 +24,9 @@ struct Scenario {
     sim::Time duration = 0;
     sim::Time warmup = 0;
     sim::Time timeline_interval = sim::kSecond;
-    std::string model;               ///< "mariadb" or "queue"
-    models::QueueModelConfig queue;  ///< model "queue"
+    sim::Time queue_sample_interval = sim::millis(10);  ///< output.queue_sample_ms
+    std::string model;                                  ///< "mariadb" or "queue"
+    models::QueueModelConfig queue;                     ///< model "queue"
     // model "mariadb"
     models::server::ServerConfig server;
     std::vector<models::server::TableDef> tables;

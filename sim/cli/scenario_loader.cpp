@@ -652,6 +652,8 @@ Scenario load_scenario_text(std::string_view text, const std::string& file) {
                    "expected an interval giving at most {} timeline rows over duration_s, got {}",
                    kMaxTimelineRows, output.at("timeline_interval_s").dump()));
     }
+    s.queue_sample_interval =
+        r.time(output.at("queue_sample_ms"), "/output/queue_sample_ms", sim::kMillisecond, false);
     s.model = doc.at("server").at("model").get<std::string>();
     check_model_keys(r, raw, s.model);
     if (s.model == "mariadb") {

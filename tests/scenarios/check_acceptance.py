@@ -63,6 +63,40 @@ for name, hi in (("app", 5.05), ("log_writer", 5.2)):
     check(between(g["longest_commit_gap_start_s"], 9.9, 10.05),
           f"two-groups-ftwrl: {name} stop began at {g['longest_commit_gap_start_s']} s, expected 10 s")
 
+# What users felt during that FTWRL: every pooled connection (16 app + 4 log writer) waits for
+# the backup lock, the writes are blocked 5 s, and the wait-for graph points at the FTWRL holder.
+q = s["queue_depth"]
+check(q["peak"] == 20 and q["peak_by_state"] == {"Waiting for backup lock": 20}
+      and q["peak_statements"] == {"INSERT": 4, "UPDATE": 16} and between(q["peak_at_s"], 10.0, 10.1),
+      f"two-groups-ftwrl: queue depth peak {q}")
+check(q["samples"] == 3000 and q["sample_interval_ms"] == 10, f"two-groups-ftwrl: samples {q['samples']}")
+check(between(s["lock_wait_s_by_state"].get("Waiting for backup lock", 0), 95, 105),
+      f"two-groups-ftwrl: lock wait by state {s['lock_wait_s_by_state']}")
+for name in ("app", "log_writer"):
+    g = group(s, name)
+    check(between(g["write_blocked_s"], 4.95, 5.01) and between(g["write_blocked_start_s"], 10.0, 10.05)
+          and g["write_blocked_s"] <= g["longest_commit_gap_s"],
+          f"two-groups-ftwrl: {name} write-blocked {g['write_blocked_s']} s from {g['write_blocked_start_s']} s")
+    check(between(g["backup_blocked_ms"]["max"], 4950, 5000) and g["errors"] == {} and g["backup_window"] is None,
+          f"two-groups-ftwrl: {name} blocked {g['backup_blocked_ms']}")
+app, log = group(s, "app"), group(s, "log_writer")
+check(app["latency_by_class_ms"]["innodb_write"]["count"] == app["completed"]
+      and log["latency_by_class_ms"]["myisam_write"]["count"] == log["completed"],
+      "two-groups-ftwrl: InnoDB updates and MyISAM inserts fall in their classes")
+dot = (work / "two-groups-ftwrl" / "waits_at_peak.dot").read_text()
+holder = next(line.split("[")[0] for line in dot.splitlines() if 'label="backup\\n' in line)
+check(dot.startswith("digraph") and dot.count(f"->{holder} ") == 20,
+      f"two-groups-ftwrl: 20 waiters -> the FTWRL holder in waits_at_peak.dot")
+with open(work / "two-groups-ftwrl" / "queue_depth.csv", newline="") as f:
+    rows = list(csv.DictReader(f))
+check(len(rows) == 3000 and list(rows[0]) == ["t_s", "Waiting for backup lock", "total"]
+      and int(rows[1200]["total"]) == 20 and int(rows[900]["total"]) == 0,
+      f"two-groups-ftwrl: queue_depth.csv {list(rows[0])}, {len(rows)} rows")
+with open(work / "two-groups-ftwrl" / "latency_histogram.csv", newline="") as f:
+    metrics = {(r["group"], r["metric"]) for r in csv.DictReader(f)}
+check({("app", "latency_innodb_write"), ("log_writer", "latency_myisam_write"),
+       ("app", "blocked_backup_lock")} <= metrics, "two-groups-ftwrl: per-class histograms in latency_histogram.csv")
+
 # BACKUP STAGE, BLOCK_DDL 5 s then BLOCK_COMMIT 0.3 s: InnoDB stops 0.3 s, MyISAM 5.3 s (§9).
 s, trace = run("two-groups-backup-stage")
 app, log = group(s, "app"), group(s, "log_writer")
@@ -74,6 +108,24 @@ check(between(log["longest_commit_gap_s"], 5.3, 5.5),
       f"two-groups-backup-stage: log writer stopped {log['longest_commit_gap_s']} s, expected 5.3 s")
 check(between(log["longest_commit_gap_start_s"], 9.9, 10.0),
       f"two-groups-backup-stage: log stop began at {log['longest_commit_gap_start_s']} s, expected 10 s")
+
+# Write-blocked: InnoDB writes wait only for BLOCK_COMMIT (0.3 s), MyISAM writes from FLUSH to END.
+check(between(app["write_blocked_s"], 0.29, 0.31) and between(app["write_blocked_start_s"], 14.99, 15.01),
+      f"two-groups-backup-stage: app write-blocked {app['write_blocked_s']} s from {app['write_blocked_start_s']} s")
+check(between(log["write_blocked_s"], 5.2, 5.35),
+      f"two-groups-backup-stage: log writer write-blocked {log['write_blocked_s']} s")
+check(s["queue_depth"]["peak"] == 20 and between(s["queue_depth"]["peak_at_s"], 15.0, 15.1),
+      f"two-groups-backup-stage: queue depth {s['queue_depth']}")
+
+# mariabackup with FTWRL: the backup window's figures (commits stop under FTWRL: a second
+# with no completions at all; InnoDB writes that arrived in the window waited up to 5 s).
+s, _ = run("backup-ftwrl")
+for name in ("app", "log_writer"):
+    w = group(s, name)["backup_window"]
+    check(w is not None and w["tps_min"] == 0 and w["tps_mean"] > 0 and w["completed"] > 0,
+          f"backup-ftwrl: {name} backup window {w and {k: v for k, v in w.items() if k != 'latency_by_class_ms'}}")
+w = group(s, "app")["backup_window"]["latency_by_class_ms"]["innodb_write"]
+check(w["count"] > 0 and between(w["max"], 4000, 6000), f"backup-ftwrl: app window latency {w}")
 
 # FTWRL vs a running 3 s SELECT: granted at once on 10.11; on 10.3 it waits 3 s (table flush)
 # and a write sent meanwhile waits behind it.
@@ -154,6 +206,24 @@ s, _ = run("galera-no-desync")
 g = s["galera"]
 check(g["stalls"] >= 1 and 7.5 <= g["cluster_stall_total_s"] <= 8.0 and g["peak_receive_queue"] <= 17,
       f"galera-no-desync: cluster stalled {g['cluster_stall_total_s']} s, queue {g['peak_receive_queue']}")
+
+# `lockstage compare` and the tutorial's table T1: FTWRL write-blocked ~8 s, BACKUP STAGE ~0.3 s,
+# TPS during the backup 950-1000 with BACKUP STAGE (2 % MyISAM writes, stated in the scenario).
+out = work / "compare-t1"
+subprocess.run([lockstage, "compare", str(scenarios / "tutorial" / "t1.json"), "--strategies",
+                "ftwrl,mariabackup-stages", "--out", str(out), "--quiet"], check=True)
+rows = {r["strategy"]: r for r in json.loads((out / "compare.json").read_text())["strategies"]}
+ftwrl, stages = rows["ftwrl"], rows["mariabackup-stages"]
+check(7.5 <= ftwrl["write_blocked_s"]["app"] <= 8.5, f"T1: FTWRL write-blocked {ftwrl['write_blocked_s']}")
+check(0.25 <= stages["write_blocked_s"]["app"] <= 0.35, f"T1: BACKUP STAGE write-blocked {stages['write_blocked_s']}")
+check(950 <= stages["tps_during_backup_mean"] <= 1000, f"T1: BACKUP STAGE tps {stages['tps_during_backup_mean']}")
+check(ftwrl["tps_during_backup_min"] == 0, "T1: FTWRL has seconds with 0 tps")
+check(stages["p99_ms"] < ftwrl["p99_ms"], "T1: p99 lower with BACKUP STAGE")
+check(ftwrl["consistent"] and stages["consistent"], "T1: both copies consistent")
+with open(out / "compare.csv") as f:
+    header = f.readline().strip().split(",")
+check(header[:4] == ["strategy", "flavor", "write_blocked_s_app", "write_blocked_s_log_writer"],
+      f"compare.csv header {header}")
 
 print(f"acceptance: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

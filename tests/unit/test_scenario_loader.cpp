@@ -49,10 +49,11 @@ TEST_CASE("a minimal scenario loads with the schema's defaults, in nanoseconds")
     const auto s = load_scenario_text(kMinimal, "x.json");
     CHECK(s.name == "t");
     CHECK(s.file == "x.json");
-    CHECK(s.seed == 1);                          // default
-    CHECK(s.duration == 2'500'000'000);          // 2.5 s
-    CHECK(s.warmup == 0);                        // default
-    CHECK(s.timeline_interval == sim::kSecond);  // default of output.timeline_interval_s
+    CHECK(s.seed == 1);                                 // default
+    CHECK(s.duration == 2'500'000'000);                 // 2.5 s
+    CHECK(s.warmup == 0);                               // default
+    CHECK(s.timeline_interval == sim::kSecond);         // default of output.timeline_interval_s
+    CHECK(s.queue_sample_interval == sim::millis(10));  // default of output.queue_sample_ms
     CHECK(s.model == "queue");
     CHECK(s.queue.connections == 16);  // default
     CHECK(s.queue.rate_tps == 50.0);
