@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # lockstage set-up, for a fresh Debian 12 machine as root (or a user with sudo). Idempotent:
 # installs only the Debian packages that are missing, configures and builds (Release), then
-#   bash setup.sh          runs the main job: the same data and traffic backed up with FTWRL, then
-#                          with mariadb-backup's BACKUP STAGE; summaries printed, results in results/
+#   bash setup.sh          runs the main job: `lockstage compare scenarios/default.json`, the same
+#                          data and traffic backed up with FTWRL and with mariadb-backup's BACKUP
+#                          STAGE, side by side; results in results/default-compare/
 #   bash setup.sh test     runs every test (ctest)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -42,9 +43,7 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DLOCKSTAGE_WERROR=ON >/dev/nu
 cmake --build "$build" -j "$(nproc)"
 
 if [ "$mode" = main ]; then
-  "$build/lockstage" run scenarios/backup-ftwrl.json
-  echo
-  "$build/lockstage" run scenarios/backup-mariabackup-stages.json
+  "$build/lockstage" compare scenarios/default.json
 else
   ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
 fi
