@@ -15,6 +15,7 @@
 
 #include "lockstage_version.hpp"
 #include "sim/cli/compare.hpp"
+#include "sim/cli/mariadb_run.hpp"
 #include "sim/cli/report.hpp"
 #include "sim/cli/result_writer.hpp"
 #include "sim/cli/scenario_loader.hpp"
@@ -212,50 +213,14 @@ void run_queue(const Scenario& s, ResultFolder& folder, Progress& progress, bool
 /// The mariadb model with scripted sessions: the trace of every statement.
 void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bool quiet,
                  std::ostream& out) {
-    sim::Simulation sim;
-    models::server::Server server(sim, s.server, s.tables, s.users);
-    std::vector<models::server::TraceRow> trace;
-    models::server::start_scripts(server, s.sessions, trace);
-    models::workload::Workload workload(server, s.seed, s.duration, s.timeline_interval, s.groups);
-    workload.start();
-    std::optional<models::server::ReplicaApplier> replica;
-    if (s.replica) {
-        replica.emplace(server, s.seed, s.duration, s.timeline_interval, *s.replica);
-        replica->start();
-    }
-    std::optional<models::server::GaleraNode> galera;
-    if (s.galera) {
-        galera.emplace(server, s.seed, s.duration, *s.galera);
-        galera->start();
-    }
-    std::optional<models::backup::BackupActor> backup;
-    if (s.backup) {
-        backup.emplace(server, *s.backup, s.data, trace, s.sessions.size());
-        backup->set_replica(replica ? &*replica : nullptr);
-        backup->start();
-        workload.set_backup_window([&backup] { return backup->running(); });
-    }
-    models::server::LockMonitor monitor(server, s.queue_sample_interval, s.duration);
-    monitor.start();
-    const auto step = std::max<sim::Time>(s.duration / 100, 1);
-    const auto report = progress.callback();
-    for (sim::Time t = 0; t < s.duration;) {
-        t = std::min(s.duration, t + step);
-        sim.run_until(t);
-        if (report) {
-            report(static_cast<double>(t) / static_cast<double>(s.duration));
-        }
-    }
-    const auto groups = workload.finish();
-    const std::optional<models::backup::BackupResult> backup_result =
-        backup ? std::optional(backup->finish()) : std::nullopt;
-    const std::optional<models::server::ReplicaResult> replica_result =
-        replica ? std::optional(replica->finish()) : std::nullopt;
-    const std::optional<models::server::GaleraResult> galera_result =
-        galera ? std::optional(galera->finish()) : std::nullopt;
-    const models::server::QueueDepthResult queue_depth = monitor.finish();
-    const RunReport results{groups, backup_result, replica_result, galera_result, &queue_depth};
-    folder.write("summary.json", mariadb_summary_json(s, trace, results, sim.events_executed()));
+    const MariadbRun run = simulate_mariadb(s, progress.callback());
+    const auto& trace = run.trace;
+    const auto& groups = run.groups;
+    const auto& replica_result = run.replica;
+    const auto& galera_result = run.galera;
+    const auto& queue_depth = run.queue_depth;
+    const RunReport results{groups, run.backup, replica_result, galera_result, &queue_depth};
+    folder.write("summary.json", mariadb_summary_json(s, trace, results, run.events));
     if (replica_result) {
         folder.write("replica_lag.csv", replica_lag_csv(*replica_result));
     }
@@ -276,7 +241,7 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
     if (!quiet) {
         out << mariadb_summary_text(s, trace, results);
         fmt::print(out, "results written to {}/ ({} events in {:.2f} s of wall time)\n",
-                   folder.destination().string(), sim.events_executed(), progress.elapsed_s());
+                   folder.destination().string(), run.events, progress.elapsed_s());
     }
 }
 

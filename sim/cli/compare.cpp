@@ -6,14 +6,9 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <optional>
 
 #include "lockstage_version.hpp"
-#include "models/backup/backup.hpp"
-#include "models/server/galera.hpp"
-#include "models/server/replica.hpp"
-#include "models/workload/clients.hpp"
-#include "sim/kernel/simulation.hpp"
+#include "sim/cli/mariadb_run.hpp"
 #include "sim/stats/histogram.hpp"
 
 namespace lockstage::cli {
@@ -41,28 +36,9 @@ Flavor flavor_for(Strategy s, Flavor scenario) {
 }
 
 CompareRow run_one(const Scenario& s) {
-    sim::Simulation sim;
-    models::server::Server server(sim, s.server, s.tables, s.users);
-    std::vector<models::server::TraceRow> trace;
-    models::server::start_scripts(server, s.sessions, trace);
-    models::workload::Workload workload(server, s.seed, s.duration, s.timeline_interval, s.groups);
-    workload.start();
-    std::optional<models::server::ReplicaApplier> replica;
-    if (s.replica) {
-        replica.emplace(server, s.seed, s.duration, s.timeline_interval, *s.replica);
-        replica->start();
-    }
-    std::optional<models::server::GaleraNode> galera;
-    if (s.galera) {
-        galera.emplace(server, s.seed, s.duration, *s.galera);
-        galera->start();
-    }
-    models::backup::BackupActor backup(server, *s.backup, s.data, trace, s.sessions.size());
-    backup.set_replica(replica ? &*replica : nullptr);
-    backup.start();
-    sim.run_until(s.duration);
-    const auto groups = workload.finish();
-    const auto b = backup.finish();
+    const MariadbRun run = simulate_mariadb(s);
+    const auto& groups = run.groups;
+    const auto& b = *run.backup;
 
     CompareRow row;
     row.strategy = std::string(models::backup::strategy_name(s.backup->strategy));
