@@ -47,6 +47,11 @@ CompareRow run_one(const Scenario& s) {
     row.consistent = b.consistent();
     row.failure = b.failure;
     row.backup_s = sim::to_seconds(b.ended - b.began);
+    row.peak_queue = run.queue_depth.peak;
+    for (const auto& [kind, n] : run.queue_depth.peak_kinds) {
+        row.peak_statements +=
+            fmt::format("{}{} {}", row.peak_statements.empty() ? "" : " + ", n, kind);
+    }
     stats::Histogram all;
     for (const auto& g : groups) {
         all.merge(g.latency);
@@ -116,6 +121,8 @@ std::string compare_json(const Scenario& base, const std::vector<CompareRow>& ro
                        {"tps_during_backup_mean", r.tps_during_backup_mean},
                        {"p99_ms", r.p99_ms},
                        {"max_ms", r.max_ms},
+                       {"peak_queue", r.peak_queue},
+                       {"peak_statements", r.peak_statements},
                        {"timeouts", r.timeouts},
                        {"failed", r.failed},
                        {"backup_s", r.backup_s},
@@ -141,9 +148,10 @@ std::string compare_csv(const std::vector<CompareRow>& rows) {
         for (const auto& [group, seconds] : r.write_blocked_s) {
             fmt::format_to(std::back_inserter(out), ",{:.6f}", seconds);
         }
-        fmt::format_to(std::back_inserter(out), ",{:.3f},{:.3f},{:.6f},{:.6f},{},{},{:.6f},{},{}\n",
-                       r.tps_during_backup_min, r.tps_during_backup_mean, r.p99_ms, r.max_ms,
-                       r.timeouts, r.failed, r.backup_s, r.backup_finished, r.consistent);
+        fmt::format_to(
+            std::back_inserter(out), ",{:.3f},{:.3f},{:.6f},{:.6f},{},{},{},{:.6f},{},{}\n",
+            r.tps_during_backup_min, r.tps_during_backup_mean, r.p99_ms, r.max_ms, r.peak_queue,
+            r.timeouts, r.failed, r.backup_s, r.backup_finished, r.consistent);
     }
     return out;
 }
@@ -157,16 +165,16 @@ std::string compare_text(const Scenario& base, const std::vector<CompareRow>& ro
             out += fmt::format("{:>22}", fmt::format("{}_blocked_s", group.substr(0, 10)));
         }
     }
-    out += fmt::format("{:>10}{:>10}{:>11}{:>11}{:>10}{:>10}  {}\n", "tps_min", "tps_mean",
-                       "p99_ms", "max_ms", "timeouts", "backup_s", "copy");
+    out += fmt::format("{:>10}{:>10}{:>11}{:>11}{:>11}{:>10}{:>10}  {}\n", "tps_min", "tps_mean",
+                       "p99_ms", "max_ms", "peak_queue", "timeouts", "backup_s", "copy");
     for (const auto& r : rows) {
         out += fmt::format("  {:<22}", r.strategy);
         for (const auto& [group, seconds] : r.write_blocked_s) {
             out += fmt::format("{:>22.3f}", seconds);
         }
-        out += fmt::format("{:>10.1f}{:>10.1f}{:>11.2f}{:>11.2f}{:>10}{:>10.2f}  {}\n",
+        out += fmt::format("{:>10.1f}{:>10.1f}{:>11.2f}{:>11.2f}{:>11}{:>10}{:>10.2f}  {}\n",
                            r.tps_during_backup_min, r.tps_during_backup_mean, r.p99_ms, r.max_ms,
-                           r.timeouts, r.backup_s,
+                           r.peak_queue, r.timeouts, r.backup_s,
                            !r.backup_finished ? "FAILED: " + r.failure
                                               : (r.consistent ? "consistent" : "NOT consistent"));
     }

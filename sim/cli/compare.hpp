@@ -19,6 +19,8 @@ struct CompareRow {
     double tps_during_backup_mean = 0;
     double p99_ms = 0;  ///< all client groups' transactions together
     double max_ms = 0;
+    std::uint32_t peak_queue = 0;  ///< sessions waiting for a lock, at the peak
+    std::string peak_statements;  ///< the waiting statements by kind then, "157 INSERT + 89 UPDATE"
     std::uint64_t timeouts = 0;
     std::uint64_t failed = 0;
     double backup_s = 0;

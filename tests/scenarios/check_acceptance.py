@@ -225,5 +225,21 @@ with open(out / "compare.csv") as f:
 check(header[:4] == ["strategy", "flavor", "write_blocked_s_app", "write_blocked_s_log_writer"],
       f"compare.csv header {header}")
 
+# T2: FTWRL 11 s block, hundreds of sessions waiting, 12 +- 4 client timeouts; BACKUP STAGE
+# 0 timeouts and a BLOCK_COMMIT of about 0.4 s; an 8-minute backup.
+out = work / "compare-t2"
+subprocess.run([lockstage, "compare", str(scenarios / "tutorial" / "t2.json"), "--out", str(out),
+                "--quiet"], check=True)
+rows = {r["strategy"]: r for r in json.loads((out / "compare.json").read_text())["strategies"]}
+ftwrl, stages = rows["ftwrl"], rows["mariabackup-stages"]
+check(10.5 <= ftwrl["write_blocked_s"]["shop"] <= 12, f"T2: FTWRL write-blocked {ftwrl['write_blocked_s']}")
+check(ftwrl["peak_queue"] >= 100, f"T2: FTWRL peak queue {ftwrl['peak_queue']}")
+check(8 <= ftwrl["timeouts"] <= 16, f"T2: FTWRL timeouts {ftwrl['timeouts']}")
+check(stages["timeouts"] == 0, f"T2: BACKUP STAGE timeouts {stages['timeouts']}")
+check(0.3 <= stages["write_blocked_s"]["shop"] <= 0.45, f"T2: BLOCK_COMMIT {stages['write_blocked_s']}")
+check(470 <= stages["backup_s"] <= 490, f"T2: the backup takes 8 minutes ({stages['backup_s']} s)")
+check("INSERT" in ftwrl["peak_statements"] and "UPDATE" in ftwrl["peak_statements"],
+      f"T2: FTWRL peak statements {ftwrl['peak_statements']}")
+
 print(f"acceptance: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
