@@ -19,6 +19,7 @@
 #include "sim/cli/report.hpp"
 #include "sim/cli/result_writer.hpp"
 #include "sim/cli/scenario_loader.hpp"
+#include "sim/cli/tutorial.hpp"
 #include "sim/kernel/simulation.hpp"
 
 namespace lockstage::cli {
@@ -36,6 +37,7 @@ constexpr const char* kUsage =
     "  run SCENARIO.json     simulate one scenario; print a summary, write results to a folder\n"
     "  check SCENARIO.json   validate a scenario file without running it\n"
     "  compare SCENARIO.json run a scenario once per backup strategy, side by side\n"
+    "  report tutorial       the tutorial's tables T1-T5, each row with its verdict\n"
     "\n"
     "Options:\n"
     "  -h [ --help ]         this help; 'lockstage <command> --help' shows a command's options\n"
@@ -121,6 +123,22 @@ Command compare_command() {
         "seed of every random stream, overriding the scenario's \"seed\"")(
         "quiet,q", po::bool_switch(), "print nothing but errors");
     c.positional.add("scenario", 1);
+    return c;
+}
+
+Command report_command() {
+    Command c{"report",
+              "report tutorial [--scenarios DIR] [--out DIR] [--quiet]",
+              po::options_description("Options"),
+              {}};
+    c.options.add_options()("help,h", "this help")(
+        "which", po::value<std::string>()->value_name("tutorial"), "the report: tutorial")(
+        "scenarios", po::value<std::string>()->value_name("DIR")->default_value("scenarios"),
+        "the scenarios folder (with tutorial/t1.json, tutorial/t2.json ...)")(
+        "out,o", po::value<std::string>()->value_name("DIR"),
+        "result folder (default: results/tutorial-report/); replaced whole if it exists")(
+        "quiet,q", po::bool_switch(), "print nothing but errors");
+    c.positional.add("which", 1);
     return c;
 }
 
@@ -319,6 +337,31 @@ int do_compare(const po::variables_map& vm, std::ostream& out) {
     return kExitOk;
 }
 
+int do_report(const po::variables_map& vm, std::ostream& out) {
+    if (!vm.count("which") || vm["which"].as<std::string>() != "tutorial") {
+        throw UsageError("report: expected 'tutorial' (the only report so far)");
+    }
+    const std::filesystem::path dest = vm.count("out")
+                                           ? std::filesystem::path(vm["out"].as<std::string>())
+                                           : std::filesystem::path("results") / "tutorial-report";
+    if (std::error_code ec;
+        std::filesystem::exists(dest, ec) && !std::filesystem::is_directory(dest, ec)) {
+        throw UsageError(fmt::format("--out {}: exists and is not a folder", dest.string()));
+    }
+    ResultFolder folder(dest);
+    const auto rows = tutorial_report(vm["scenarios"].as<std::string>());
+    folder.write("tutorial.md", tutorial_markdown(rows));
+    folder.write("tutorial.json", tutorial_json(rows));
+    folder.commit();
+    if (!vm["quiet"].as<bool>()) {
+        out << "The tutorial's tables under real MariaDB semantics (verdict: reproduced within "
+               "25 %, or differs with the reason in tutorial.md)\n";
+        out << tutorial_text(rows);
+        fmt::print(out, "results written to {}/\n", dest.string());
+    }
+    return kExitOk;
+}
+
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -338,12 +381,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
             fmt::print(out, "lockstage {}\n", LOCKSTAGE_VERSION);
             return kExitOk;
         }
-        if (command != "run" && command != "check" && command != "compare") {
-            throw UsageError(
-                fmt::format("unknown command '{}' (commands: run, check, compare)", command));
+        if (command != "run" && command != "check" && command != "compare" && command != "report") {
+            throw UsageError(fmt::format(
+                "unknown command '{}' (commands: run, check, compare, report)", command));
         }
         const Command cmd = command == "run"       ? run_command()
                             : command == "compare" ? compare_command()
+                            : command == "report"  ? report_command()
                                                    : check_command();
         const po::variables_map vm = parse(cmd, args);
         if (vm.count("help")) {
@@ -352,6 +396,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         }
         if (cmd.name == "compare") {
             return do_compare(vm, out);
+        }
+        if (cmd.name == "report") {
+            return do_report(vm, out);
         }
         return cmd.name == "run" ? do_run(vm, out, err) : do_check(vm, out);
     } catch (const UsageError& e) {

@@ -339,6 +339,35 @@ std::string mariadb_summary_json(const Scenario& s,
             inc.push_back({{"table", i.table}, {"reason", i.reason}});
         }
         b["inconsistencies"] = std::move(inc);
+        // The stage timeline: each lock statement of the backup, when it was requested and
+        // granted, and when its lock gave way to the next one (or ended the backup).
+        json stages = json::array();
+        std::vector<const models::server::TraceRow*> locks;
+        for (const auto* r : sorted_rows(rows)) {
+            if (r->session == "backup" && r->sql.rfind("--", 0) != 0 &&
+                r->sql.rfind("SET", 0) != 0) {
+                locks.push_back(r);
+            }
+        }
+        for (std::size_t i = 0; i < locks.size(); ++i) {
+            const auto* r = locks[i];
+            json st = {{"statement", r->sql}, {"requested_s", sim::to_seconds(r->sent)}};
+            if (r->result) {
+                st["granted_s"] = sim::to_seconds(r->result->granted);
+                st["error"] = models::server::error_name(r->result->error);
+            } else {
+                st["granted_s"] = nullptr;
+                st["error"] = "";
+            }
+            if (i + 1 < locks.size()) {
+                st["released_s"] = sim::to_seconds(locks[i + 1]->sent);
+            } else {
+                st["released_s"] =
+                    backup->over ? json(sim::to_seconds(backup->ended)) : json(nullptr);
+            }
+            stages.push_back(std::move(st));
+        }
+        b["stages"] = std::move(stages);
         j["backup"] = std::move(b);
     } else {
         j["backup"] = nullptr;

@@ -39,6 +39,8 @@ expect 0 'Usage: lockstage check SCENARIO.json' ANY -- check -h
 expect 0 'Usage: lockstage compare SCENARIO.json' ANY -- compare --help
 expect 2 ANY "--strategies: unknown strategy 'xtrabackup'" -- compare "$scenarios/default.json" --strategies ftwrl,xtrabackup
 expect 2 ANY 'compare varies the backup strategy: the scenario needs a "backup"' -- compare "$scenarios/two-groups-ftwrl.json"
+expect 0 'Usage: lockstage report tutorial' ANY -- report --help
+expect 2 ANY "report: expected 'tutorial'" -- report weather
 expect 2 ANY 'Usage: lockstage <command>' --
 expect 2 ANY "unknown command 'frobnicate'" -- frobnicate
 expect 2 ANY "unrecognised option '--colour'|unrecognized option '--colour'" -- run "$scenarios/queue-mm1.json" --colour

@@ -75,6 +75,13 @@ for strategy, order in ORDER.items():
     times = [t(r, "sent_s") for r in trace]
     check(times == sorted(times), f"{strategy}: steps out of time order")
 
+# The stage timeline in summary.json: each lock statement, requested, granted, released.
+stages = results["mariabackup-stages"][0]["backup"]["stages"]
+check([st["statement"] for st in stages] == ["BACKUP STAGE START", "BACKUP STAGE FLUSH", "BACKUP STAGE BLOCK_DDL",
+                                              "BACKUP STAGE BLOCK_COMMIT", "BACKUP STAGE END"], f"stage timeline {stages}")
+check(all(st["requested_s"] <= st["granted_s"] <= st["released_s"] for st in stages)
+      and all(a["released_s"] == b["requested_s"] for a, b in zip(stages, stages[1:])), "stage timeline times")
+
 # FTWRL blocks InnoDB commits for the whole non-InnoDB copy: from FTWRL to UNLOCK TABLES.
 s, trace, groups = results["ftwrl"]
 held = t(row(trace, "UNLOCK TABLES"), "sent_s") - t(row(trace, "FLUSH"), "granted_s")
