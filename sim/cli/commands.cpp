@@ -11,6 +11,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lockstage_version.hpp"
@@ -19,6 +20,7 @@
 #include "sim/cli/report.hpp"
 #include "sim/cli/result_writer.hpp"
 #include "sim/cli/scenario_loader.hpp"
+#include "sim/cli/sweep.hpp"
 #include "sim/cli/tutorial.hpp"
 #include "sim/kernel/simulation.hpp"
 
@@ -38,6 +40,7 @@ constexpr const char* kUsage =
     "  check SCENARIO.json   validate a scenario file without running it\n"
     "  compare SCENARIO.json run a scenario once per backup strategy, side by side\n"
     "  report tutorial       the tutorial's tables T1-T5, each row with its verdict\n"
+    "  sweep SWEEP.json      run a scenario over a grid of parameters and strategies, in parallel\n"
     "\n"
     "Options:\n"
     "  -h [ --help ]         this help; 'lockstage <command> --help' shows a command's options\n"
@@ -123,6 +126,22 @@ Command compare_command() {
         "seed of every random stream, overriding the scenario's \"seed\"")(
         "quiet,q", po::bool_switch(), "print nothing but errors");
     c.positional.add("scenario", 1);
+    return c;
+}
+
+Command sweep_command() {
+    Command c{"sweep",
+              "sweep SWEEP.json [--jobs N] [--out DIR] [--quiet]",
+              po::options_description("Options"),
+              {}};
+    c.options.add_options()("help,h", "this help")(
+        "sweep", po::value<std::string>()->value_name("SWEEP.json"), "the sweep file")(
+        "jobs,j", po::value<unsigned>()->value_name("N"),
+        "runs in parallel (default: the number of cores); the results do not depend on it")(
+        "out,o", po::value<std::string>()->value_name("DIR"),
+        "result folder (default: results/<sweep name>-sweep/); replaced whole if it exists")(
+        "quiet,q", po::bool_switch(), "print nothing but errors and failed expectations");
+    c.positional.add("sweep", 1);
     return c;
 }
 
@@ -337,6 +356,69 @@ int do_compare(const po::variables_map& vm, std::ostream& out) {
     return kExitOk;
 }
 
+int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
+    if (!vm.count("sweep")) {
+        throw UsageError("missing the sweep file argument");
+    }
+    const SweepSpec spec = load_sweep(vm["sweep"].as<std::string>());
+    const unsigned jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>()
+                                           : std::max(1u, std::thread::hardware_concurrency());
+    if (jobs == 0) {
+        throw UsageError("--jobs: expected at least 1");
+    }
+    const std::filesystem::path dest =
+        vm.count("out") ? std::filesystem::path(vm["out"].as<std::string>())
+                        : std::filesystem::path("results") / (spec.name + "-sweep");
+    if (std::error_code ec;
+        std::filesystem::exists(dest, ec) && !std::filesystem::is_directory(dest, ec)) {
+        throw UsageError(fmt::format("--out {}: exists and is not a folder", dest.string()));
+    }
+    ResultFolder folder(dest);
+    const bool quiet = vm["quiet"].as<bool>();
+    const bool tty = ::isatty(STDERR_FILENO) == 1;
+    std::size_t shown = 0;
+    auto progress = [&](std::size_t done, std::size_t total) {
+        if (quiet) {
+            return;
+        }
+        if (tty) {
+            fmt::print(err, "\rsweep {}: {}/{} runs", spec.name, done, total);
+            if (done == total) {
+                fmt::print(err, "\n");
+            }
+        } else if (done * 10 / total > shown * 10 / total || done == total) {
+            if (done != shown) {
+                fmt::print(err, "sweep {}: {}/{} runs\n", spec.name, done, total);
+            }
+        }
+        shown = done;
+        err.flush();
+    };
+    const auto started = std::chrono::steady_clock::now();
+    const SweepOutcome result = run_sweep(spec, jobs, progress);
+    folder.write("runs.csv", result.runs_csv);
+    folder.write("points.csv", result.points_csv);
+    folder.write("sweep.json", spec.effective.dump(2) + "\n");
+    folder.commit();
+    if (!quiet) {
+        fmt::print(
+            out, "sweep {}: {} runs on {} jobs in {:.2f} s; results written to {}/\n", spec.name,
+            result.runs, jobs,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+            dest.string());
+    }
+    for (const auto& v : result.violations) {
+        fmt::print(err, "lockstage: expectation failed at {}\n", v);
+    }
+    if (!result.violations.empty()) {
+        return kExitFailure;
+    }
+    if (!quiet && !spec.expect.empty()) {
+        fmt::print(out, "all {} expectations hold at every point\n", spec.expect.size());
+    }
+    return kExitOk;
+}
+
 int do_report(const po::variables_map& vm, std::ostream& out) {
     if (!vm.count("which") || vm["which"].as<std::string>() != "tutorial") {
         throw UsageError("report: expected 'tutorial' (the only report so far)");
@@ -381,13 +463,15 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
             fmt::print(out, "lockstage {}\n", LOCKSTAGE_VERSION);
             return kExitOk;
         }
-        if (command != "run" && command != "check" && command != "compare" && command != "report") {
+        if (command != "run" && command != "check" && command != "compare" && command != "report" &&
+            command != "sweep") {
             throw UsageError(fmt::format(
-                "unknown command '{}' (commands: run, check, compare, report)", command));
+                "unknown command '{}' (commands: run, check, compare, sweep, report)", command));
         }
         const Command cmd = command == "run"       ? run_command()
                             : command == "compare" ? compare_command()
                             : command == "report"  ? report_command()
+                            : command == "sweep"   ? sweep_command()
                                                    : check_command();
         const po::variables_map vm = parse(cmd, args);
         if (vm.count("help")) {
@@ -399,6 +483,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         }
         if (cmd.name == "report") {
             return do_report(vm, out);
+        }
+        if (cmd.name == "sweep") {
+            return do_sweep(vm, out, err);
         }
         return cmd.name == "run" ? do_run(vm, out, err) : do_check(vm, out);
     } catch (const UsageError& e) {

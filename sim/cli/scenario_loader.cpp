@@ -625,8 +625,15 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
 
 }  // namespace
 
+nlohmann::ordered_json parse_json_text(std::string_view text, const std::string& file) {
+    return parse_json(text, file);
+}
+
 Scenario load_scenario_text(std::string_view text, const std::string& file) {
-    json doc = parse_json(text, file);
+    return load_scenario_json(parse_json(text, file), file);
+}
+
+Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file) {
     const json raw = doc;
     if (auto err = scenario_validator().validate_and_fill(doc)) {
         throw ScenarioError(file, err->pointer, err->message);
@@ -687,7 +694,7 @@ Scenario load_scenario_text(std::string_view text, const std::string& file) {
     return s;
 }
 
-Scenario load_scenario_file(const std::filesystem::path& path) {
+std::string read_text_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         throw ScenarioError(path.string(), "", "cannot open the file for reading");
@@ -697,7 +704,11 @@ Scenario load_scenario_file(const std::filesystem::path& path) {
     if (in.bad()) {
         throw ScenarioError(path.string(), "", "cannot read the file");
     }
-    return load_scenario_text(text.str(), path.string());
+    return text.str();
+}
+
+Scenario load_scenario_file(const std::filesystem::path& path) {
+    return load_scenario_text(read_text_file(path), path.string());
 }
 
 }  // namespace lockstage::cli

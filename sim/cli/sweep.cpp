@@ -1,0 +1,335 @@
+#include "sim/cli/sweep.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <boost/math/distributions/students_t.hpp>
+#include <cmath>
+#include <exception>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <thread>
+
+#include "sim/cli/embedded_schema.hpp"
+#include "sim/cli/scenario_loader.hpp"
+#include "sim/cli/schema_validator.hpp"
+
+namespace lockstage::cli {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+const SchemaValidator& sweep_validator() {
+    static const SchemaValidator validator(json::parse(embedded_sweep_schema()));
+    return validator;
+}
+
+std::string cell(const json& v) {
+    return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+/// Every combination of axis values, first axis slowest.
+std::vector<std::vector<std::size_t>> points_of(const SweepSpec& s) {
+    std::vector<std::vector<std::size_t>> out{{}};
+    for (const auto& axis : s.axes) {
+        std::vector<std::vector<std::size_t>> next;
+        for (const auto& p : out) {
+            for (std::size_t i = 0; i < axis.values.size(); ++i) {
+                auto q = p;
+                q.push_back(i);
+                next.push_back(std::move(q));
+            }
+        }
+        out = std::move(next);
+    }
+    return out;
+}
+
+json point_document(const SweepSpec& s, const std::vector<std::size_t>& point, int replication) {
+    json doc = s.base;
+    for (std::size_t a = 0; a < s.axes.size(); ++a) {
+        doc[json::json_pointer(s.axes[a].pointer)] = s.axes[a].values[point[a]];
+    }
+    doc["seed"] = doc.value("seed", std::uint64_t{1}) + static_cast<std::uint64_t>(replication);
+    return doc;
+}
+
+std::string point_label(const SweepSpec& s, const std::vector<std::size_t>& point) {
+    std::string out;
+    for (std::size_t a = 0; a < s.axes.size(); ++a) {
+        out += fmt::format("{}{}={}", a ? ", " : "", s.axes[a].pointer,
+                           cell(s.axes[a].values[point[a]]));
+    }
+    return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& sweep_metrics() {
+    static const std::vector<std::string> names = {
+        "write_blocked_s", "tps_min",  "tps_mean", "p99_ms",   "max_ms",
+        "peak_queue",      "timeouts", "failed",   "backup_s", "consistent"};
+    return names;
+}
+
+double sweep_metric(const CompareRow& r, const std::string& m) {
+    if (m == "write_blocked_s") {
+        double longest = 0;
+        for (const auto& [group, seconds] : r.write_blocked_s) {
+            longest = std::max(longest, seconds);
+        }
+        return longest;
+    }
+    if (m == "tps_min")
+        return r.tps_during_backup_min;
+    if (m == "tps_mean")
+        return r.tps_during_backup_mean;
+    if (m == "p99_ms")
+        return r.p99_ms;
+    if (m == "max_ms")
+        return r.max_ms;
+    if (m == "peak_queue")
+        return r.peak_queue;
+    if (m == "timeouts")
+        return static_cast<double>(r.timeouts);
+    if (m == "failed")
+        return static_cast<double>(r.failed);
+    if (m == "backup_s")
+        return r.backup_s;
+    return r.consistent ? 1.0 : 0.0;  // "consistent"
+}
+
+SweepSpec load_sweep(const std::filesystem::path& path) {
+    SweepSpec s;
+    s.file = path.string();
+    json doc = parse_json_text(read_text_file(path), s.file);
+    if (auto err = sweep_validator().validate_and_fill(doc)) {
+        throw ScenarioError(s.file, err->pointer, err->message);
+    }
+    s.name = doc.at("name").get<std::string>();
+    const std::filesystem::path base = path.parent_path() / doc.at("base").get<std::string>();
+    s.base_file = base.string();
+    s.base = parse_json_text(read_text_file(base), s.base_file);
+    for (std::size_t i = 0; i < doc.at("axes").size(); ++i) {
+        const auto& a = doc["axes"][i];
+        const std::string p = fmt::format("/axes/{}", i);
+        SweepSpec::Axis axis;
+        axis.pointer = a.at("pointer").get<std::string>();
+        const json::json_pointer ptr(axis.pointer);
+        if (!s.base.contains(ptr.parent_pointer()) || !s.base[ptr.parent_pointer()].is_object()) {
+            throw ScenarioError(
+                s.file, p + "/pointer",
+                fmt::format("{} names nothing in the base scenario {}", axis.pointer, s.base_file));
+        }
+        if (a.contains("values") == a.contains("range")) {
+            throw ScenarioError(s.file, p, "expected exactly one of \"values\" and \"range\"");
+        }
+        if (a.contains("values")) {
+            for (const auto& v : a["values"]) {
+                axis.values.push_back(v);
+            }
+        } else {
+            const auto& r = a["range"];
+            const double from = r.at("from").get<double>();
+            const double to = r.at("to").get<double>();
+            const int steps = r.at("steps").get<int>();
+            const bool log = r.at("scale") == "log";
+            if (log && !(from > 0 && to > 0)) {
+                throw ScenarioError(s.file, p + "/range", "a log range needs from > 0 and to > 0");
+            }
+            for (int k = 0; k < steps; ++k) {
+                const double t = steps == 1 ? 0.0 : static_cast<double>(k) / (steps - 1);
+                axis.values.emplace_back(log ? from * std::pow(to / from, t)
+                                             : from + (to - from) * t);
+            }
+        }
+        s.axes.push_back(std::move(axis));
+    }
+    for (const auto& st : doc.at("strategies")) {
+        s.strategies.push_back(st.get<std::string>());
+    }
+    s.replications = doc.at("replications").get<int>();
+    const std::regex form(
+        R"(^\s*([a-z_0-9]+)\[([a-z0-9-]+)\]\s*(<=|>=|==|!=|<|>)\s*(?:([a-z_0-9]+)\[([a-z0-9-]+)\]|(-?[0-9.]+(?:[eE][-+]?[0-9]+)?))\s*$)");
+    const auto& metrics = sweep_metrics();
+    for (std::size_t i = 0; i < doc.at("expect").size(); ++i) {
+        const std::string text = doc["expect"][i].get<std::string>();
+        const std::string p = fmt::format("/expect/{}", i);
+        std::smatch m;
+        if (!std::regex_match(text, m, form)) {
+            throw ScenarioError(s.file, p,
+                                fmt::format("expected \"metric[strategy] OP metric[strategy]\" or "
+                                            "\"metric[strategy] OP number\", got \"{}\"",
+                                            text));
+        }
+        SweepExpectation e{text, m[1], m[2], m[3], m[6].matched, 0, m[4], m[5]};
+        if (e.against_number) {
+            e.number = std::stod(m[6]);
+        }
+        for (const auto& [metric, strategy] :
+             {std::pair{e.metric, e.strategy}, std::pair{e.rhs_metric, e.rhs_strategy}}) {
+            if (metric.empty()) {
+                continue;
+            }
+            if (std::find(metrics.begin(), metrics.end(), metric) == metrics.end()) {
+                throw ScenarioError(s.file, p,
+                                    fmt::format("unknown metric \"{}\" (known: {})", metric,
+                                                fmt::join(metrics, ", ")));
+            }
+            if (std::find(s.strategies.begin(), s.strategies.end(), strategy) ==
+                s.strategies.end()) {
+                throw ScenarioError(s.file, p,
+                                    fmt::format("strategy \"{}\" is not in /strategies", strategy));
+            }
+        }
+        s.expect.push_back(std::move(e));
+    }
+    // Every point must be a valid scenario with a backup, before anything runs.
+    for (const auto& point : points_of(s)) {
+        const Scenario sc =
+            load_scenario_json(point_document(s, point, 0),
+                               fmt::format("{} at {}", s.base_file, point_label(s, point)));
+        if (sc.model != "mariadb" || !sc.backup) {
+            throw ScenarioError(
+                s.base_file, "/backup",
+                "a sweep varies the backup strategy: the base scenario needs a \"backup\"");
+        }
+    }
+    s.effective = std::move(doc);
+    return s;
+}
+
+SweepOutcome run_sweep(const SweepSpec& spec, unsigned jobs,
+                       const std::function<void(std::size_t, std::size_t)>& progress) {
+    const auto points = points_of(spec);
+    const std::size_t S = spec.strategies.size();
+    const auto R = static_cast<std::size_t>(spec.replications);
+    const std::size_t total = points.size() * S * R;
+    std::vector<CompareRow> rows(total);
+    std::atomic<std::size_t> next{0};
+    std::atomic<std::size_t> done{0};
+    std::exception_ptr error;
+    std::mutex error_mutex;
+    auto worker = [&] {
+        for (std::size_t i = next++; i < total; i = next++) {
+            try {
+                const std::size_t p = i / (S * R);
+                const std::size_t st = (i / R) % S;
+                const int rep = static_cast<int>(i % R);
+                const Scenario sc =
+                    load_scenario_json(point_document(spec, points[p], rep), spec.base_file);
+                rows[i] = compare_strategies(sc, {spec.strategies[st]}).front();
+            } catch (...) {
+                const std::lock_guard<std::mutex> lock(error_mutex);
+                if (!error) {
+                    error = std::current_exception();
+                }
+            }
+            ++done;
+        }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned t = 1; t < std::max(1u, jobs); ++t) {
+        threads.emplace_back(worker);
+    }
+    std::thread main_share(worker);
+    while (done.load() < total) {
+        if (progress) {
+            progress(done.load(), total);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    main_share.join();
+    for (auto& t : threads) {
+        t.join();
+    }
+    if (progress) {
+        progress(total, total);
+    }
+    if (error) {
+        std::rethrow_exception(error);
+    }
+
+    SweepOutcome out;
+    out.runs = total;
+    const auto& metrics = sweep_metrics();
+    std::string axes_header;
+    for (const auto& a : spec.axes) {
+        axes_header += "," + a.pointer;
+    }
+    out.runs_csv = "point" + axes_header + ",strategy,replication,seed";
+    out.points_csv = "point" + axes_header + ",strategy,n";
+    for (const auto& m : metrics) {
+        out.runs_csv += "," + m;
+        out.points_csv += fmt::format(",{0}_mean,{0}_ci95_low,{0}_ci95_high", m);
+    }
+    out.runs_csv += "\n";
+    out.points_csv += "\n";
+    const auto base_seed = spec.base.value("seed", std::uint64_t{1});
+    for (std::size_t p = 0; p < points.size(); ++p) {
+        std::string axes_cells;
+        for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+            axes_cells += "," + cell(spec.axes[a].values[points[p][a]]);
+        }
+        std::map<std::string, std::map<std::string, double>> mean;  // strategy -> metric -> mean
+        for (std::size_t st = 0; st < S; ++st) {
+            std::string line = fmt::format("{}{},{},{}", p, axes_cells, spec.strategies[st], R);
+            for (const auto& m : metrics) {
+                std::vector<double> xs;
+                for (std::size_t r = 0; r < R; ++r) {
+                    xs.push_back(sweep_metric(rows[(p * S + st) * R + r], m));
+                }
+                double sum = 0;
+                for (const double x : xs) {
+                    sum += x;
+                }
+                const double mu = sum / static_cast<double>(R);
+                mean[spec.strategies[st]][m] = mu;
+                if (R > 1) {
+                    double ss = 0;
+                    for (const double x : xs) {
+                        ss += (x - mu) * (x - mu);
+                    }
+                    const double sd = std::sqrt(ss / static_cast<double>(R - 1));
+                    const boost::math::students_t t(static_cast<double>(R - 1));
+                    const double half =
+                        boost::math::quantile(t, 0.975) * sd / std::sqrt(static_cast<double>(R));
+                    line += fmt::format(",{},{},{}", mu, mu - half, mu + half);
+                } else {
+                    line += fmt::format(",{},,", mu);
+                }
+            }
+            out.points_csv += line + "\n";
+            for (std::size_t r = 0; r < R; ++r) {
+                const auto& row = rows[(p * S + st) * R + r];
+                out.runs_csv += fmt::format("{}{},{},{},{}", p, axes_cells, spec.strategies[st], r,
+                                            base_seed + r);
+                for (const auto& m : metrics) {
+                    out.runs_csv += fmt::format(",{}", sweep_metric(row, m));
+                }
+                out.runs_csv += "\n";
+            }
+        }
+        for (const auto& e : spec.expect) {
+            const double lhs = mean[e.strategy][e.metric];
+            const double rhs = e.against_number ? e.number : mean[e.rhs_strategy][e.rhs_metric];
+            const bool ok = e.op == "<"    ? lhs < rhs
+                            : e.op == "<=" ? lhs <= rhs
+                            : e.op == ">"  ? lhs > rhs
+                            : e.op == ">=" ? lhs >= rhs
+                            : e.op == "==" ? lhs == rhs
+                                           : lhs != rhs;
+            if (!ok) {
+                out.violations.push_back(fmt::format("point {} ({}): {} is false ({} vs {})", p,
+                                                     point_label(spec, points[p]), e.text, lhs,
+                                                     rhs));
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace lockstage::cli

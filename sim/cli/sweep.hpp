@@ -1,0 +1,59 @@
+#pragma once
+// `lockstage sweep`: a base scenario, axes that change it (JSON pointers and their values), the
+// backup strategies to run at every point, and replications. Every point x strategy x
+// replication is a run; runs go in parallel across threads, and the output does not depend on
+// how many (results are stored by run index, seeds come from the replication number).
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/cli/compare.hpp"
+
+namespace lockstage::cli {
+
+struct SweepExpectation {
+    std::string text;  ///< as written
+    std::string metric, strategy, op;
+    bool against_number = false;
+    double number = 0;
+    std::string rhs_metric, rhs_strategy;
+};
+
+struct SweepSpec {
+    std::string file;
+    std::string name;
+    nlohmann::ordered_json base;  ///< the base scenario document
+    std::string base_file;
+    struct Axis {
+        std::string pointer;
+        std::vector<nlohmann::ordered_json> values;
+    };
+    std::vector<Axis> axes;
+    std::vector<std::string> strategies;
+    int replications = 1;
+    std::vector<SweepExpectation> expect;
+    nlohmann::ordered_json effective;  ///< the sweep document with defaults filled in
+};
+
+/// Reads and checks a sweep file and its base scenario; every point is validated as a scenario
+/// before anything runs. Errors are ScenarioErrors (exit code 2).
+SweepSpec load_sweep(const std::filesystem::path& path);
+
+/// The headline metrics of a run, in output order.
+const std::vector<std::string>& sweep_metrics();
+double sweep_metric(const CompareRow& row, const std::string& metric);
+
+struct SweepOutcome {
+    std::string runs_csv;    ///< a row per point, strategy and replication
+    std::string points_csv;  ///< per point and strategy: each metric's mean and 95 % CI
+    std::vector<std::string> violations;  ///< expect lines that failed, with their point
+    std::size_t runs = 0;
+};
+
+/// Runs the sweep on `jobs` threads; `progress(done, total)` is called from the main thread.
+SweepOutcome run_sweep(const SweepSpec& spec, unsigned jobs,
+                       const std::function<void(std::size_t, std::size_t)>& progress);
+
+}  // namespace lockstage::cli

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# lockstage sweep: the CI sweep passes its expect lines; --jobs 1 and --jobs 2 give
+# byte-identical files; a false expect line exits 1 naming the point; bad sweeps exit 2.
+set -u
+lockstage=$(realpath "$1")
+scenarios=$(realpath "$2")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+ko() { echo "FAIL $*"; fail=$((fail + 1)); }
+
+"$lockstage" sweep "$scenarios/ci/sweep.json" --out "$work/j1" --jobs 1 --quiet && ok || ko "ci sweep (jobs 1) did not pass"
+"$lockstage" sweep "$scenarios/ci/sweep.json" --out "$work/j2" --jobs 2 --quiet && ok || ko "ci sweep (jobs 2) did not pass"
+diff -r "$work/j1" "$work/j2" >/dev/null && ok || ko "--jobs 1 and --jobs 2 differ"
+[ "$(wc -l < "$work/j1/runs.csv")" -eq 25 ] && ok || ko "runs.csv: expected 24 runs + header"
+[ "$(wc -l < "$work/j1/points.csv")" -eq 9 ] && ok || ko "points.csv: expected 8 point x strategy rows + header"
+
+mkdir -p "$work/false"
+sed 's#"base": "../default.json"#"base": "'"$scenarios"'/default.json"#; s#"p99_ms\[mariabackup-stages\] < p99_ms\[ftwrl\]"#"p99_ms[ftwrl] < p99_ms[mariabackup-stages]"#' \
+  "$scenarios/ci/sweep.json" > "$work/false/sweep.json"
+"$lockstage" sweep "$work/false/sweep.json" --out "$work/false-out" --quiet 2>"$work/stderr"
+code=$?
+[ "$code" -eq 1 ] && ok || ko "a false expect line: exit $code, expected 1"
+grep -q 'expectation failed at point 0 (/data/myisam_gb=0.5, /backup/log_copy_interval_ms=100.0): p99_ms\[ftwrl\] < p99_ms\[mariabackup-stages\] is false' "$work/stderr" && ok || { ko "the failure does not name the point"; cat "$work/stderr"; }
+
+bad() {  # bad NAME EXPECTED-MESSAGE-REGEX SED-EXPR
+  sed "$3" "$work/false/sweep.json" > "$work/$1.json"
+  "$lockstage" sweep "$work/$1.json" --out "$work/$1-out" --quiet 2>"$work/stderr"
+  local code=$?
+  if [ "$code" -eq 2 ] && grep -qE -- "$2" "$work/stderr" && [ ! -e "$work/$1-out" ]; then ok; else ko "$1: exit $code"; cat "$work/stderr"; fi
+}
+bad unknown-metric '/expect/0: unknown metric "blocked_s"' 's#"write_blocked_s\[mariabackup-stages\] > 0"#"blocked_s[mariabackup-stages] > 0"#'
+bad pointer-to-nothing '/axes/0/pointer: /dat/myisam_gb names nothing in the base scenario' 's#"/data/myisam_gb"#"/dat/myisam_gb"#'
+bad bad-axis-value 'expected a number >= 0, got -1' 's#\[0.5, 2\]#[-1, 2]#'
+bad strategy-not-swept 'strategy "no-lock" is not in /strategies' 's#"timeouts\[mariabackup-stages\] == 0"#"timeouts[no-lock] == 0"#'
+bad unknown-key '/replicatons: unknown key "replicatons"' 's#"replications"#"replicatons"#'
+echo "sweep: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
