@@ -40,7 +40,7 @@ def pointer(path):
 
 
 for f in sorted(scenarios.glob("*.json")):
-    if f.name == "scenario.schema.json":
+    if f.name.endswith(".schema.json"):
         continue
     errors = list(validator.iter_errors(json.loads(f.read_text())))
     report(not errors, f"{f.name}: schema rejects a shipped scenario: {[e.message for e in errors]}")
@@ -67,6 +67,13 @@ for f in sorted(bad.glob("*.json")):
         report(ok, f"{f.name}: reference validator errors at {at}, loader at {ours}")
     else:
         report(False, f"{f.name}: name must start with syntax-, schema- or semantic-")
+
+# The sweep schema is a valid schema too, and the shipped sweep follows it.
+sweep_schema = json.loads((scenarios / "sweep.schema.json").read_text())
+jsonschema.Draft202012Validator.check_schema(sweep_schema)
+for f in sorted((scenarios / "ci").glob("*.json")):
+    errors = list(jsonschema.Draft202012Validator(sweep_schema).iter_errors(json.loads(f.read_text())))
+    report(not errors, f"ci/{f.name}: sweep schema rejects it: {[e.message for e in errors]}")
 
 print(f"schema: {passed} passed, {failed} failed")
 sys.exit(1 if failed or not passed else 0)
