@@ -398,6 +398,7 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
     const SweepOutcome result = run_sweep(spec, jobs, progress);
     folder.write("runs.csv", result.runs_csv);
     folder.write("points.csv", result.points_csv);
+    folder.write("fits.csv", result.fits_csv);
     folder.write("sweep.json", spec.effective.dump(2) + "\n");
     folder.commit();
     if (!quiet) {
@@ -406,6 +407,11 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
             result.runs, jobs,
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
             dest.string());
+    }
+    if (!quiet) {
+        for (const auto& line : result.fit_lines) {
+            fmt::print(out, "  fit: {}\n", line);
+        }
     }
     for (const auto& v : result.violations) {
         fmt::print(err, "lockstage: expectation failed at {}\n", v);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <Eigen/Dense>
 #include <atomic>
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
@@ -269,12 +270,14 @@ SweepOutcome run_sweep(const SweepSpec& spec, unsigned jobs,
     out.runs_csv += "\n";
     out.points_csv += "\n";
     const auto base_seed = spec.base.value("seed", std::uint64_t{1});
+    // strategy -> metric -> mean, per point (kept for the fits)
+    std::vector<std::map<std::string, std::map<std::string, double>>> means(points.size());
     for (std::size_t p = 0; p < points.size(); ++p) {
         std::string axes_cells;
         for (std::size_t a = 0; a < spec.axes.size(); ++a) {
             axes_cells += "," + cell(spec.axes[a].values[points[p][a]]);
         }
-        std::map<std::string, std::map<std::string, double>> mean;  // strategy -> metric -> mean
+        std::map<std::string, std::map<std::string, double>>& mean = means[p];
         for (std::size_t st = 0; st < S; ++st) {
             std::string line = fmt::format("{}{},{},{}", p, axes_cells, spec.strategies[st], R);
             for (const auto& m : metrics) {
@@ -326,6 +329,60 @@ SweepOutcome run_sweep(const SweepSpec& spec, unsigned jobs,
                 out.violations.push_back(fmt::format("point {} ({}): {} is false ({} vs {})", p,
                                                      point_label(spec, points[p]), e.text, lhs,
                                                      rhs));
+            }
+        }
+    }
+    // Fits: only numeric axes, and only with more points than coefficients.
+    std::vector<std::size_t> numeric;
+    for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+        const auto& vs = spec.axes[a].values;
+        if (std::all_of(vs.begin(), vs.end(), [](const json& v) { return v.is_number(); })) {
+            numeric.push_back(a);
+        }
+    }
+    out.fits_csv = "strategy,metric,intercept";
+    for (const std::size_t a : numeric) {
+        out.fits_csv += ",coef " + spec.axes[a].pointer;
+    }
+    out.fits_csv += ",r2,points\n";
+    const auto cols = static_cast<Eigen::Index>(numeric.size() + 1);
+    const auto n = static_cast<Eigen::Index>(points.size());
+    if (!numeric.empty() && n > cols) {
+        Eigen::MatrixXd X(n, cols);
+        for (Eigen::Index i = 0; i < n; ++i) {
+            X(i, 0) = 1.0;
+            for (std::size_t k = 0; k < numeric.size(); ++k) {
+                X(i, static_cast<Eigen::Index>(k) + 1) =
+                    spec.axes[numeric[k]]
+                        .values[points[static_cast<std::size_t>(i)][numeric[k]]]
+                        .get<double>();
+            }
+        }
+        const auto qr = X.colPivHouseholderQr();
+        for (const auto& strategy : spec.strategies) {
+            for (const std::string metric : {"write_blocked_s", "tps_mean", "p99_ms", "backup_s"}) {
+                Eigen::VectorXd y(n);
+                for (Eigen::Index i = 0; i < n; ++i) {
+                    y(i) = means[static_cast<std::size_t>(i)][strategy][metric];
+                }
+                const Eigen::VectorXd b = qr.solve(y);
+                const double mean_y = y.mean();
+                const double ss_tot = (y.array() - mean_y).square().sum();
+                const double ss_res = (X * b - y).squaredNorm();
+                const double r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+                out.fits_csv += fmt::format("{},{},{}", strategy, metric, b(0));
+                std::string formula = fmt::format("{:.4g}", b(0));
+                for (Eigen::Index k = 1; k < cols; ++k) {
+                    out.fits_csv += fmt::format(",{}", b(k));
+                    formula +=
+                        fmt::format(" {:+.4g} x {}", b(k),
+                                    spec.axes[numeric[static_cast<std::size_t>(k - 1)]].pointer);
+                }
+                out.fits_csv += fmt::format(",{},{}\n", r2, n);
+                if (metric == "write_blocked_s") {
+                    out.fit_lines.push_back(
+                        fmt::format("{} write_blocked_s ~ {} (R^2 {:.3f})", strategy, formula, r2));
+                }
             }
         }
     }

@@ -48,6 +48,10 @@ double sweep_metric(const CompareRow& row, const std::string& metric);
 struct SweepOutcome {
     std::string runs_csv;    ///< a row per point, strategy and replication
     std::string points_csv;  ///< per point and strategy: each metric's mean and 95 % CI
+    /// Per strategy and headline metric, a least-squares fit of the point means against the
+    /// numeric axes (metric ~ intercept + sum of coefficient x axis), with R^2.
+    std::string fits_csv;
+    std::vector<std::string> fit_lines;   ///< the write_blocked_s fits, for the terminal
     std::vector<std::string> violations;  ///< expect lines that failed, with their point
     std::size_t runs = 0;
 };

@@ -17,6 +17,15 @@ diff -r "$work/j1" "$work/j2" >/dev/null && ok || ko "--jobs 1 and --jobs 2 diff
 [ "$(wc -l < "$work/j1/runs.csv")" -eq 25 ] && ok || ko "runs.csv: expected 24 runs + header"
 [ "$(wc -l < "$work/j1/points.csv")" -eq 9 ] && ok || ko "points.csv: expected 8 point x strategy rows + header"
 
+# The least-squares fit: FTWRL's write-blocked time grows by about 1024 / 450 s per GB of MyISAM.
+/usr/bin/python3 - "$work/j1/fits.csv" <<'PY' && ok || ko "fits.csv"
+import csv, sys
+rows = {(r["strategy"], r["metric"]): r for r in csv.DictReader(open(sys.argv[1]))}
+f = rows[("ftwrl", "write_blocked_s")]
+assert 1.9 <= float(f["coef /data/myisam_gb"]) <= 2.4, f
+assert float(f["r2"]) > 0.95, f
+PY
+
 mkdir -p "$work/false"
 sed 's#"base": "../default.json"#"base": "'"$scenarios"'/default.json"#; s#"p99_ms\[mariabackup-stages\] < p99_ms\[ftwrl\]"#"p99_ms[ftwrl] < p99_ms[mariabackup-stages]"#' \
   "$scenarios/ci/sweep.json" > "$work/false/sweep.json"
