@@ -25,6 +25,8 @@ packages=(
   doctest-dev                          # unit tests
   libfmt-dev                           # tables and messages
   python3 python3-jsonschema           # the test that checks the shipped JSON Schema
+  python3-matplotlib python3-pandas    # notebooks/: figures from result folders (test notebooks.execute)
+  python3-nbconvert python3-ipykernel  # notebooks/: run headless on /usr/bin/python3's kernel
 )
 missing=()
 for p in "${packages[@]}"; do
