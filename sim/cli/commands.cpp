@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +42,7 @@ constexpr const char* kUsage =
     "  compare SCENARIO.json run a scenario once per backup strategy, side by side\n"
     "  report tutorial       the tutorial's tables T1-T5, each row with its verdict\n"
     "  sweep SWEEP.json      run a scenario over a grid of parameters and strategies, in parallel\n"
+    "  merge SHARD_DIR...    join the shards of a sweep run with --shard I/N\n"
     "\n"
     "Options:\n"
     "  -h [ --help ]         this help; 'lockstage <command> --help' shows a command's options\n"
@@ -138,10 +140,27 @@ Command sweep_command() {
         "sweep", po::value<std::string>()->value_name("SWEEP.json"), "the sweep file")(
         "jobs,j", po::value<unsigned>()->value_name("N"),
         "runs in parallel (default: the number of cores); the results do not depend on it")(
+        "shard", po::value<std::string>()->value_name("I/N"),
+        "run only shard I of N (every N-th run); join the shards with 'lockstage merge'")(
         "out,o", po::value<std::string>()->value_name("DIR"),
         "result folder (default: results/<sweep name>-sweep/); replaced whole if it exists")(
         "quiet,q", po::bool_switch(), "print nothing but errors and failed expectations");
     c.positional.add("sweep", 1);
+    return c;
+}
+
+Command merge_command() {
+    Command c{"merge",
+              "merge SHARD_DIR... [--out DIR] [--quiet]",
+              po::options_description("Options"),
+              {}};
+    c.options.add_options()("help,h", "this help")(
+        "dirs", po::value<std::vector<std::string>>()->value_name("SHARD_DIR"),
+        "folders written by 'lockstage sweep --shard I/N'")(
+        "out,o", po::value<std::string>()->value_name("DIR"),
+        "result folder (default: results/<sweep name>-sweep/), the same files an unsharded sweep "
+        "writes")("quiet,q", po::bool_switch(), "print nothing but errors and failed expectations");
+    c.positional.add("dirs", -1);
     return c;
 }
 
@@ -356,6 +375,53 @@ int do_compare(const po::variables_map& vm, std::ostream& out) {
     return kExitOk;
 }
 
+int write_sweep(const SweepSpec& spec, const SweepOutcome& result, ResultFolder& folder, bool quiet,
+                unsigned jobs, std::chrono::steady_clock::time_point started, std::ostream& out,
+                std::ostream& err);
+
+int do_merge(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
+    if (!vm.count("dirs")) {
+        throw UsageError("missing the shard folders");
+    }
+    const auto dirs = vm["dirs"].as<std::vector<std::string>>();
+    std::optional<SweepSpec> spec;
+    nlohmann::ordered_json first;
+    SweepValues values;
+    for (const auto& d : dirs) {
+        const auto file = (std::filesystem::path(d) / "shard.json").string();
+        const auto shard = parse_json_text(read_text_file(file), file);
+        if (!spec) {
+            spec = load_sweep(shard.at("sweep_file").get<std::string>());
+            first = shard;
+            values.assign(sweep_runs(*spec), {});
+        }
+        if (shard.at("sweep") != first.at("sweep") || shard.at("shards") != first.at("shards")) {
+            throw ScenarioError(file, "/sweep", "a shard of another sweep (or another split)");
+        }
+        if (spec->effective != shard.at("sweep")) {
+            throw ScenarioError(file, "/sweep", "the sweep file changed since the shard ran");
+        }
+        for (const auto& [k, v] : shard.at("values").items()) {
+            values.at(std::stoul(k)) = v.get<std::vector<double>>();
+        }
+    }
+    std::size_t missing = 0;
+    for (const auto& v : values) {
+        missing += v.empty() ? 1 : 0;
+    }
+    if (missing > 0) {
+        throw UsageError(fmt::format("merge: {} of {} runs are in none of the shard folders given",
+                                     missing, values.size()));
+    }
+    const std::filesystem::path dest =
+        vm.count("out") ? std::filesystem::path(vm["out"].as<std::string>())
+                        : std::filesystem::path("results") / (spec->name + "-sweep");
+    ResultFolder folder(dest);
+    return write_sweep(*spec, summarize_sweep(*spec, values), folder, vm["quiet"].as<bool>(),
+                       static_cast<unsigned>(dirs.size()), std::chrono::steady_clock::now(), out,
+                       err);
+}
+
 int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     if (!vm.count("sweep")) {
         throw UsageError("missing the sweep file argument");
@@ -395,7 +461,46 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
         err.flush();
     };
     const auto started = std::chrono::steady_clock::now();
+    if (vm.count("shard")) {
+        const std::string text = vm["shard"].as<std::string>();
+        std::size_t i = 0;
+        std::size_t n = 0;
+        char slash = 0;
+        std::istringstream in(text);
+        if (!(in >> i >> slash >> n) || slash != '/' || !in.eof() || n == 0 || i == 0 || i > n) {
+            throw UsageError(fmt::format("--shard {}: expected I/N with 1 <= I <= N", text));
+        }
+        const SweepValues values = run_sweep_values(spec, jobs, progress, i - 1, n);
+        nlohmann::ordered_json shard;
+        shard["sweep_file"] = std::filesystem::absolute(vm["sweep"].as<std::string>()).string();
+        shard["sweep"] = spec.effective;
+        shard["shard"] = i;
+        shard["shards"] = n;
+        shard["runs"] = sweep_runs(spec);
+        nlohmann::ordered_json done = nlohmann::ordered_json::object();
+        for (std::size_t k = 0; k < values.size(); ++k) {
+            if (!values[k].empty()) {
+                done[std::to_string(k)] = values[k];
+            }
+        }
+        shard["values"] = std::move(done);
+        folder.write("shard.json", shard.dump(1) + "\n");
+        folder.commit();
+        if (!quiet) {
+            fmt::print(out,
+                       "sweep {}: shard {}/{} written to {}/; join shards with lockstage merge\n",
+                       spec.name, i, n, dest.string());
+        }
+        return kExitOk;
+    }
     const SweepOutcome result = run_sweep(spec, jobs, progress);
+    return write_sweep(spec, result, folder, quiet, jobs, started, out, err);
+}
+
+int write_sweep(const SweepSpec& spec, const SweepOutcome& result, ResultFolder& folder, bool quiet,
+                unsigned jobs, std::chrono::steady_clock::time_point started, std::ostream& out,
+                std::ostream& err) {
+    const std::filesystem::path dest = folder.destination();
     folder.write("runs.csv", result.runs_csv);
     folder.write("points.csv", result.points_csv);
     folder.write("fits.csv", result.fits_csv);
@@ -470,14 +575,16 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
             return kExitOk;
         }
         if (command != "run" && command != "check" && command != "compare" && command != "report" &&
-            command != "sweep") {
+            command != "sweep" && command != "merge") {
             throw UsageError(fmt::format(
-                "unknown command '{}' (commands: run, check, compare, sweep, report)", command));
+                "unknown command '{}' (commands: run, check, compare, sweep, merge, report)",
+                command));
         }
         const Command cmd = command == "run"       ? run_command()
                             : command == "compare" ? compare_command()
                             : command == "report"  ? report_command()
                             : command == "sweep"   ? sweep_command()
+                            : command == "merge"   ? merge_command()
                                                    : check_command();
         const po::variables_map vm = parse(cmd, args);
         if (vm.count("help")) {
@@ -492,6 +599,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         }
         if (cmd.name == "sweep") {
             return do_sweep(vm, out, err);
+        }
+        if (cmd.name == "merge") {
+            return do_merge(vm, out, err);
         }
         return cmd.name == "run" ? do_run(vm, out, err) : do_check(vm, out);
     } catch (const UsageError& e) {

@@ -203,26 +203,44 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
     return s;
 }
 
-SweepOutcome run_sweep(const SweepSpec& spec, unsigned jobs,
-                       const std::function<void(std::size_t, std::size_t)>& progress) {
+std::size_t sweep_runs(const SweepSpec& spec) {
+    return points_of(spec).size() * spec.strategies.size() *
+           static_cast<std::size_t>(spec.replications);
+}
+
+SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
+                             const std::function<void(std::size_t, std::size_t)>& progress,
+                             std::size_t shard, std::size_t shards) {
     const auto points = points_of(spec);
     const std::size_t S = spec.strategies.size();
     const auto R = static_cast<std::size_t>(spec.replications);
-    const std::size_t total = points.size() * S * R;
-    std::vector<CompareRow> rows(total);
+    const std::size_t all = points.size() * S * R;
+    // This shard's runs: every shards-th run from `shard`, so shards split the work evenly.
+    std::vector<std::size_t> mine;
+    for (std::size_t i = shard; i < all; i += shards) {
+        mine.push_back(i);
+    }
+    const std::size_t total = mine.size();
+    SweepValues values(all);
     std::atomic<std::size_t> next{0};
     std::atomic<std::size_t> done{0};
     std::exception_ptr error;
     std::mutex error_mutex;
     auto worker = [&] {
-        for (std::size_t i = next++; i < total; i = next++) {
+        for (std::size_t k = next++; k < total; k = next++) {
+            const std::size_t i = mine[k];
             try {
                 const std::size_t p = i / (S * R);
                 const std::size_t st = (i / R) % S;
                 const int rep = static_cast<int>(i % R);
                 const Scenario sc =
                     load_scenario_json(point_document(spec, points[p], rep), spec.base_file);
-                rows[i] = compare_strategies(sc, {spec.strategies[st]}).front();
+                const CompareRow row = compare_strategies(sc, {spec.strategies[st]}).front();
+                std::vector<double> v;
+                for (const auto& m : sweep_metrics()) {
+                    v.push_back(sweep_metric(row, m));
+                }
+                values[i] = std::move(v);
             } catch (...) {
                 const std::lock_guard<std::mutex> lock(error_mutex);
                 if (!error) {
@@ -253,9 +271,20 @@ SweepOutcome run_sweep(const SweepSpec& spec, unsigned jobs,
     if (error) {
         std::rethrow_exception(error);
     }
+    return values;
+}
 
+SweepOutcome run_sweep(const SweepSpec& spec, unsigned jobs,
+                       const std::function<void(std::size_t, std::size_t)>& progress) {
+    return summarize_sweep(spec, run_sweep_values(spec, jobs, progress, 0, 1));
+}
+
+SweepOutcome summarize_sweep(const SweepSpec& spec, const SweepValues& values) {
+    const auto points = points_of(spec);
+    const std::size_t S = spec.strategies.size();
+    const auto R = static_cast<std::size_t>(spec.replications);
     SweepOutcome out;
-    out.runs = total;
+    out.runs = values.size();
     const auto& metrics = sweep_metrics();
     std::string axes_header;
     for (const auto& a : spec.axes) {
@@ -280,10 +309,11 @@ SweepOutcome run_sweep(const SweepSpec& spec, unsigned jobs,
         std::map<std::string, std::map<std::string, double>>& mean = means[p];
         for (std::size_t st = 0; st < S; ++st) {
             std::string line = fmt::format("{}{},{},{}", p, axes_cells, spec.strategies[st], R);
-            for (const auto& m : metrics) {
+            for (std::size_t mi = 0; mi < metrics.size(); ++mi) {
+                const auto& m = metrics[mi];
                 std::vector<double> xs;
                 for (std::size_t r = 0; r < R; ++r) {
-                    xs.push_back(sweep_metric(rows[(p * S + st) * R + r], m));
+                    xs.push_back(values[(p * S + st) * R + r].at(mi));
                 }
                 double sum = 0;
                 for (const double x : xs) {
@@ -307,11 +337,11 @@ SweepOutcome run_sweep(const SweepSpec& spec, unsigned jobs,
             }
             out.points_csv += line + "\n";
             for (std::size_t r = 0; r < R; ++r) {
-                const auto& row = rows[(p * S + st) * R + r];
+                const auto& row = values[(p * S + st) * R + r];
                 out.runs_csv += fmt::format("{}{},{},{},{}", p, axes_cells, spec.strategies[st], r,
                                             base_seed + r);
-                for (const auto& m : metrics) {
-                    out.runs_csv += fmt::format(",{}", sweep_metric(row, m));
+                for (const double v : row) {
+                    out.runs_csv += fmt::format(",{}", v);
                 }
                 out.runs_csv += "\n";
             }

@@ -4,6 +4,7 @@
 // replication is a run; runs go in parallel across threads, and the output does not depend on
 // how many (results are stored by run index, seeds come from the replication number).
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,19 @@ struct SweepOutcome {
     std::size_t runs = 0;
 };
 
-/// Runs the sweep on `jobs` threads; `progress(done, total)` is called from the main thread.
+/// Per run (point, then strategy, then replication), the metrics in sweep_metrics() order;
+/// empty for runs another shard made.
+using SweepValues = std::vector<std::vector<double>>;
+std::size_t sweep_runs(const SweepSpec& spec);
+
+/// Runs shard `shard` of `shards` (every shards-th run from `shard`) on `jobs` threads;
+/// `progress(done, total)` is called from the main thread.
+SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
+                             const std::function<void(std::size_t, std::size_t)>& progress,
+                             std::size_t shard, std::size_t shards);
+/// The CSVs, fits and expectations from every run's values.
+SweepOutcome summarize_sweep(const SweepSpec& spec, const SweepValues& values);
+/// run_sweep_values for all runs, then summarize_sweep.
 SweepOutcome run_sweep(const SweepSpec& spec, unsigned jobs,
                        const std::function<void(std::size_t, std::size_t)>& progress);
 

@@ -17,6 +17,16 @@ diff -r "$work/j1" "$work/j2" >/dev/null && ok || ko "--jobs 1 and --jobs 2 diff
 [ "$(wc -l < "$work/j1/runs.csv")" -eq 25 ] && ok || ko "runs.csv: expected 24 runs + header"
 [ "$(wc -l < "$work/j1/points.csv")" -eq 9 ] && ok || ko "points.csv: expected 8 point x strategy rows + header"
 
+# Two shards and a merge give the same files as one unsharded run, byte for byte.
+"$lockstage" sweep "$scenarios/ci/sweep.json" --shard 1/2 --out "$work/s1" --quiet && ok || ko "shard 1/2"
+"$lockstage" sweep "$scenarios/ci/sweep.json" --shard 2/2 --out "$work/s2" --quiet && ok || ko "shard 2/2"
+"$lockstage" merge "$work/s1" "$work/s2" --out "$work/merged" --quiet && ok || ko "merge"
+diff -r "$work/merged" "$work/j1" >/dev/null && ok || ko "merged shards differ from the unsharded run"
+"$lockstage" merge "$work/s1" --out "$work/half" --quiet 2>"$work/stderr"
+[ $? -eq 2 ] && grep -q "12 of 24 runs are in none of the shard folders" "$work/stderr" && [ ! -e "$work/half" ] && ok || ko "merge of one shard of two"
+"$lockstage" sweep "$scenarios/ci/sweep.json" --shard 3/2 --out "$work/s3" --quiet 2>"$work/stderr"
+[ $? -eq 2 ] && grep -q -- "--shard 3/2: expected I/N with 1 <= I <= N" "$work/stderr" && ok || ko "--shard 3/2"
+
 # The least-squares fit: FTWRL's write-blocked time grows by about 1024 / 450 s per GB of MyISAM.
 /usr/bin/python3 - "$work/j1/fits.csv" <<'PY' && ok || ko "fits.csv"
 import csv, sys
