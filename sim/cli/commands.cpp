@@ -4,9 +4,12 @@
 #include <fmt/ostream.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <ostream>
@@ -422,6 +425,11 @@ int do_merge(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
                        err);
 }
 
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_interrupt(int) {
+    g_interrupted = true;
+}
+
 int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     if (!vm.count("sweep")) {
         throw UsageError("missing the sweep file argument");
@@ -493,7 +501,60 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
         }
         return kExitOk;
     }
-    const SweepOutcome result = run_sweep(spec, jobs, progress);
+    // An interrupted sweep (SIGINT, SIGTERM) keeps its finished runs beside the result folder;
+    // the same command then runs only the missing ones.
+    const std::filesystem::path resume =
+        dest.parent_path() / fmt::format(".{}.sweep-resume.json", dest.filename().string());
+    SweepValues before;
+    if (std::filesystem::exists(resume)) {
+        const auto kept = parse_json_text(read_text_file(resume), resume.string());
+        if (kept.at("sweep") == spec.effective) {
+            before.assign(sweep_runs(spec), {});
+            for (const auto& [k, v] : kept.at("values").items()) {
+                before.at(std::stoul(k)) = v.get<std::vector<double>>();
+            }
+            if (!quiet) {
+                fmt::print(err, "sweep {}: resuming, {} runs kept from an interrupted run\n",
+                           spec.name, kept.at("values").size());
+            }
+        }
+    }
+    g_interrupted = false;
+    const auto old_int = std::signal(SIGINT, on_interrupt);
+    const auto old_term = std::signal(SIGTERM, on_interrupt);
+    SweepValues values =
+        run_sweep_values(spec, jobs, progress, 0, 1, std::move(before), &g_interrupted);
+    std::signal(SIGINT, old_int);
+    std::signal(SIGTERM, old_term);
+    std::size_t missing = 0;
+    for (const auto& v : values) {
+        missing += v.empty() ? 1 : 0;
+    }
+    if (missing > 0) {  // interrupted
+        nlohmann::ordered_json kept;
+        kept["sweep"] = spec.effective;
+        nlohmann::ordered_json finished = nlohmann::ordered_json::object();
+        for (std::size_t k = 0; k < values.size(); ++k) {
+            if (!values[k].empty()) {
+                finished[std::to_string(k)] = values[k];
+            }
+        }
+        kept["values"] = std::move(finished);
+        const auto tmp = resume.string() + ".tmp";
+        {
+            std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+            f << kept.dump(1) << "\n";
+        }
+        std::filesystem::rename(tmp, resume);
+        fmt::print(err,
+                   "lockstage: sweep interrupted: {} of {} runs kept in {}; run the same "
+                   "command again to finish\n",
+                   values.size() - missing, values.size(), resume.string());
+        return 130;
+    }
+    const SweepOutcome result = summarize_sweep(spec, values);
+    std::error_code ec;
+    std::filesystem::remove(resume, ec);
     return write_sweep(spec, result, folder, quiet, jobs, started, out, err);
 }
 

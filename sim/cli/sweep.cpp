@@ -210,24 +210,31 @@ std::size_t sweep_runs(const SweepSpec& spec) {
 
 SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                              const std::function<void(std::size_t, std::size_t)>& progress,
-                             std::size_t shard, std::size_t shards) {
+                             std::size_t shard, std::size_t shards, SweepValues done_before,
+                             const std::atomic<bool>* stop) {
     const auto points = points_of(spec);
     const std::size_t S = spec.strategies.size();
     const auto R = static_cast<std::size_t>(spec.replications);
     const std::size_t all = points.size() * S * R;
     // This shard's runs: every shards-th run from `shard`, so shards split the work evenly.
+    SweepValues values = done_before.size() == all ? std::move(done_before) : SweepValues(all);
     std::vector<std::size_t> mine;
     for (std::size_t i = shard; i < all; i += shards) {
-        mine.push_back(i);
+        if (values[i].empty()) {
+            mine.push_back(i);
+        }
     }
     const std::size_t total = mine.size();
-    SweepValues values(all);
     std::atomic<std::size_t> next{0};
     std::atomic<std::size_t> done{0};
     std::exception_ptr error;
     std::mutex error_mutex;
     auto worker = [&] {
         for (std::size_t k = next++; k < total; k = next++) {
+            if (stop != nullptr && stop->load()) {
+                ++done;
+                continue;
+            }
             const std::size_t i = mine[k];
             try {
                 const std::size_t p = i / (S * R);

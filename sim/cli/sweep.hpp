@@ -3,6 +3,7 @@
 // backup strategies to run at every point, and replications. Every point x strategy x
 // replication is a run; runs go in parallel across threads, and the output does not depend on
 // how many (results are stored by run index, seeds come from the replication number).
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -64,9 +65,13 @@ std::size_t sweep_runs(const SweepSpec& spec);
 
 /// Runs shard `shard` of `shards` (every shards-th run from `shard`) on `jobs` threads;
 /// `progress(done, total)` is called from the main thread.
+/// Runs already in `done` (same size as the sweep, or empty) are kept, not run again. When
+/// `stop` becomes true (SIGINT, SIGTERM), no new run starts; the runs finished so far are
+/// returned, the others left empty.
 SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                              const std::function<void(std::size_t, std::size_t)>& progress,
-                             std::size_t shard, std::size_t shards);
+                             std::size_t shard, std::size_t shards, SweepValues done = {},
+                             const std::atomic<bool>* stop = nullptr);
 /// The CSVs, fits and expectations from every run's values.
 SweepOutcome summarize_sweep(const SweepSpec& spec, const SweepValues& values);
 /// run_sweep_values for all runs, then summarize_sweep.
