@@ -33,7 +33,8 @@ fail() { echo "FAIL: $*" >&2; }
 if ! "$lockstage" report tutorial --scenarios "$scenarios" --out "$tmp/tutorial" >"$tmp/tutorial.log" 2>&1 ||
    ! "$lockstage" run "$scenarios/backup-ftwrl.json" --out "$tmp/one-run/ftwrl" >"$tmp/ftwrl.log" 2>&1 ||
    ! "$lockstage" run "$scenarios/backup-mariabackup-stages.json" --out "$tmp/one-run/mariabackup-stages" \
-       >"$tmp/stages.log" 2>&1; then
+       >"$tmp/stages.log" 2>&1 ||
+   ! "$lockstage" sweep "$scenarios/ci/sweep.json" --out "$tmp/sweep" --quiet --jobs 2 >"$tmp/sweep.log" 2>&1; then
   cat "$tmp"/*.log >&2
   fail "lockstage could not make the notebooks' inputs"
   echo "notebooks: 0 passed, 1 failed"
@@ -41,11 +42,12 @@ if ! "$lockstage" report tutorial --scenarios "$scenarios" --out "$tmp/tutorial"
 fi
 
 # 2. notebook -> results folder -> figures it must save
-declare -A results=([tutorial-tables]=$tmp/tutorial [one-run]=$tmp/one-run)
+declare -A results=([tutorial-tables]=$tmp/tutorial [one-run]=$tmp/one-run [sweep]=$tmp/sweep)
 declare -A figures=([tutorial-tables]="tutorial-vs-simulated verdicts"
-                    [one-run]="tps-timeline queue-depth latency-histograms")
+                    [one-run]="tps-timeline queue-depth latency-histograms"
+                    [sweep]="sweep-write_blocked_s sweep-tps_mean sweep-p99_ms sweep-backup_s")
 passed=0 failed=0
-for name in tutorial-tables one-run; do
+for name in tutorial-tables one-run sweep; do
   nb=$notebooks/$name.ipynb
   start=$(date +%s%N)
   if [[ ! -f $nb ]]; then
