@@ -24,8 +24,11 @@ LockMonitor::LockMonitor(Server& server, sim::Time interval, sim::Time duration)
     : server_(server), duration_(duration) {
     const sim::Time floor = (duration + kMaxSamples - 1) / kMaxSamples;
     result_.interval = std::max<sim::Time>({interval, floor, 1});
-    result_.rows.reserve(
-        static_cast<std::size_t>((duration + result_.interval - 1) / result_.interval));
+    // Rows are whole numbers of samples wide, at most kMaxRows of them.
+    const sim::Time samples = (duration + result_.interval - 1) / result_.interval;
+    const sim::Time per_row = std::max<sim::Time>(1, (samples + kMaxRows - 1) / kMaxRows);
+    result_.row_interval = per_row * result_.interval;
+    result_.rows.reserve(static_cast<std::size_t>((samples + per_row - 1) / per_row));
 }
 
 void LockMonitor::start() {
@@ -34,15 +37,23 @@ void LockMonitor::start() {
 
 void LockMonitor::sample() {
     const auto waiting = server_.waiting_sessions();
-    auto& row = result_.rows.emplace_back();
-    row.fill(0);
+    std::array<std::uint32_t, kWaitStates.size()> counts{};
     for (const auto& w : waiting) {
         const std::size_t i = state_index(w.state);
-        if (i < row.size()) {
-            ++row[i];
+        if (i < counts.size()) {
+            ++counts[i];
         }
     }
     const auto total = static_cast<std::uint32_t>(waiting.size());
+    const auto r = static_cast<std::size_t>(server_.simulation().now() / result_.row_interval);
+    while (result_.rows.size() <= r) {
+        result_.rows.emplace_back().fill(0);
+        result_.row_totals.push_back(0);
+    }
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+        result_.rows[r][i] = std::max(result_.rows[r][i], counts[i]);
+    }
+    result_.row_totals[r] = std::max(result_.row_totals[r], total);
     result_.total.record(total);
     if (total <= result_.peak) {
         return;

@@ -40,8 +40,14 @@ struct WaitGraph {
 
 struct QueueDepthResult {
     sim::Time interval = 0;  ///< between samples
-    /// One row per sample (at i * interval): the count per kWaitStates entry.
+    /// The width of one row: the sample interval, or longer so a run has at most kMaxRows rows
+    /// (memory does not grow with the run's length).
+    sim::Time row_interval = 0;
+    /// One row per row_interval (at i * row_interval): the largest count per kWaitStates entry
+    /// seen in that interval's samples.
     std::vector<std::array<std::uint32_t, kWaitStates.size()>> rows;
+    /// The largest total of one sample in each row.
+    std::vector<std::uint32_t> row_totals;
     /// One observation per sample (so its percentiles are time-weighted) of the total.
     stats::Histogram total;
     std::uint32_t peak = 0;  ///< the largest total, first reached at peak_at
@@ -57,6 +63,7 @@ class LockMonitor {
   public:
     /// At most this many samples: a longer run samples less often.
     static constexpr sim::Time kMaxSamples = 360'000;
+    static constexpr sim::Time kMaxRows = 6'000;
     LockMonitor(Server& server, sim::Time interval, sim::Time duration);
     /// Starts the sampler (a sample at 0, interval, 2 interval, ... before duration).
     void start();

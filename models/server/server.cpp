@@ -189,6 +189,7 @@ sim::Task<bool> Server::lock(Session& s, SessionId id, LockKey key, locks::Mode 
 }
 
 void Server::wait_begins(Session& s, SessionId id, std::string_view state) {
+    waiting_count_ += s.waiting.empty() ? 1 : 0;
     s.waiting = state;
     if (wait_observer_ != nullptr) {
         wait_observer_->wait_began(id, s.kind, sim_.now());
@@ -197,6 +198,7 @@ void Server::wait_begins(Session& s, SessionId id, std::string_view state) {
 
 void Server::wait_ends(Session& s, SessionId id, std::string_view state, sim::Time waited,
                        bool backup_ns, StatementResult& r) {
+    waiting_count_ -= s.waiting.empty() ? 0 : 1;
     s.waiting = {};
     if (wait_observer_ != nullptr) {
         wait_observer_->wait_ended(id, s.kind, sim_.now());
@@ -225,6 +227,9 @@ Engine Server::table_engine(std::string_view name) const {
 
 std::vector<WaitingSession> Server::waiting_sessions() const {
     std::vector<WaitingSession> out;
+    if (waiting_count_ == 0) {
+        return out;  // the common case, without a scan of every session
+    }
     for (std::size_t i = 0; i < sessions_.size(); ++i) {
         if (!sessions_[i].waiting.empty()) {
             out.push_back(WaitingSession{static_cast<SessionId>(i + 1), sessions_[i].waiting,

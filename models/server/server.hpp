@@ -248,6 +248,7 @@ class Server {
     sim::RandomStream commit_rng_;
     sim::Resource cpu_;
     ChangeListener* listener_ = nullptr;
+    std::size_t waiting_count_ = 0;  ///< sessions whose `waiting` is set
     double commit_slowdown_ = 1.0;
     CommitGate* gate_ = nullptr;
     BackupLockListener* backup_listener_ = nullptr;

@@ -499,15 +499,11 @@ std::string queue_depth_csv(const models::server::QueueDepthResult& q) {
     }
     out += ",total\n";
     for (std::size_t i = 0; i < q.rows.size(); ++i) {
-        out += seconds(static_cast<sim::Time>(i) * q.interval);
-        std::uint32_t total = 0;
-        for (const auto n : q.rows[i]) {
-            total += n;
-        }
+        out += seconds(static_cast<sim::Time>(i) * q.row_interval);
         for (const auto c : cols) {
             fmt::format_to(std::back_inserter(out), ",{}", q.rows[i][c]);
         }
-        fmt::format_to(std::back_inserter(out), ",{}\n", total);
+        fmt::format_to(std::back_inserter(out), ",{}\n", q.row_totals[i]);
     }
     return out;
 }

@@ -266,7 +266,7 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
         if (progress) {
             progress(done.load(), total);
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     main_share.join();
     for (auto& t : threads) {

@@ -259,10 +259,29 @@ TEST_CASE("Workload: failed transactions are counted by error name") {
     CHECK(r.at(0).blocked.max() == millis(300));
 }
 
+TEST_CASE(
+    "queue depth rows: a long run keeps at most kMaxRows rows, each the largest count of its "
+    "samples") {
+    // An hour sampled every 10 ms is 360,000 samples, but only 6,000 rows of 600 ms.
+    sim::Simulation sim;
+    srv::Server server(sim, srv::ServerConfig{}, {{"t1", srv::Engine::InnoDB}}, {});
+    srv::LockMonitor monitor(server, millis(10), seconds(3600));
+    monitor.start();
+    sim.run_until(seconds(3600));
+    const auto q = monitor.finish();
+    CHECK(q.interval == millis(10));
+    CHECK(q.row_interval == millis(600));
+    CHECK(q.rows.size() == 6000);
+    CHECK(q.row_totals.size() == 6000);
+    CHECK(q.total.count() == 360000);  // the statistics still see every sample
+}
+
 TEST_CASE("report: queue_depth.csv has the states that occur; waits_at_peak.dot the edges") {
     srv::QueueDepthResult q;
     q.interval = millis(10);
+    q.row_interval = millis(10);
     q.rows.resize(3);
+    q.row_totals = {0, 3, 1};
     q.rows.front().fill(0);
     q.rows[1].fill(0);
     q.rows[2].fill(0);
