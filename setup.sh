@@ -4,7 +4,7 @@
 #   bash setup.sh          runs the main job: `lockstage compare scenarios/default.json`, the same
 #                          data and traffic backed up with FTWRL and with mariadb-backup's BACKUP
 #                          STAGE, side by side; results in results/default-compare/
-#   bash setup.sh test     runs every test (ctest)
+#   bash setup.sh test     runs every test (ctest), then again under ASan + UBSan
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -48,4 +48,11 @@ if [ "$mode" = main ]; then
   "$build/lockstage" compare scenarios/default.json
 else
   ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
+  # The same tests once more under AddressSanitizer + UndefinedBehaviorSanitizer (the
+  # notebooks, which only read result files, are left out). LOCKSTAGE_SANITIZERS=0 skips it.
+  if [ "${LOCKSTAGE_SANITIZERS:-1}" = 1 ]; then
+    cmake -S . -B "$build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOCKSTAGE_SANITIZE=ON >/dev/null
+    cmake --build "$build-asan" -j "$(nproc)"
+    ctest --test-dir "$build-asan" --output-on-failure -j "$(nproc)" -E notebooks
+  fi
 fi
