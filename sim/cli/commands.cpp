@@ -183,6 +183,19 @@ Command report_command() {
     return c;
 }
 
+/// Where a command writes: --out, or results/<default_name>; a file in the way is bad input.
+std::filesystem::path result_folder_path(const po::variables_map& vm,
+                                         const std::string& default_name) {
+    const std::filesystem::path dest = vm.count("out")
+                                           ? std::filesystem::path(vm["out"].as<std::string>())
+                                           : std::filesystem::path("results") / default_name;
+    if (std::error_code ec;
+        std::filesystem::exists(dest, ec) && !std::filesystem::is_directory(dest, ec)) {
+        throw UsageError(fmt::format("--out {}: exists and is not a folder", dest.string()));
+    }
+    return dest;
+}
+
 std::string required_scenario(const po::variables_map& vm) {
     if (!vm.count("scenario")) {
         throw UsageError("missing the scenario file argument");
@@ -313,13 +326,7 @@ int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
         s.effective["seed"] = s.seed;
     }
     const bool quiet = vm["quiet"].as<bool>();
-    const std::filesystem::path dest = vm.count("out")
-                                           ? std::filesystem::path(vm["out"].as<std::string>())
-                                           : std::filesystem::path("results") / s.name;
-    if (std::error_code ec;
-        std::filesystem::exists(dest, ec) && !std::filesystem::is_directory(dest, ec)) {
-        throw UsageError(fmt::format("--out {}: exists and is not a folder", dest.string()));
-    }
+    const std::filesystem::path dest = result_folder_path(vm, s.name);
     ResultFolder folder(dest);  // fails early if the folder cannot be made
     Progress progress(s.name, !quiet && ::isatty(STDERR_FILENO) == 1, err);
     if (s.model == "queue") {
@@ -355,13 +362,7 @@ int do_compare(const po::variables_map& vm, std::ostream& out) {
         strategies.push_back(name);
         from = comma + 1;
     }
-    const std::filesystem::path dest =
-        vm.count("out") ? std::filesystem::path(vm["out"].as<std::string>())
-                        : std::filesystem::path("results") / (s.name + "-compare");
-    if (std::error_code ec;
-        std::filesystem::exists(dest, ec) && !std::filesystem::is_directory(dest, ec)) {
-        throw UsageError(fmt::format("--out {}: exists and is not a folder", dest.string()));
-    }
+    const std::filesystem::path dest = result_folder_path(vm, s.name + "-compare");
     ResultFolder folder(dest);
     const auto started = std::chrono::steady_clock::now();
     const auto rows = compare_strategies(s, strategies);
@@ -416,9 +417,7 @@ int do_merge(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
         throw UsageError(fmt::format("merge: {} of {} runs are in none of the shard folders given",
                                      missing, values.size()));
     }
-    const std::filesystem::path dest =
-        vm.count("out") ? std::filesystem::path(vm["out"].as<std::string>())
-                        : std::filesystem::path("results") / (spec->name + "-sweep");
+    const std::filesystem::path dest = result_folder_path(vm, spec->name + "-sweep");
     ResultFolder folder(dest);
     return write_sweep(*spec, summarize_sweep(*spec, values), folder, vm["quiet"].as<bool>(),
                        static_cast<unsigned>(dirs.size()), std::chrono::steady_clock::now(), out,
@@ -440,13 +439,7 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
     if (jobs == 0) {
         throw UsageError("--jobs: expected at least 1");
     }
-    const std::filesystem::path dest =
-        vm.count("out") ? std::filesystem::path(vm["out"].as<std::string>())
-                        : std::filesystem::path("results") / (spec.name + "-sweep");
-    if (std::error_code ec;
-        std::filesystem::exists(dest, ec) && !std::filesystem::is_directory(dest, ec)) {
-        throw UsageError(fmt::format("--out {}: exists and is not a folder", dest.string()));
-    }
+    const std::filesystem::path dest = result_folder_path(vm, spec.name + "-sweep");
     ResultFolder folder(dest);
     const bool quiet = vm["quiet"].as<bool>();
     const bool tty = ::isatty(STDERR_FILENO) == 1;
@@ -595,13 +588,7 @@ int do_report(const po::variables_map& vm, std::ostream& out) {
     if (!vm.count("which") || vm["which"].as<std::string>() != "tutorial") {
         throw UsageError("report: expected 'tutorial' (the only report so far)");
     }
-    const std::filesystem::path dest = vm.count("out")
-                                           ? std::filesystem::path(vm["out"].as<std::string>())
-                                           : std::filesystem::path("results") / "tutorial-report";
-    if (std::error_code ec;
-        std::filesystem::exists(dest, ec) && !std::filesystem::is_directory(dest, ec)) {
-        throw UsageError(fmt::format("--out {}: exists and is not a folder", dest.string()));
-    }
+    const std::filesystem::path dest = result_folder_path(vm, "tutorial-report");
     ResultFolder folder(dest);
     const auto rows = tutorial_report(vm["scenarios"].as<std::string>());
     folder.write("tutorial.md", tutorial_markdown(rows));
