@@ -4,7 +4,6 @@
 
 #include <Eigen/Dense>
 #include <atomic>
-#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <exception>
 #include <functional>
@@ -16,6 +15,7 @@
 #include "sim/cli/embedded_schema.hpp"
 #include "sim/cli/scenario_loader.hpp"
 #include "sim/cli/schema_validator.hpp"
+#include "sim/stats/tally.hpp"
 
 namespace lockstage::cli {
 
@@ -318,28 +318,16 @@ SweepOutcome summarize_sweep(const SweepSpec& spec, const SweepValues& values) {
             std::string line = fmt::format("{}{},{},{}", p, axes_cells, spec.strategies[st], R);
             for (std::size_t mi = 0; mi < metrics.size(); ++mi) {
                 const auto& m = metrics[mi];
-                std::vector<double> xs;
+                stats::Tally xs;
                 for (std::size_t r = 0; r < R; ++r) {
-                    xs.push_back(values[(p * S + st) * R + r].at(mi));
+                    xs.add(values[(p * S + st) * R + r].at(mi));
                 }
-                double sum = 0;
-                for (const double x : xs) {
-                    sum += x;
-                }
-                const double mu = sum / static_cast<double>(R);
-                mean[spec.strategies[st]][m] = mu;
+                const stats::ConfidenceInterval ci = stats::mean_confidence_interval(xs, 0.95);
+                mean[spec.strategies[st]][m] = ci.mean;
                 if (R > 1) {
-                    double ss = 0;
-                    for (const double x : xs) {
-                        ss += (x - mu) * (x - mu);
-                    }
-                    const double sd = std::sqrt(ss / static_cast<double>(R - 1));
-                    const boost::math::students_t t(static_cast<double>(R - 1));
-                    const double half =
-                        boost::math::quantile(t, 0.975) * sd / std::sqrt(static_cast<double>(R));
-                    line += fmt::format(",{},{},{}", mu, mu - half, mu + half);
+                    line += fmt::format(",{},{},{}", ci.mean, ci.low, ci.high);
                 } else {
-                    line += fmt::format(",{},,", mu);
+                    line += fmt::format(",{},,", ci.mean);
                 }
             }
             out.points_csv += line + "\n";

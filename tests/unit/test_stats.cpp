@@ -314,3 +314,38 @@ TEST_CASE("Timeline refuses a non-positive interval") {
     CHECK_THROWS_AS(Timeline(-5), std::invalid_argument);
     CHECK_NOTHROW(Timeline(1));
 }
+
+TEST_CASE("LevelTime: the time-weighted distribution of an integer level") {
+    lockstage::stats::LevelTime l(3, 0);
+    l.set(10, 1);  // level 0 for [0, 10)
+    l.set(30, 2);  // level 1 for [10, 30)
+    l.set(40, 7);  // level 2 for [30, 40), then 7 (counted as 3) for [40, 100)
+    CHECK(l.level() == 7);
+    CHECK(l.shares(100) == std::vector<double>{0.1, 0.2, 0.1, 0.6});
+    l.set(100, 0);
+    l.reset(100);                                                     // restarts, keeping level 0
+    CHECK(l.shares(100) == std::vector<double>{0.0, 0.0, 0.0, 0.0});  // an empty interval
+    l.set(150, 1);
+    CHECK(l.shares(200) == std::vector<double>{0.5, 0.5, 0.0, 0.0});
+}
+
+TEST_CASE("mean_confidence_interval: Student t with n - 1 degrees of freedom") {
+    Tally t;
+    for (const double x : {1.0, 2.0, 3.0, 4.0, 5.0}) {
+        t.add(x);
+    }
+    // t(0.975; 4) = 2.7764451, sd = sqrt(2.5).
+    const auto ci = lockstage::stats::mean_confidence_interval(t, 0.95);
+    CHECK(ci.mean == doctest::Approx(3.0));
+    CHECK(ci.half_width() == doctest::Approx(2.7764451 * std::sqrt(2.5) / std::sqrt(5.0)));
+    CHECK(ci.contains(1.04));
+    CHECK_FALSE(ci.contains(1.03));
+    // A higher confidence widens it: t(0.995; 4) = 4.6040949.
+    CHECK(lockstage::stats::mean_confidence_interval(t, 0.99).half_width() ==
+          doctest::Approx(4.6040949 * std::sqrt(2.5) / std::sqrt(5.0)));
+    Tally one;
+    one.add(7.0);
+    const auto single = lockstage::stats::mean_confidence_interval(one, 0.95);
+    CHECK(single.low == 7.0);
+    CHECK(single.high == 7.0);
+}
