@@ -1,5 +1,7 @@
 #include "models/server/queue_model.hpp"
 
+#include <Eigen/Sparse>
+#include <Eigen/SparseLU>
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -30,9 +32,19 @@ struct QueueRun {
     std::vector<sim::Blocker*> idle;  ///< connections parked with nothing to do
     stats::TimeWeighted busy;
     stats::TimeWeighted waiting;
+    stats::LevelTime in_system;
+    std::size_t present = 0;  ///< waiting + in service
     QueueModelResult result;
 
-    explicit QueueRun(const QueueModelConfig& c) : cfg(c), result(c.timeline_interval) {}
+    explicit QueueRun(const QueueModelConfig& c)
+        : cfg(c),
+          in_system(static_cast<std::size_t>(c.capacity > 0 ? c.capacity : kMaxTrackedInSystem)),
+          result(c.timeline_interval) {}
+
+    void change_present(Time t, int delta) {
+        present = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(present) + delta);
+        in_system.set(t, present);
+    }
 
     bool counted(Time arrived) const { return arrived >= cfg.warmup; }
 };
@@ -50,8 +62,19 @@ Process arrivals(QueueRun& q) {
         if (now >= q.cfg.duration) {
             co_return;
         }
+        const Time service = q.cfg.service.sample(work);  // drawn even if refused, so the
+                                                          // customers are the same for any K
+        if (q.cfg.capacity > 0 && q.present >= static_cast<std::size_t>(q.cfg.capacity)) {
+            if (q.counted(now)) {
+                ++q.result.arrived;
+                ++q.result.blocked;
+                q.result.arrivals_per_interval.add(now);
+            }
+            continue;  // refused: the system is full
+        }
+        q.change_present(now, +1);
         const bool queued = q.idle.empty();
-        q.line.push_back(Customer{now, q.cfg.service.sample(work), queued});
+        q.line.push_back(Customer{now, service, queued});
         if (queued) {
             q.waiting.add(now, 1.0);
         }
@@ -85,6 +108,7 @@ Process connection(QueueRun& q) {
         co_await q.sim.sleep(c.service);
         const Time end = q.sim.now();
         q.busy.add(end, -1.0);
+        q.change_present(end, -1);
         if (q.counted(c.arrived)) {
             ++q.result.served;
             q.result.wait.record(start - c.arrived);
@@ -99,6 +123,7 @@ Process end_of_warmup(QueueRun& q) {
     co_await q.sim.sleep_until(q.cfg.warmup);
     q.busy.reset(q.sim.now());
     q.waiting.reset(q.sim.now());
+    q.in_system.reset(q.sim.now());
 }
 
 }  // namespace
@@ -128,6 +153,12 @@ QueueModelResult run_queue_model(const QueueModelConfig& config,
     r.utilisation = q.busy.mean(end) / config.connections;
     r.mean_queue_length = q.waiting.mean(end);
     r.max_queue_length = q.waiting.max();
+    r.in_system_share = q.in_system.shares(end);
+    if (config.capacity <= 0) {  // drop the never-reached tail
+        while (r.in_system_share.size() > 1 && r.in_system_share.back() == 0.0) {
+            r.in_system_share.pop_back();
+        }
+    }
     r.events = q.sim.events_executed();
     r.measured = end - std::min(config.warmup, end);
     r.arrivals_per_interval.extend_to(end);
@@ -157,6 +188,54 @@ std::optional<ErlangC> erlang_c(int servers, double rate, double mean_service) {
     e.mean_wait = e.wait_probability * mean_service / (servers * (1.0 - rho));
     e.mean_queue_length = rate * e.mean_wait;
     return e;
+}
+
+std::optional<MMcK> mmck(int servers, int capacity, double rate, double mean_service) {
+    if (servers < 1 || capacity < servers || capacity > 100000 || !(rate > 0.0) ||
+        !(mean_service > 0.0)) {
+        return std::nullopt;
+    }
+    const double mu = 1.0 / mean_service;
+    const int n = capacity + 1;
+    // pi Q = 0 is Q^T pi^T = 0; one balance equation is redundant, so the last row is replaced
+    // by the normalisation sum pi = 1. Q^T(j, i) = q(i -> j).
+    std::vector<Eigen::Triplet<double>> cells;
+    for (int i = 0; i < n; ++i) {
+        const double up = i < capacity ? rate : 0.0;
+        const double down = static_cast<double>(std::min(i, servers)) * mu;
+        if (i < n - 1) {
+            cells.emplace_back(i, i, -(up + down));
+        }
+        if (i + 1 < n - 1 && up > 0) {
+            cells.emplace_back(i + 1, i, up);
+        }
+        if (i >= 1 && i - 1 < n - 1 && down > 0) {
+            cells.emplace_back(i - 1, i, down);
+        }
+        cells.emplace_back(n - 1, i, 1.0);
+    }
+    Eigen::SparseMatrix<double> a(n, n);
+    a.setFromTriplets(cells.begin(), cells.end());
+    Eigen::SparseLU<Eigen::SparseMatrix<double>> lu;
+    lu.compute(a);
+    if (lu.info() != Eigen::Success) {
+        return std::nullopt;
+    }
+    Eigen::VectorXd b = Eigen::VectorXd::Zero(n);
+    b(n - 1) = 1.0;
+    const Eigen::VectorXd pi = lu.solve(b);
+    if (lu.info() != Eigen::Success) {
+        return std::nullopt;
+    }
+    MMcK m;
+    m.stationary.assign(pi.data(), pi.data() + n);
+    for (int i = 0; i < n; ++i) {
+        m.stationary[i] = std::max(0.0, m.stationary[i]);  // round-off below 0
+        m.mean_in_system += i * m.stationary[i];
+        m.utilisation += std::min(i, servers) * m.stationary[i] / servers;
+    }
+    m.blocking_probability = m.stationary.back();
+    return m;
 }
 
 }  // namespace lockstage::models

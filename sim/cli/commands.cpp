@@ -263,7 +263,8 @@ class Progress {
 /// The queue model: summary, timeline and latency histograms.
 void run_queue(const Scenario& s, ResultFolder& folder, Progress& progress, bool quiet,
                std::ostream& out, std::ostream& err) {
-    if (s.queue.rate_tps * s.queue.service.mean() / 1e9 >= s.queue.connections) {
+    if (s.queue.capacity == 0 &&
+        s.queue.rate_tps * s.queue.service.mean() / 1e9 >= s.queue.connections) {
         fmt::print(err,
                    "lockstage: warning: {}: offered load {:.2f} erlangs >= {} connections: the "
                    "queue grows without bound\n",

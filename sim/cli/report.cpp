@@ -106,7 +106,7 @@ json queue_depth_json(const models::server::QueueDepthResult& q) {
 }
 
 std::optional<models::ErlangC> theory(const Scenario& s) {
-    if (s.queue.service.kind() != sim::Distribution::Kind::Exponential) {
+    if (s.queue.service.kind() != sim::Distribution::Kind::Exponential || s.queue.capacity > 0) {
         return std::nullopt;
     }
     return models::erlang_c(s.queue.connections, s.queue.rate_tps,
@@ -125,8 +125,14 @@ std::string queue_summary_json(const Scenario& s, const models::QueueModelResult
     j["duration_s"] = sim::to_seconds(s.duration);
     j["warmup_s"] = sim::to_seconds(s.warmup);
     j["connections"] = s.queue.connections;
-    j["requests"] = {
-        {"arrived", r.arrived}, {"served", r.served}, {"in_system_at_end", r.in_system_at_end}};
+    j["max_in_system"] = s.queue.capacity > 0 ? json(s.queue.capacity) : json(nullptr);
+    j["requests"] = {{"arrived", r.arrived},
+                     {"served", r.served},
+                     {"blocked", r.blocked},
+                     {"in_system_at_end", r.in_system_at_end}};
+    j["blocking_share"] =
+        r.arrived > 0 ? static_cast<double>(r.blocked) / static_cast<double>(r.arrived) : 0.0;
+    j["in_system_share"] = r.in_system_share;
     j["throughput_tps"] = measured_s > 0 ? static_cast<double>(r.served) / measured_s : 0.0;
     j["utilisation"] = r.utilisation;
     j["mean_queue_length"] = r.mean_queue_length;
@@ -140,6 +146,25 @@ std::string queue_summary_json(const Scenario& s, const models::QueueModelResult
                          {"mean_queue_length", e->mean_queue_length}};
     } else {
         j["erlang_c"] = nullptr;
+    }
+    std::optional<models::MMcK> k;
+    if (s.queue.service.kind() == sim::Distribution::Kind::Exponential && s.queue.capacity > 0) {
+        k = models::mmck(s.queue.connections, s.queue.capacity, s.queue.rate_tps,
+                         sim::to_seconds(static_cast<sim::Time>(s.queue.service.mean())));
+    }
+    if (k) {
+        double tv = 0.0;
+        for (std::size_t n = 0; n < k->stationary.size(); ++n) {
+            tv += std::abs(k->stationary[n] -
+                           (n < r.in_system_share.size() ? r.in_system_share[n] : 0.0));
+        }
+        j["mmck"] = {{"blocking_probability", k->blocking_probability},
+                     {"mean_in_system", k->mean_in_system},
+                     {"utilisation", k->utilisation},
+                     {"stationary", k->stationary},
+                     {"total_variation_distance", tv / 2.0}};
+    } else {
+        j["mmck"] = nullptr;
     }
     j["kernel"] = {{"events", r.events}};
     return j.dump(2) + "\n";
@@ -182,6 +207,20 @@ std::string queue_summary_text(const Scenario& s, const models::QueueModelResult
         sim::to_seconds(s.warmup));
     fmt::format_to(std::back_inserter(out), "  {:<22}{:>12}\n", "requests arrived", r.arrived);
     fmt::format_to(std::back_inserter(out), "  {:<22}{:>12}\n", "requests served", r.served);
+    if (s.queue.capacity > 0) {
+        std::optional<models::MMcK> k;
+        if (s.queue.service.kind() == sim::Distribution::Kind::Exponential) {
+            k = models::mmck(s.queue.connections, s.queue.capacity, s.queue.rate_tps,
+                             sim::to_seconds(static_cast<sim::Time>(s.queue.service.mean())));
+        }
+        fmt::format_to(
+            std::back_inserter(out), "  {:<22}{:>12}   ({:.1f} %, the system full at {}{})\n",
+            "requests refused", r.blocked,
+            r.arrived ? 100.0 * static_cast<double>(r.blocked) / static_cast<double>(r.arrived)
+                      : 0.0,
+            s.queue.capacity,
+            k ? fmt::format("; M/M/c/K: {:.1f} %", 100.0 * k->blocking_probability) : "");
+    }
     fmt::format_to(std::back_inserter(out), "  {:<22}{:>12.1f}\n", "throughput (tps)",
                    measured_s > 0 ? static_cast<double>(r.served) / measured_s : 0.0);
     const auto e = theory(s);

@@ -212,8 +212,9 @@ namespace {
 void check_model_keys(const Reader& r, const json& raw, const std::string& model) {
     const bool queue = model == "queue";
     const std::pair<const char*, const char*> server_keys[] = {
-        {"connections", "queue"}, {"flavor", "mariadb"},    {"lock_wait_timeout_s", "mariadb"},
-        {"commit_ms", "mariadb"}, {"cpu_cores", "mariadb"}, {"max_connections", "mariadb"}};
+        {"connections", "queue"},           {"max_in_system", "queue"}, {"flavor", "mariadb"},
+        {"lock_wait_timeout_s", "mariadb"}, {"commit_ms", "mariadb"},   {"cpu_cores", "mariadb"},
+        {"max_connections", "mariadb"}};
     if (raw.contains("server")) {
         for (const auto& [key, owner] : server_keys) {
             if (raw["server"].contains(key) && (std::string_view(owner) == "queue") != queue) {
@@ -674,6 +675,14 @@ Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file)
         q.warmup = s.warmup;
         q.timeline_interval = s.timeline_interval;
         q.connections = server.at("connections").get<int>();
+        if (server.contains("max_in_system")) {
+            q.capacity = server.at("max_in_system").get<int>();
+            if (q.capacity < q.connections) {
+                r.fail("/server/max_in_system",
+                       fmt::format("expected at least server.connections ({}), got {}",
+                                   q.connections, q.capacity));
+            }
+        }
         q.rate_tps = workload.at("rate_tps").get<double>();
         q.service = r.distribution(workload.at("service"), "/workload/service");
     }

@@ -54,6 +54,19 @@ check(abs(app["commits_per_s"] / app["throughput_tps"] - 0.8) < 0.02,
 check(app["timeouts"] == 0 and app["failed"] == 0, "oltp-1000tps: no timeouts or failures")
 check(app["longest_commit_gap_s"] < 0.1, f"oltp-1000tps: commits never stop ({app['longest_commit_gap_s']} s)")
 
+# A finite pool that refuses work when full (M/M/4/10 at 1.5x capacity): the simulated
+# distribution of requests in the system is within total variation 0.02 of the birth-death
+# chain's, and the share refused within 2 % of its P(K).
+s, _ = run("queue-pool-mmck")
+k = s["mmck"]
+check(k is not None and k["total_variation_distance"] < 0.02,
+      f"queue-pool-mmck: total variation distance {k and k['total_variation_distance']}")
+check(abs(s["blocking_share"] - k["blocking_probability"]) / k["blocking_probability"] < 0.02,
+      f"queue-pool-mmck: refused {s['blocking_share']} vs {k['blocking_probability']}")
+check(s["erlang_c"] is None and len(s["in_system_share"]) == 11
+      and s["requests"]["arrived"] == s["requests"]["served"] + s["requests"]["blocked"]
+      + s["requests"]["in_system_at_end"], "queue-pool-mmck: request accounting")
+
 # FTWRL held 5 s: both groups' commits stop for 5 s.
 s, trace = run("two-groups-ftwrl")
 for name, hi in (("app", 5.05), ("log_writer", 5.2)):
