@@ -4,7 +4,9 @@
 #   bash setup.sh          runs the main job: `lockstage compare scenarios/default.json`, the same
 #                          data and traffic backed up with FTWRL and with mariadb-backup's BACKUP
 #                          STAGE, side by side; results in results/default-compare/
-#   bash setup.sh test     runs every test (ctest), then again under ASan + UBSan
+#   bash setup.sh test     runs every test (ctest), then again under ASan + UBSan; with
+#                          LOCKSTAGE_REAL_SERVER=1 (as .ci/run sets) also a real MariaDB server
+#                          against lockstage (tests/real-server/run.sh)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -48,6 +50,12 @@ if [ "$mode" = main ]; then
   "$build/lockstage" compare scenarios/default.json
 else
   ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
+  # A real MariaDB 10.11 under sysbench load, FTWRL and BACKUP STAGE, against lockstage's
+  # prediction (installs mariadb-server and sysbench; about a minute). Results in
+  # results/real-server/.
+  if [ "${LOCKSTAGE_REAL_SERVER:-0}" = 1 ]; then
+    bash tests/real-server/run.sh "$build/lockstage" results/real-server
+  fi
   # The same tests once more under AddressSanitizer + UndefinedBehaviorSanitizer (the
   # notebooks, which only read result files, are left out). LOCKSTAGE_SANITIZERS=0 skips it.
   if [ "${LOCKSTAGE_SANITIZERS:-1}" = 1 ]; then

@@ -1,0 +1,568 @@
+#!/usr/bin/python3
+"""A real MariaDB server and lockstage, side by side.
+
+Starts a private MariaDB instance (its own datadir and socket, no TCP), drives it with sysbench
+at a fixed rate (an InnoDB UPDATE load and a small MyISAM INSERT load, each with its own
+`writes.lua`), and measures three phases:
+
+  baseline      no backup: the latency distributions lockstage's scenario is fitted from;
+  ftwrl         FLUSH TABLES WITH READ LOCK held for --ftwrl-hold-s, then UNLOCK TABLES;
+  backup-stage  BACKUP STAGE START, FLUSH, BLOCK_DDL, hold --block-ddl-hold-s, BLOCK_COMMIT,
+                hold --block-commit-hold-s, END.
+
+For each backup phase it writes the lockstage scenario of the same set-up (same rates, pool
+sizes, the backup's statements at the times they were really sent, the service time taken from
+the baseline's latency histogram), runs lockstage on it and prints real against simulated:
+longest write gap (InnoDB, MyISAM), InnoDB p99 and max latency (from each transaction's scheduled
+arrival, as sysbench --rate counts it), peak sessions waiting for a lock (the processlist,
+sampled every 10 ms), peak client queue (sysbench's queue, reported once a second).
+
+Exit status: 0 when every checked metric is within its tolerance, 1 when one is not, 2 when the
+measurement itself could not be made (the server did not start, sysbench failed ...). The server
+is shut down and its files removed whatever happens.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import pymysql
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LUA = os.path.join(HERE, "writes.lua")
+
+# metric -> (label, tolerance as a share of the real value, or None: reported, not checked)
+METRICS = [
+    ("innodb_gap_s", "longest write gap, InnoDB (s)", 0.25),
+    ("myisam_gap_s", "longest write gap, MyISAM (s)", 0.25),
+    ("innodb_p99_ms", "InnoDB p99 latency (ms)", 0.30),
+    ("innodb_max_ms", "InnoDB max latency (ms)", 0.30),
+    ("peak_waiting", "peak sessions waiting for a lock", 0.30),
+    ("peak_client_queue", "peak client queue (1 s samples real)", None),
+    ("innodb_tps", "InnoDB throughput (tps)", None),
+]
+
+
+class MeasurementError(Exception):
+    """The measurement could not be made: exit 2, with this message."""
+
+
+def log(msg):
+    print(f"real-server: {msg}", file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# The private server
+
+
+class Server:
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.datadir = os.path.join(workdir, "data")
+        self.socket = os.path.join(workdir, "mysqld.sock")
+        self.errlog = os.path.join(workdir, "mysqld.err")
+        self.proc = None
+
+    def _base_args(self):
+        args = ["--no-defaults", f"--datadir={self.datadir}"]
+        if os.geteuid() == 0:
+            args.append("--user=root")
+        return args
+
+    def start(self, attempts=3):
+        for attempt in range(1, attempts + 1):
+            shutil.rmtree(self.datadir, ignore_errors=True)
+            inst = subprocess.run(
+                ["mariadb-install-db", *self._base_args(), "--auth-root-authentication-method=normal",
+                 "--skip-test-db"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if inst.returncode != 0:
+                log(f"mariadb-install-db failed (attempt {attempt}/{attempts}):\n{inst.stdout[-2000:]}")
+                continue
+            self.proc = subprocess.Popen(
+                ["mariadbd", *self._base_args(), f"--socket={self.socket}", "--skip-networking",
+                 f"--pid-file={os.path.join(self.workdir, 'mysqld.pid')}",
+                 f"--log-error={self.errlog}", "--innodb-buffer-pool-size=256M",
+                 "--max-connections=1000", "--skip-name-resolve", "--performance-schema=OFF"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    self.connect().close()
+                    return
+                except pymysql.err.OperationalError:
+                    time.sleep(0.2)
+            log(f"mariadbd did not accept connections (attempt {attempt}/{attempts}); "
+                f"its error log ends with:\n{self.tail_errlog()}")
+            self.stop()
+        raise MeasurementError("the MariaDB server did not start; see the error log above")
+
+    def tail_errlog(self, lines=15):
+        try:
+            with open(self.errlog, encoding="utf-8", errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return "(no error log)"
+
+    def connect(self, **kw):
+        return pymysql.connect(unix_socket=self.socket, user="root", autocommit=True, **kw)
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            subprocess.run(["mariadb-admin", f"--socket={self.socket}", "-uroot", "shutdown"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+                           check=False)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+
+# ----------------------------------------------------------------------------------------------
+# One measured phase
+
+
+class Sysbench:
+    """One sysbench process running writes.lua at a fixed rate."""
+
+    def __init__(self, server, name, kind, table, threads, rate, duration_s, logdir):
+        self.name = name
+        self.logprefix = os.path.join(logdir, name)
+        env = dict(os.environ, LOCKSTAGE_LOG=self.logprefix, LOCKSTAGE_KIND=kind,
+                   LOCKSTAGE_TABLE=table)
+        self.proc = subprocess.Popen(
+            ["sysbench", LUA, f"--mysql-socket={server.socket}", "--mysql-user=root",
+             "--mysql-db=lockstage", f"--threads={threads}", f"--rate={rate}",
+             f"--time={duration_s}", "--percentile=99", "--report-interval=1", "--histogram",
+             "--rand-seed=1", "run"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            start_new_session=True)
+        self.lines = []
+        self.started = threading.Event()
+        self.origin = None  # wall time (time.time()) when its threads started
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            if self.origin is None and line.startswith("Threads started!"):
+                self.origin = time.time()
+                self.started.set()
+            self.lines.append(line)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def finish(self, timeout):
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            self.kill()
+            raise MeasurementError(f"sysbench {self.name} did not finish in time") from exc
+        self.reader.join(timeout=10)
+        out = "".join(self.lines)
+        if self.proc.returncode != 0:
+            raise MeasurementError(f"sysbench {self.name} failed:\n{out[-3000:]}")
+        return self.report(out)
+
+    def report(self, out):
+        def number(label):
+            m = re.search(rf"^\s*{label}:\s+([0-9.]+)", out, re.M)
+            if not m:
+                raise MeasurementError(f"sysbench {self.name}: no '{label}' in its report")
+            return float(m.group(1))
+
+        hist = []
+        in_hist = False
+        for line in out.splitlines():
+            if line.startswith("Latency histogram"):
+                in_hist = True
+                continue
+            if in_hist:
+                m = re.match(r"^\s*([0-9.]+)\s+\|\s*\**\s+([0-9]+)\s*$", line)
+                if m:
+                    hist.append((float(m.group(1)), int(m.group(2))))
+                elif line.startswith("SQL statistics"):
+                    in_hist = False
+        queue = [int(m.group(1)) for m in re.finditer(r"queue length: ([0-9]+)", out)]
+        tx = re.search(r"transactions:\s+([0-9]+)\s+\(([0-9.]+) per sec", out)
+        completions = []
+        for fname in sorted(os.listdir(os.path.dirname(self.logprefix))):
+            if fname.startswith(os.path.basename(self.logprefix) + "."):
+                with open(os.path.join(os.path.dirname(self.logprefix), fname)) as f:
+                    completions.extend(int(x) / 1e6 for x in f if x.strip())
+        completions.sort()
+        return {
+            "transactions": int(tx.group(1)) if tx else 0,
+            "tps": float(tx.group(2)) if tx else 0.0,
+            "avg_ms": number("avg"),
+            "p99_ms": number("99th percentile"),
+            "max_ms": number("max"),
+            "histogram": hist,
+            "peak_client_queue": max(queue) if queue else 0,
+            "completions": completions,
+        }
+
+
+def longest_gap(times, begin, end):
+    """Longest interval without a completion inside [begin, end] (wall times, s)."""
+    points = [begin] + [t for t in times if begin <= t <= end] + [end]
+    best, at = 0.0, begin
+    for a, b in zip(points, points[1:]):
+        if b - a > best:
+            best, at = b - a, a
+    return best, at
+
+
+class Sampler(threading.Thread):
+    """Counts the sessions in a 'Waiting for ...' state every `interval_s`, but the backup's."""
+
+    def __init__(self, server, exclude, interval_s=0.01):
+        super().__init__(daemon=True)
+        self.conn = server.connect()
+        self.exclude = set(exclude)
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT CONNECTION_ID()")
+            self.exclude.add(cur.fetchone()[0])
+        self.interval_s = interval_s
+        self.stop_flag = threading.Event()
+        self.peak = 0
+        self.peak_at = None
+        self.peak_by_state = {}
+        self.samples = 0
+        self.error = None
+
+    def run(self):
+        ids = ",".join(str(i) for i in sorted(self.exclude))
+        query = ("SELECT STATE, COUNT(*) FROM information_schema.PROCESSLIST "
+                 f"WHERE STATE LIKE 'Waiting for%' AND ID NOT IN ({ids}) GROUP BY STATE")
+        try:
+            with self.conn.cursor() as cur:
+                next_at = time.monotonic()
+                while not self.stop_flag.is_set():
+                    cur.execute(query)
+                    by_state = {state: int(n) for state, n in cur.fetchall()}
+                    total = sum(by_state.values())
+                    self.samples += 1
+                    if total > self.peak:
+                        self.peak, self.peak_at, self.peak_by_state = total, time.time(), by_state
+                    next_at += self.interval_s
+                    time.sleep(max(0.0, next_at - time.monotonic()))
+        except Exception as exc:  # reported by the phase, which then fails
+            self.error = exc
+        finally:
+            self.conn.close()
+
+
+def run_backup(conn, script, origin, record):
+    """Runs (delay_after_previous_s, sql) steps; records each statement's sent/returned time."""
+    with conn.cursor() as cur:
+        for pause_s, sql in script:
+            time.sleep(pause_s)
+            sent = time.time()
+            cur.execute(sql)
+            record.append({"sql": sql, "sent_s": sent - origin, "returned_s": time.time() - origin})
+
+
+def measure(server, args, phase, script, workdir):
+    logdir = os.path.join(workdir, f"logs-{phase}")
+    os.makedirs(logdir, exist_ok=True)
+    with server.connect(database="lockstage") as c, c.cursor() as cur:
+        cur.execute("TRUNCATE TABLE app_log")
+    log(f"{phase}: {args.duration_s} s of load"
+        + (f", backup from {args.backup_at_s} s" if script else ""))
+    inno = Sysbench(server, "innodb", "update", "orders", args.innodb_threads, args.innodb_rate,
+                    args.duration_s, logdir)
+    myi = Sysbench(server, "myisam", "insert", "app_log", args.myisam_threads, args.myisam_rate,
+                   args.duration_s, logdir)
+    procs = [inno, myi]
+    try:
+        for p in procs:
+            if not p.started.wait(timeout=60):
+                raise MeasurementError(f"sysbench {p.name} did not start:\n{''.join(p.lines)[-2000:]}")
+        origin = inno.origin
+        backup_conn = server.connect()
+        with backup_conn.cursor() as cur:
+            cur.execute("SELECT CONNECTION_ID()")
+            backup_id = cur.fetchone()[0]
+        sampler = Sampler(server, [backup_id])
+        sampler.start()
+        record = []
+        backup_error = []
+        if script:
+            delay = origin + args.backup_at_s - time.time()
+            steps = [(max(0.0, delay) + script[0][0], script[0][1])] + script[1:]
+
+            def target():
+                try:
+                    run_backup(backup_conn, steps, origin, record)
+                except Exception as exc:
+                    backup_error.append(exc)
+
+            backup = threading.Thread(target=target, daemon=True)
+            backup.start()
+            backup.join(timeout=args.duration_s + 60)
+            if backup.is_alive() or backup_error:
+                raise MeasurementError(f"{phase}: the backup script failed: {backup_error or 'hung'}")
+        results = [p.finish(timeout=args.duration_s + 120) for p in procs]
+        sampler.stop_flag.set()
+        sampler.join(timeout=10)
+        backup_conn.close()
+        if sampler.error:
+            raise MeasurementError(f"{phase}: processlist sampling failed: {sampler.error}")
+    finally:
+        for p in procs:
+            p.kill()
+    r_inno, r_myi = results
+    end = origin + args.duration_s
+    gap_i, gap_i_at = longest_gap(r_inno["completions"], origin + 1.0, end - 0.5)
+    gap_m, gap_m_at = longest_gap(r_myi["completions"], myi.origin + 1.0, end - 0.5)
+    return {
+        "phase": phase,
+        "backup": record,
+        "myisam_origin_offset_s": myi.origin - origin,
+        "innodb": {k: v for k, v in r_inno.items() if k != "completions"},
+        "myisam": {k: v for k, v in r_myi.items() if k != "completions"},
+        "metrics": {
+            "innodb_gap_s": gap_i,
+            "innodb_gap_start_s": gap_i_at - origin,
+            "myisam_gap_s": gap_m,
+            "myisam_gap_start_s": gap_m_at - origin,
+            "innodb_p99_ms": r_inno["p99_ms"],
+            "innodb_max_ms": r_inno["max_ms"],
+            "peak_waiting": sampler.peak,
+            "peak_waiting_at_s": (sampler.peak_at - origin) if sampler.peak_at else None,
+            "peak_waiting_by_state": sampler.peak_by_state,
+            "peak_client_queue": r_inno["peak_client_queue"],
+            "innodb_tps": r_inno["tps"],
+            "processlist_samples": sampler.samples,
+        },
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# The lockstage side
+
+
+def empirical(histogram):
+    """sysbench's latency histogram (bucket value in ms, count) as a lockstage distribution."""
+    pairs = [(v, n) for v, n in histogram if n > 0]
+    if not pairs:
+        raise MeasurementError("the baseline run recorded no latency histogram")
+    return {"dist": "empirical", "values_ms": [v for v, _ in pairs], "weights": [n for _, n in pairs]}
+
+
+def scenario_for(args, phase, measured, baseline):
+    statements = [{"at_s": round(s["sent_s"], 6), "sql": s["sql"], "exec_ms": 0.1}
+                  for s in measured["backup"]]
+    sessions = [{"name": "backup", "statements": statements}] if statements else []
+    return {
+        "name": f"real-server-{phase}",
+        "description": ("Generated by tests/real-server/realserver.py: the set-up that was just "
+                        "measured on a real MariaDB server, for lockstage to predict."),
+        "why": ("Rates and pool sizes are sysbench's --rate and --threads; a statement's service "
+                "time is the baseline run's latency histogram (so commit_ms is 0 and CPU is not "
+                "a bottleneck); the backup's statements are sent when the real ones were."),
+        "seed": 1,
+        "duration_s": args.duration_s,
+        "server": {"flavor": "mariadb-10.11", "cpu_cores": 4096, "max_connections": 1000,
+                   "commit_ms": {"dist": "constant", "value_ms": 0}},
+        "tables": [{"name": "orders", "engine": "InnoDB"},
+                   {"name": "app_log", "engine": "MyISAM"}],
+        "sessions": sessions,
+        "output": {"queue_sample_ms": 10},
+        "workload": {"groups": [
+            {"name": "innodb", "arrivals": {"kind": "open", "rate_tps": args.innodb_rate},
+             "pool_size": args.innodb_threads, "client_timeout_s": 3600,
+             "transactions": [{"statements": [
+                 {"sql": "UPDATE orders", "exec_ms": empirical(baseline["innodb"]["histogram"])}]}]},
+            {"name": "myisam", "arrivals": {"kind": "open", "rate_tps": args.myisam_rate},
+             "pool_size": args.myisam_threads, "client_timeout_s": 3600,
+             "transactions": [{"statements": [
+                 {"sql": "INSERT INTO app_log",
+                  "exec_ms": empirical(baseline["myisam"]["histogram"])}]}]},
+        ]},
+    }
+
+
+def simulate(args, scenario, outdir):
+    path = os.path.join(outdir, f"{scenario['name']}.json")
+    with open(path, "w") as f:
+        json.dump(scenario, f, indent=2)
+    folder = os.path.join(outdir, scenario["name"])
+    proc = subprocess.run([args.lockstage, "run", path, "--out", folder, "--quiet"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise MeasurementError(f"lockstage failed on {path}:\n{proc.stdout}")
+    with open(os.path.join(folder, "summary.json")) as f:
+        s = json.load(f)
+    g = {grp["name"]: grp for grp in s["groups"]}
+    return {
+        "innodb_gap_s": g["innodb"]["longest_commit_gap_s"],
+        "myisam_gap_s": g["myisam"]["longest_commit_gap_s"],
+        "innodb_p99_ms": g["innodb"]["latency_ms"]["p99"],
+        "innodb_max_ms": g["innodb"]["latency_ms"]["max"],
+        "peak_waiting": s["queue_depth"]["peak"],
+        "peak_client_queue": g["innodb"]["max_pool_queue"],
+        "innodb_tps": g["innodb"]["throughput_tps"],
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def compare(real, sim):
+    rows, ok = [], True
+    for key, label, tol in METRICS:
+        r, s = real[key], sim[key]
+        err = (s - r) / r if r else (0.0 if s == r else float("inf"))
+        verdict = "reported"
+        if tol is not None:
+            passed = abs(err) <= tol
+            ok &= passed
+            verdict = f"{'ok' if passed else 'FAIL'} (±{tol:.0%})"
+        rows.append({"metric": key, "label": label, "real": r, "simulated": s,
+                     "error": err, "tolerance": tol, "verdict": verdict})
+    return rows, ok
+
+
+def fmt(v):
+    return f"{v:.3f}" if isinstance(v, float) and abs(v) < 100 else (
+        f"{v:.1f}" if isinstance(v, float) else str(v))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lockstage", required=True, help="the lockstage program")
+    ap.add_argument("--out", required=True, help="folder for the results (replaced)")
+    ap.add_argument("--duration-s", type=int, default=20)
+    ap.add_argument("--baseline-s", type=int, default=15)
+    ap.add_argument("--backup-at-s", type=float, default=6.0)
+    ap.add_argument("--innodb-rate", type=int, default=200)
+    ap.add_argument("--innodb-threads", type=int, default=256)
+    ap.add_argument("--myisam-rate", type=int, default=20)
+    ap.add_argument("--myisam-threads", type=int, default=4)
+    ap.add_argument("--ftwrl-hold-s", type=float, default=5.0)
+    ap.add_argument("--block-ddl-hold-s", type=float, default=3.0)
+    ap.add_argument("--block-commit-hold-s", type=float, default=1.0)
+    args = ap.parse_args()
+    args.lockstage = os.path.abspath(args.lockstage)
+    out = os.path.abspath(args.out)
+
+    started = time.monotonic()
+    workdir = tempfile.mkdtemp(prefix="lockstage-real-server-")
+    server = Server(workdir)
+
+    def on_signal(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        log(f"starting a private MariaDB server in {workdir}")
+        server.start()
+        with server.connect() as c, c.cursor() as cur:
+            cur.execute("SELECT VERSION()")
+            version = cur.fetchone()[0]
+            cur.execute("CREATE DATABASE lockstage")
+            cur.execute("CREATE TABLE lockstage.orders (id INT PRIMARY KEY, k INT NOT NULL, "
+                        "pad CHAR(60) NOT NULL DEFAULT '') ENGINE=InnoDB")
+            cur.execute("INSERT INTO lockstage.orders (id, k) SELECT seq, 0 FROM lockstage.seq_1_to_10000")
+            cur.execute("CREATE TABLE lockstage.app_log (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
+                        "msg VARCHAR(64)) ENGINE=MyISAM")
+        log(f"server {version} up")
+
+        base_args = argparse.Namespace(**vars(args))
+        base_args.duration_s = args.baseline_s
+        baseline = measure(server, base_args, "baseline", None, workdir)
+        ftwrl = measure(server, args, "ftwrl", [
+            (0.0, "FLUSH TABLES WITH READ LOCK"),
+            (args.ftwrl_hold_s, "UNLOCK TABLES")], workdir)
+        stages = measure(server, args, "backup-stage", [
+            (0.0, "BACKUP STAGE START"),
+            (0.0, "BACKUP STAGE FLUSH"),
+            (0.0, "BACKUP STAGE BLOCK_DDL"),
+            (args.block_ddl_hold_s, "BACKUP STAGE BLOCK_COMMIT"),
+            (args.block_commit_hold_s, "BACKUP STAGE END")], workdir)
+    except (MeasurementError, pymysql.err.Error) as exc:
+        log(f"error: {exc}")
+        return 2
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    tmp_out = out + ".partial"
+    shutil.rmtree(tmp_out, ignore_errors=True)
+    os.makedirs(tmp_out)
+    try:
+        report = {
+            "measured_on": datetime.date.today().isoformat(),
+            "machine": f"{platform.node()}, {os.cpu_count()} cores, {platform.platform()}",
+            "server": version,
+            "sysbench": subprocess.run(["sysbench", "--version"], stdout=subprocess.PIPE,
+                                       text=True).stdout.strip(),
+            "settings": {k: v for k, v in vars(args).items() if k not in ("lockstage", "out")},
+            "baseline": {k: baseline[k] for k in ("innodb", "myisam", "metrics")},
+            "phases": [],
+        }
+        all_ok = True
+        for phase in (ftwrl, stages):
+            sim = simulate(args, scenario_for(args, phase["phase"], phase, baseline), tmp_out)
+            rows, ok = compare(phase["metrics"], sim)
+            all_ok &= ok
+            report["phases"].append({"phase": phase["phase"], "backup": phase["backup"],
+                                     "real": phase["metrics"], "simulated": sim, "rows": rows,
+                                     "ok": ok})
+    except MeasurementError as exc:
+        log(f"error: {exc}")
+        shutil.rmtree(tmp_out, ignore_errors=True)
+        return 2
+
+    lines = [f"Real MariaDB {version} vs lockstage, measured {report['measured_on']} on "
+             f"{report['machine']}",
+             f"load: InnoDB UPDATE at {args.innodb_rate}/s on {args.innodb_threads} sysbench "
+             f"threads, MyISAM INSERT at {args.myisam_rate}/s on {args.myisam_threads}; "
+             f"{args.duration_s} s per phase, backup from {args.backup_at_s} s; baseline InnoDB "
+             f"latency avg {baseline['innodb']['avg_ms']:.2f} ms, p99 "
+             f"{baseline['innodb']['p99_ms']:.2f} ms", ""]
+    lines.append("| phase | metric | real | lockstage | error | verdict |")
+    lines.append("|---|---|---|---|---|---|")
+    for p in report["phases"]:
+        for r in p["rows"]:
+            lines.append(f"| {p['phase']} | {r['label']} | {fmt(r['real'])} | {fmt(r['simulated'])} "
+                         f"| {r['error']:+.1%} | {r['verdict']} |")
+    table = "\n".join(lines) + "\n"
+    with open(os.path.join(tmp_out, "real-vs-sim.md"), "w") as f:
+        f.write(table)
+    with open(os.path.join(tmp_out, "real-vs-sim.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    shutil.rmtree(out, ignore_errors=True)
+    os.rename(tmp_out, out)
+    print(table, end="")
+    log(f"done in {time.monotonic() - started:.0f} s; results in {out}")
+    if not all_ok:
+        log("FAIL: a simulated metric is outside its tolerance of the real one (table above)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
