@@ -36,7 +36,10 @@ import tempfile
 import threading
 import time
 
-import pymysql
+try:
+    import pymysql
+except ImportError:  # the analysis functions work without it (tests/real-server/test_realserver.py)
+    pymysql = None
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LUA = os.path.join(HERE, "writes.lua")
@@ -482,6 +485,9 @@ def main():
     args = ap.parse_args()
     args.lockstage = os.path.abspath(args.lockstage)
     out = os.path.abspath(args.out)
+    if pymysql is None:
+        log("error: python3-pymysql is missing (tests/real-server/run.sh installs it)")
+        return 2
 
     started = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="lockstage-real-server-")

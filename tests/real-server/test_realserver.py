@@ -1,0 +1,118 @@
+"""The real-server script's analysis, without a server: write gaps, sysbench report parsing, the
+generated lockstage scenario (it must load), and the verdicts.
+
+Run with Debian's python3: test_realserver.py LOCKSTAGE
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import realserver  # noqa: E402
+
+lockstage = sys.argv[1]
+passed = failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL", what)
+
+
+# Longest gap: the interval edges count, completions outside [begin, end] do not.
+gap, at = realserver.longest_gap([1.0, 1.5, 4.5, 5.0, 99.0], 0.5, 6.0)
+check((round(gap, 9), at) == (3.0, 1.5), f"longest_gap middle: {gap} at {at}")
+gap, at = realserver.longest_gap([], 2.0, 3.5)
+check((gap, at) == (1.5, 2.0), f"longest_gap without completions: {gap} at {at}")
+gap, at = realserver.longest_gap([0.1, 0.2], 0.0, 10.0)
+check((round(gap, 9), at) == (9.8, 0.2), f"longest_gap at the end: {gap} at {at}")
+
+# A sysbench 1.0.20 report with --rate, --histogram, --percentile=99 and completion logs.
+REPORT = """sysbench 1.0.20 (using system LuaJIT 2.1.0-beta3)
+
+Threads started!
+
+[ 1s ] thds: 256 tps: 233.45 qps: 233.45 (r/w/o: 0.00/233.45/0.00) lat (ms,99%): 6.55 err/s: 0.00 reconn/s: 0.00
+[ 1s ] queue length: 0, concurrency: 0
+[ 2s ] thds: 256 tps: 0.00 qps: 0.00 (r/w/o: 0.00/0.00/0.00) lat (ms,99%): 0.00 err/s: 0.00 reconn/s: 0.00
+[ 2s ] queue length: 517, concurrency: 256
+Latency histogram (values are in milliseconds)
+       value  ------------- distribution ------------- count
+       0.241 |*                                        3
+       0.520 |****************************************  120
+      12.081 |**                                       7
+    1401.610 |                                         1
+
+SQL statistics:
+    transactions:                        131    (65.50 per sec.)
+
+Latency (ms):
+         min:                                    0.23
+         avg:                                   11.54
+         max:                                 1401.61
+         99th percentile:                       12.08
+         sum:                                 2588.61
+"""
+with tempfile.TemporaryDirectory() as d:
+    for tid, times in ((0, [1700000000000000, 1700000002000000]), (1, [1700000001000000])):
+        with open(os.path.join(d, f"innodb.{tid}"), "w") as f:
+            f.write("".join(f"{t}\n" for t in times))
+    sb = realserver.Sysbench.__new__(realserver.Sysbench)
+    sb.name, sb.logprefix = "innodb", os.path.join(d, "innodb")
+    r = sb.report(REPORT)
+    try:
+        sb.report(REPORT.replace("99th percentile", "95th percentile"))
+        check(False, "a report without the 99th percentile is refused")
+    except realserver.MeasurementError:
+        check(True, "")
+check((r["p99_ms"], r["max_ms"], r["avg_ms"]) == (12.08, 1401.61, 11.54), f"report latencies: {r}")
+check(r["histogram"] == [(0.241, 3), (0.520, 120), (12.081, 7), (1401.61, 1)],
+      f"report histogram: {r['histogram']}")
+check(r["peak_client_queue"] == 517 and r["transactions"] == 131 and r["tps"] == 65.5,
+      f"report queue and transactions: {r}")
+check(r["completions"] == [1700000000.0, 1700000001.0, 1700000002.0],
+      f"completion logs merged and sorted: {r['completions']}")
+
+# The generated scenario loads, carries the measured set-up, and lockstage runs it.
+args = argparse.Namespace(duration_s=20, innodb_rate=200, innodb_threads=256, myisam_rate=20,
+                          myisam_threads=4, lockstage=os.path.abspath(lockstage))
+# (the parsed histogram's 1.4 s outlier would delay FTWRL itself: a baseline without it)
+baseline = {"innodb": {"histogram": r["histogram"][:3]}, "myisam": {"histogram": [(0.3, 10)]}}
+measured = {"backup": [{"sql": "FLUSH TABLES WITH READ LOCK", "sent_s": 6.0012, "returned_s": 6.0015},
+                       {"sql": "UNLOCK TABLES", "sent_s": 11.0031, "returned_s": 11.0032}]}
+scenario = realserver.scenario_for(args, "ftwrl", measured, baseline)
+check(scenario["workload"]["groups"][0]["transactions"][0]["statements"][0]["exec_ms"]
+      == {"dist": "empirical", "values_ms": [0.241, 0.520, 12.081], "weights": [3, 120, 7]},
+      "service time = the baseline histogram")
+check([s["at_s"] for s in scenario["sessions"][0]["statements"]] == [6.0012, 11.0031],
+      "backup statements at the measured times")
+with tempfile.TemporaryDirectory() as d:
+    mean, span = realserver.simulate(args, scenario, d)
+    check(4.9 < mean["innodb_gap_s"] < 5.2 and 4.9 < mean["myisam_gap_s"] < 5.3,
+          f"simulated FTWRL write gaps: {mean}")
+    check(mean["peak_waiting"] == 260 and span["peak_waiting"] == (260, 260),
+          f"simulated FTWRL peak waiting = all threads: {mean}, {span}")
+    check(all(span[k][0] <= mean[k] <= span[k][1] for k in mean), f"mean inside range: {span}")
+    loaded = subprocess.run([lockstage, "check", os.path.join(d, "real-server-ftwrl-seed1.json")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    check(loaded.returncode == 0, f"generated scenario loads: {loaded.stdout}")
+
+# Verdicts: inside the tolerance is ok, outside fails, unchecked metrics are only reported.
+real = {k: 100.0 for k, _, _ in realserver.METRICS}
+sim = dict(real, innodb_p99_ms=129.0, peak_client_queue=500.0)
+rows, ok = realserver.compare(real, sim, {k: (v, v) for k, v in sim.items()})
+check(ok, f"29 % off p99 passes its 30 % tolerance: {rows}")
+sim["innodb_gap_s"] = 126.0
+rows, ok = realserver.compare(real, sim, {k: (v, v) for k, v in sim.items()})
+check(not ok and [r["verdict"].split()[0] for r in rows][:2] == ["FAIL", "ok"],
+      f"26 % off a write gap fails its 25 % tolerance: {rows}")
+
+print(f"real-server analysis: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
