@@ -106,6 +106,7 @@ Process end_of_warmup(QueueRun& q) {
 QueueModelResult run_queue_model(const QueueModelConfig& config,
                                  const std::function<void(double)>& progress) {
     QueueRun q(config);
+    q.sim.set_event_limit(config.max_events);
     q.sim.spawn(arrivals(q));
     for (int i = 0; i < config.connections; ++i) {
         q.sim.spawn(connection(q));

@@ -23,6 +23,7 @@ struct QueueModelConfig {
     int connections = 1;
     sim::Distribution service = sim::Distribution::exponential(sim::millis(1));
     sim::Time timeline_interval = sim::seconds(1);
+    std::uint64_t max_events = 0;  ///< the kernel's event limit (0: none)
 };
 
 struct QueueModelResult {
