@@ -468,8 +468,23 @@ bool BackupActor::running() const {
 BackupResult BackupActor::finish() {
     Impl& b = *impl_;
     BackupResult r = b.result;
-    if (!b.over && r.started && r.failure.empty()) {
-        r.failure = "still running when the simulation ended";
+    if (!b.over && r.started) {
+        // Still at work when the run ended (a copy longer than the run): it ran until now, and
+        // the failure names the step it was in.
+        r.ended = b.sim().now();
+        if (r.failure.empty()) {
+            r.failure = "still running when the simulation ended";
+            for (auto row = b.trace.rbegin(); row != b.trace.rend(); ++row) {
+                if (row->session_index == b.index) {
+                    if (!row->result) {
+                        const std::string_view sql = row->sql;
+                        r.failure +=
+                            fmt::format(", in: {}", sql.substr(sql.starts_with("-- ") ? 3 : 0));
+                    }
+                    break;
+                }
+            }
+        }
     }
     for (const auto& [table, reason] : b.inconsistent) {
         r.inconsistencies.push_back(Inconsistency{table, reason});
