@@ -96,7 +96,8 @@ void estimate_groups(const Scenario& s, EventEstimate& e) {
             // A client's cycle is its think time and the service; a zero cycle retries every
             // millisecond. The pool and the cores cap the rate.
             double cycle_ns = g.arrivals.think.mean() + tx.service_ns;
-            if (cycle_ns <= 0) {
+            const bool retries = cycle_ns <= 0;  // each cycle also sleeps the millisecond
+            if (retries) {
                 cycle_ns = 1e6;
             }
             double rate = g.arrivals.clients / cycle_ns * 1e9;
@@ -106,8 +107,8 @@ void estimate_groups(const Scenario& s, EventEstimate& e) {
             if (tx.exec_ns > 0) {
                 rate = std::min(rate, s.server.cpu_cores / tx.exec_ns * 1e9);
             }
-            const double per_tx =
-                1 + tx.statements + tx.commits + (g.arrivals.clients > g.pool_size ? 1 : 0);
+            const double per_tx = 1 + tx.statements + tx.commits +
+                                  (g.arrivals.clients > g.pool_size ? 1 : 0) + (retries ? 1 : 0);
             add(e, at + "/arrivals/clients",
                 fmt::format("group {}: {} clients, about {:.4g}/s x {} s x {:.1f} events", g.name,
                             g.arrivals.clients, rate, seconds, per_tx),
