@@ -275,7 +275,7 @@ sim::Process occasional(Server& server, Group& g, const Occasional& o, Server::S
 
 Workload::Workload(Server& server, std::uint64_t seed, Time duration, Time interval,
                    std::vector<GroupConfig> groups)
-    : server_(server), seed_(seed), duration_(duration), interval_(interval) {
+    : server_(server), duration_(duration) {
     for (auto& g : groups) {
         groups_.push_back(
             std::make_unique<Group>(server.simulation(), std::move(g), seed, interval));
