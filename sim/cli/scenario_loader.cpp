@@ -124,6 +124,26 @@ json parse_json(std::string_view text, const std::string& file) {
         }
         throw ScenarioError(file, fmt::format("line {}, column {}", line, column),
                             "malformed JSON: " + detail);
+    } catch (const json::out_of_range& e) {
+        // A number beyond a double (406 "number overflow parsing '1e999'"): well-formed JSON, so
+        // it is named by its pointer: the member being parsed, or the next element of an array.
+        std::string where;
+        for (const auto& t : path) {
+            where += "/" + t;
+        }
+        if (!stack.empty() && !stack.back().object) {
+            where += "/" + std::to_string(stack.back().index);
+        }
+        const std::string what = e.what();
+        const auto open = what.find('\'');
+        const auto close = what.rfind('\'');
+        const std::string number = open != std::string::npos && close > open
+                                       ? what.substr(open + 1, close - open - 1)
+                                       : "";
+        throw ScenarioError(file, where,
+                            fmt::format("expected a number a double can hold (within 1.7e308), "
+                                        "got {}",
+                                        number));
     }
 }
 
