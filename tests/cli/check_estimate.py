@@ -13,7 +13,7 @@ from pathlib import Path
 
 lockstage, folders = sys.argv[1], [Path(d) for d in sys.argv[2:]]
 files = sorted(f for d in folders for f in d.rglob("*.json")
-               if "schema" not in f.name and "sweep" not in f.name)
+               if not f.name.endswith(".schema.json") and "sweep" not in f.name)
 failures = []
 with tempfile.TemporaryDirectory() as work:
     for f in files:

@@ -39,7 +39,7 @@ def walk(v):
         for x in v:
             walk(x)
 for f in files:
-    if "schema" in f.name:
+    if f.name.endswith(".schema.json"):
         continue
     data = f.read_bytes()
     (out / "seeds/scenario" / hashlib.sha1(data).hexdigest()).write_bytes(data)
@@ -77,6 +77,7 @@ print(f"fuzz seeds: {len(list((out / 'seeds/scenario').iterdir()))} scenarios, {
 EOF
 
 status=0
+passed=0
 for target in scenario sql; do
   log="$out/fuzz_$target.log"
   echo "fuzz_$target: $seconds s"
@@ -86,7 +87,10 @@ for target in scenario sql; do
     status=1
     echo "fuzz_$target: FOUND A CRASH (log: $log)"
     grep -E 'ERROR|SUMMARY|Test unit written|panic|==[0-9]+==' "$log" | head -20
+  else
+    passed=$((passed + 1))
   fi
   grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::peak_rss_mb' "$log" | sed 's/^/  /'
 done
+echo "fuzz: $passed passed, $((2 - passed)) failed"
 exit $status
