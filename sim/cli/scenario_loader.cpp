@@ -165,7 +165,10 @@ class Reader {
     sim::Time time(const json& v, const std::string& pointer, sim::Time unit,
                    bool allow_zero) const {
         const double x = v.get<double>();
-        const sim::Time t = sim::from_units(x, unit);  // the schema bounds keep this in range
+        if (!(x * static_cast<double>(unit) < 9.2e18)) {  // at_s has no bound in the schema
+            fail(pointer, fmt::format("expected a duration below 292 years (9.2e9 s), got {}", x));
+        }
+        const sim::Time t = sim::from_units(x, unit);
         if (t == 0 && !(allow_zero && x == 0.0)) {
             fail(pointer, fmt::format("expected a duration of at least 1 ns, got {}", v.dump()));
         }
