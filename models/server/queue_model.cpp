@@ -42,8 +42,8 @@ struct QueueRun {
 Process arrivals(QueueRun& q) {
     sim::RandomStream gaps(q.cfg.seed, "queue/arrivals");
     sim::RandomStream work(q.cfg.seed, "queue/service");
-    const auto gap =
-        sim::Distribution::exponential(sim::from_units(1.0 / q.cfg.rate_tps, sim::kSecond));
+    const auto gap = sim::Distribution::exponential(
+        sim::from_units_saturating(1.0 / q.cfg.rate_tps, sim::kSecond));
     for (;;) {
         co_await q.sim.sleep(gap.sample(gaps));
         const Time now = q.sim.now();

@@ -135,6 +135,29 @@ with tempfile.TemporaryDirectory() as work:
         near(s["groups"][0]["throughput_tps"], 10 * 1000, 0.01, "zero-time clients: throughput")
         check(s["kernel"]["events"] < 1e6, f"zero-time clients: {s['kernel']['events']} events")
 
+    # Values past the end of 64-bit time: a copy that never ends, rates whose mean gap does not
+    # fit, an infinite lock_wait_timeout. They used to stop the run ("time value out of range")
+    # or overflow; now the copy runs on to the end, nothing arrives, the wait lasts the run.
+    for name in ("copy-never-ends", "copy-tables-overflow"):
+        s, _ = summary(name)
+        if s:
+            b = s["backup"]
+            check(not b["finished"] and "in: copy InnoDB files" in b["failure"]
+                  and b["ended_s"] == 5.0, f"{name}: backup {b}")
+    s, rows = summary("lock-wait-timeout-huge")
+    if s:
+        check(s["statements"]["unfinished"] == 1, f"lock-wait-timeout-huge: {s['statements']}")
+        check(any(r.startswith("app,2,UPDATE t,2.000000,,,") for r in rows),
+              f"lock-wait-timeout-huge: the UPDATE did not wait to the end: {rows}")
+    s, _ = summary("rates-tiny")
+    if s:
+        g = s["groups"][0]
+        check((g["arrived"], g["ddl_sent"], g["long_queries_sent"], s["replica"]["received"])
+              == (0, 0, 0, 0), f"rates-tiny: something arrived: {g['arrived']}, {s['replica']}")
+    s, _ = summary("queue-rate-tiny")
+    if s:
+        check(s["requests"]["arrived"] == 0, f"queue-rate-tiny: {s['requests']}")
+
 for f in failures:
     print("FAIL", f)
 print(f"extreme: {len(failures)} failed")
