@@ -4,9 +4,10 @@
 #   bash setup.sh          runs the main job: `lockstage compare scenarios/default.json`, the same
 #                          data and traffic backed up with FTWRL and with mariadb-backup's BACKUP
 #                          STAGE, side by side; results in results/default-compare/
-#   bash setup.sh test     runs every test (ctest), then again under ASan + UBSan; with
-#                          LOCKSTAGE_REAL_SERVER=1 (as .ci/run sets) also a real MariaDB server
-#                          against lockstage (tests/real-server/run.sh)
+#   bash setup.sh test     runs every test (ctest), 20 s of each libFuzzer target, then every test
+#                          again under ASan + UBSan; with LOCKSTAGE_REAL_SERVER=1 (as .ci/run
+#                          sets) also a real MariaDB server against lockstage, after ctest
+#                          (tests/real-server/run.sh)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -29,6 +30,7 @@ packages=(
   python3 python3-jsonschema           # the test that checks the shipped JSON Schema
   python3-matplotlib python3-pandas    # notebooks/: figures from result folders (test notebooks.execute)
   python3-nbconvert python3-ipykernel  # notebooks/: run headless on /usr/bin/python3's kernel
+  clang libclang-rt-14-dev             # tests/fuzz/: the libFuzzer targets (setup.sh test runs them)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -55,6 +57,12 @@ else
   # results/real-server/.
   if [ "${LOCKSTAGE_REAL_SERVER:-0}" = 1 ]; then
     bash tests/real-server/run.sh "$build/lockstage" results/real-server
+  fi
+  # A short run of each libFuzzer target (clang, in $build-fuzz); LOCKSTAGE_FUZZ_SECONDS=0 skips
+  # it, a longer one finds more: bash tests/fuzz/run.sh 300.
+  if [ "${LOCKSTAGE_FUZZ_SECONDS:-20}" != 0 ]; then
+    LOCKSTAGE_FUZZ_BUILD_DIR="$build-fuzz" LOCKSTAGE_FUZZ_JOBS="$(nproc)" \
+      bash tests/fuzz/run.sh "${LOCKSTAGE_FUZZ_SECONDS:-20}"
   fi
   # The same tests once more under AddressSanitizer + UndefinedBehaviorSanitizer (the
   # notebooks, which only read result files, are left out). LOCKSTAGE_SANITIZERS=0 skips it.

@@ -83,8 +83,12 @@ struct BackupActor::Impl {
             result.failure = std::move(why);
         }
     }
+    /// Size / throughput + per_table x tables; kForever (a copy that never ends) past the end of
+    /// time (1,000,000 GB at a tiny throughput, 10^7 tables at 1,000 s each).
     Time copy_time(double mb, int tables) const {
-        return sim::from_seconds(mb / cfg.throughput_mb_s) + cfg.per_table * tables;
+        return sim::add_saturating(
+            sim::from_units_saturating(mb / cfg.throughput_mb_s, sim::kSecond),
+            sim::mul_saturating(cfg.per_table, tables));
     }
 };
 
@@ -320,7 +324,8 @@ sim::Task<bool> run_step(Impl& b, const Step& step) {
         case Op::CopyFrm: {
             const int tables = b.data.innodb_tables + b.data.myisam_tables + b.data.aria_tables;
             what = fmt::format("copy .frm and other metadata files ({} tables)", tables);
-            ok = co_await phase(b, what, b.cfg.per_table * tables / 10);
+            const Time frm = sim::mul_saturating(b.cfg.per_table, tables);
+            ok = co_await phase(b, what, frm == sim::kForever ? frm : frm / 10);
             break;
         }
         case Op::WaitRedo: {
@@ -329,12 +334,16 @@ sim::Task<bool> run_step(Impl& b, const Step& step) {
             // written since the start (redo_kb_per_write per write) has been copied.
             const double redo_mb =
                 static_cast<double>(b.redo_writes) * b.data.redo_kb_per_write / 1024.0;
-            const Time copied = b.t0 + sim::from_seconds(redo_mb / b.cfg.throughput_mb_s);
+            const Time copied = sim::add_saturating(
+                b.t0, sim::from_units_saturating(redo_mb / b.cfg.throughput_mb_s, sim::kSecond));
             const Time since = std::max(b.sim().now(), copied) - b.t0;
-            const Time next =
-                b.t0 + (since / b.cfg.log_copy_interval + 1) * b.cfg.log_copy_interval;
+            const Time interval = b.cfg.log_copy_interval;
+            // The next check-in, or never when the redo cannot be copied before the end of time.
+            const Time next = since / interval + 1 > (sim::kForever - b.t0) / interval
+                                  ? sim::kForever
+                                  : b.t0 + (since / interval + 1) * interval;
             ok = co_await phase(b, "wait for the redo log copier's next check-in",
-                                next - b.sim().now());
+                                next == sim::kForever ? next : next - b.sim().now());
             break;
         }
         case Op::WaitLongQueries:
@@ -468,8 +477,23 @@ bool BackupActor::running() const {
 BackupResult BackupActor::finish() {
     Impl& b = *impl_;
     BackupResult r = b.result;
-    if (!b.over && r.started && r.failure.empty()) {
-        r.failure = "still running when the simulation ended";
+    if (!b.over && r.started) {
+        // Still at work when the run ended (a copy longer than the run): it ran until now, and
+        // the failure names the step it was in.
+        r.ended = b.sim().now();
+        if (r.failure.empty()) {
+            r.failure = "still running when the simulation ended";
+            for (auto row = b.trace.rbegin(); row != b.trace.rend(); ++row) {
+                if (row->session_index == b.index) {
+                    if (!row->result) {
+                        const std::string_view sql = row->sql;
+                        r.failure +=
+                            fmt::format(", in: {}", sql.substr(sql.starts_with("-- ") ? 3 : 0));
+                    }
+                    break;
+                }
+            }
+        }
     }
     for (const auto& [table, reason] : b.inconsistent) {
         r.inconsistencies.push_back(Inconsistency{table, reason});

@@ -141,7 +141,7 @@ void GaleraNode::unstall() {
 
 sim::Process GaleraNode::cluster() {
     const auto gap = sim::Distribution::exponential(
-        std::max<Time>(1, sim::from_units(1.0 / cfg_.cluster_rate_tps, sim::kSecond)));
+        std::max<Time>(1, sim::from_units_saturating(1.0 / cfg_.cluster_rate_tps, sim::kSecond)));
     for (;;) {
         while (stalled_) {
             co_await sim_.block(cluster_idle_);

@@ -54,8 +54,8 @@ struct QueueRun {
 Process arrivals(QueueRun& q) {
     sim::RandomStream gaps(q.cfg.seed, "queue/arrivals");
     sim::RandomStream work(q.cfg.seed, "queue/service");
-    const auto gap =
-        sim::Distribution::exponential(sim::from_units(1.0 / q.cfg.rate_tps, sim::kSecond));
+    const auto gap = sim::Distribution::exponential(
+        sim::from_units_saturating(1.0 / q.cfg.rate_tps, sim::kSecond));
     for (;;) {
         co_await q.sim.sleep(gap.sample(gaps));
         const Time now = q.sim.now();
@@ -131,6 +131,7 @@ Process end_of_warmup(QueueRun& q) {
 QueueModelResult run_queue_model(const QueueModelConfig& config,
                                  const std::function<void(double)>& progress) {
     QueueRun q(config);
+    q.sim.set_event_limit(config.max_events);
     q.sim.spawn(arrivals(q));
     for (int i = 0; i < config.connections; ++i) {
         q.sim.spawn(connection(q));

@@ -27,6 +27,7 @@ struct QueueModelConfig {
     int capacity = 0;  ///< at most this many in the system (waiting + in service); 0: no limit
     sim::Distribution service = sim::Distribution::exponential(sim::millis(1));
     sim::Time timeline_interval = sim::seconds(1);
+    std::uint64_t max_events = 0;  ///< the kernel's event limit (0: none)
 };
 
 struct QueueModelResult {

@@ -84,7 +84,7 @@ void ReplicaApplier::stopped_by_error(Error e) {
 
 sim::Process ReplicaApplier::primary() {
     const auto gap = sim::Distribution::exponential(
-        std::max<Time>(1, sim::from_units(1.0 / cfg_.primary_rate_tps, sim::kSecond)));
+        std::max<Time>(1, sim::from_units_saturating(1.0 / cfg_.primary_rate_tps, sim::kSecond)));
     for (;;) {
         co_await sim_.sleep(gap.sample(primary_rng_));
         if (sim_.now() >= duration_) {

@@ -724,7 +724,8 @@ sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time
                 }
                 break;
             case StmtKind::SetLockWaitTimeout:
-                s.lock_wait_timeout = sim::from_seconds(st.seconds);
+                // MariaDB truncates a value above the maximum (a year) to it, with a warning.
+                s.lock_wait_timeout = sim::from_seconds(std::min(st.seconds, 31536000.0));
                 break;
             case StmtKind::Kill:
                 if (auto target = session_by_name(st.target)) {

@@ -208,7 +208,7 @@ sim::Process open_request(Server& server, Group& g) {
 sim::Process open_arrivals(Server& server, Group& g, Time duration) {
     sim::Simulation& sim = server.simulation();
     const auto gap = sim::Distribution::exponential(
-        std::max<Time>(1, sim::from_units(1.0 / g.cfg.arrivals.rate_tps, sim::kSecond)));
+        std::max<Time>(1, sim::from_units_saturating(1.0 / g.cfg.arrivals.rate_tps, sim::kSecond)));
     for (;;) {
         co_await sim.sleep(gap.sample(g.arrivals_rng));
         if (sim.now() >= duration) {
@@ -242,7 +242,7 @@ sim::Process occasional(Server& server, Group& g, const Occasional& o, Server::S
                         std::uint64_t& sent, Time duration, bool ddl) {
     sim::Simulation& sim = server.simulation();
     const auto gap = sim::Distribution::exponential(
-        std::max<Time>(1, sim::from_units(3600.0 / o.rate_per_h, sim::kSecond)));
+        std::max<Time>(1, sim::from_units_saturating(3600.0 / o.rate_per_h, sim::kSecond)));
     const auto pick = uniform_choice(o.statements.size());
     for (;;) {
         co_await sim.sleep(gap.sample(g.occasional_rng));
@@ -275,7 +275,7 @@ sim::Process occasional(Server& server, Group& g, const Occasional& o, Server::S
 
 Workload::Workload(Server& server, std::uint64_t seed, Time duration, Time interval,
                    std::vector<GroupConfig> groups)
-    : server_(server), seed_(seed), duration_(duration), interval_(interval) {
+    : server_(server), duration_(duration) {
     for (auto& g : groups) {
         groups_.push_back(
             std::make_unique<Group>(server.simulation(), std::move(g), seed, interval));

@@ -142,9 +142,7 @@ class Workload : public server::WaitObserver {
     }
 
     server::Server& server_;
-    std::uint64_t seed_;
     sim::Time duration_;
-    sim::Time interval_;
     std::vector<std::unique_ptr<Group>> groups_;
     std::vector<Group*> group_of_;  ///< by session id; nullptr for sessions of no group
     std::function<bool()> window_;

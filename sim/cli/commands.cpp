@@ -20,6 +20,7 @@
 
 #include "lockstage_version.hpp"
 #include "sim/cli/compare.hpp"
+#include "sim/cli/event_estimate.hpp"
 #include "sim/cli/mariadb_run.hpp"
 #include "sim/cli/report.hpp"
 #include "sim/cli/result_writer.hpp"
@@ -66,6 +67,40 @@ struct Command {
     po::positional_options_description positional;
 };
 
+constexpr const char* kMaxEventsHelp =
+    "the most kernel events one run may execute (also 2e10): a run that needs more stops with "
+    "exit code 1 and writes nothing. Without it, a run estimated above 1e10 events is refused "
+    "before it starts, and one that executes more than the larger of 1e10 and 10x its estimate "
+    "is stopped; with it, runs estimated up to N are allowed";
+
+/// --max-events, if given (a bad value is a usage error).
+std::optional<std::uint64_t> max_events_option(const po::variables_map& vm) {
+    if (!vm.count("max-events")) {
+        return std::nullopt;
+    }
+    const std::string text = vm["max-events"].as<std::string>();
+    const auto n = parse_event_count(text);
+    if (!n) {
+        throw UsageError(fmt::format(
+            "--max-events {}: expected a whole number of events >= 1 (e.g. 20000000000 or 2e10)",
+            text));
+    }
+    return n;
+}
+
+/// Estimates the run, refuses it if it is too large, sets its budget; with --max-events below
+/// the estimate, warns that the run will likely be stopped.
+void budget_run(Scenario& s, const po::variables_map& vm, std::ostream& err) {
+    const auto flag = max_events_option(vm);
+    const EventEstimate e = apply_event_budget(s, s.file, flag);
+    if (flag && e.total > static_cast<double>(*flag) && !vm["quiet"].as<bool>()) {
+        fmt::print(err,
+                   "lockstage: warning: {}: estimated at {} kernel events, above --max-events {}: "
+                   "the run will likely be stopped\n",
+                   s.file, events_text(e.total), *flag);
+    }
+}
+
 po::variables_map parse(const Command& cmd, const std::vector<std::string>& args) {
     po::variables_map vm;
     try {
@@ -99,7 +134,7 @@ Command check_command() {
 
 Command run_command() {
     Command c{"run",
-              "run SCENARIO.json [--out DIR] [--seed N] [--quiet]",
+              "run SCENARIO.json [--out DIR] [--seed N] [--max-events N] [--quiet]",
               po::options_description("Options"),
               {}};
     c.options.add_options()("help,h", "this help")(
@@ -108,6 +143,7 @@ Command run_command() {
         "result folder (default: results/<scenario name>/); replaced whole if it exists")(
         "seed", po::value<std::uint64_t>()->value_name("N"),
         "seed of every random stream, overriding the scenario's \"seed\"")(
+        "max-events", po::value<std::string>()->value_name("N"), kMaxEventsHelp)(
         "quiet,q", po::bool_switch(), "print nothing but errors");
     c.positional.add("scenario", 1);
     return c;
@@ -115,7 +151,8 @@ Command run_command() {
 
 Command compare_command() {
     Command c{"compare",
-              "compare SCENARIO.json [--strategies A,B,...] [--out DIR] [--seed N] [--quiet]",
+              "compare SCENARIO.json [--strategies A,B,...] [--out DIR] [--seed N] [--max-events "
+              "N] [--quiet]",
               po::options_description("Options"),
               {}};
     c.options.add_options()("help,h", "this help")(
@@ -129,6 +166,8 @@ Command compare_command() {
         "result folder (default: results/<scenario name>-compare/); replaced whole if it exists")(
         "seed", po::value<std::uint64_t>()->value_name("N"),
         "seed of every random stream, overriding the scenario's \"seed\"")(
+        "max-events", po::value<std::string>()->value_name("N"),
+        "as for run: the most kernel events each strategy's run may execute")(
         "quiet,q", po::bool_switch(), "print nothing but errors");
     c.positional.add("scenario", 1);
     return c;
@@ -136,7 +175,7 @@ Command compare_command() {
 
 Command sweep_command() {
     Command c{"sweep",
-              "sweep SWEEP.json [--jobs N] [--out DIR] [--quiet]",
+              "sweep SWEEP.json [--jobs N] [--shard I/N] [--out DIR] [--max-events N] [--quiet]",
               po::options_description("Options"),
               {}};
     c.options.add_options()("help,h", "this help")(
@@ -147,6 +186,8 @@ Command sweep_command() {
         "run only shard I of N (every N-th run); join the shards with 'lockstage merge'")(
         "out,o", po::value<std::string>()->value_name("DIR"),
         "result folder (default: results/<sweep name>-sweep/); replaced whole if it exists")(
+        "max-events", po::value<std::string>()->value_name("N"),
+        "as for run, per run: every point is estimated before anything runs")(
         "quiet,q", po::bool_switch(), "print nothing but errors and failed expectations");
     c.positional.add("sweep", 1);
     return c;
@@ -205,9 +246,11 @@ std::string required_scenario(const po::variables_map& vm) {
 
 int do_check(const po::variables_map& vm, std::ostream& out) {
     const Scenario s = load_scenario_file(required_scenario(vm));
+    const std::string estimate =
+        fmt::format("; about {} kernel events", events_text(estimate_events(s).total));
     if (s.model == "queue") {
-        fmt::print(out, "{}: ok (scenario {}, queue model, {} s simulated, seed {})\n", s.file,
-                   s.name, sim::to_seconds(s.duration), s.seed);
+        fmt::print(out, "{}: ok (scenario {}, queue model, {} s simulated, seed {}){}\n", s.file,
+                   s.name, sim::to_seconds(s.duration), s.seed, estimate);
     } else {
         std::size_t statements = 0;
         for (const auto& session : s.sessions) {
@@ -215,9 +258,9 @@ int do_check(const po::variables_map& vm, std::ostream& out) {
         }
         fmt::print(out,
                    "{}: ok (scenario {}, {} server, {} sessions, {} statements, {} s simulated, "
-                   "seed {})\n",
+                   "seed {}){}\n",
                    s.file, s.name, models::server::traits(s.server.flavor).name, s.sessions.size(),
-                   statements, sim::to_seconds(s.duration), s.seed);
+                   statements, sim::to_seconds(s.duration), s.seed, estimate);
     }
     return kExitOk;
 }
@@ -327,18 +370,23 @@ int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
         s.effective["seed"] = s.seed;
     }
     const bool quiet = vm["quiet"].as<bool>();
+    budget_run(s, vm, err);
     const std::filesystem::path dest = result_folder_path(vm, s.name);
     ResultFolder folder(dest);  // fails early if the folder cannot be made
     Progress progress(s.name, !quiet && ::isatty(STDERR_FILENO) == 1, err);
-    if (s.model == "queue") {
-        run_queue(s, folder, progress, quiet, out, err);
-    } else {
-        run_mariadb(s, folder, progress, quiet, out);
+    try {
+        if (s.model == "queue") {
+            run_queue(s, folder, progress, quiet, out, err);
+        } else {
+            run_mariadb(s, folder, progress, quiet, out);
+        }
+    } catch (const sim::EventLimitExceeded& e) {
+        throw std::runtime_error(budget_spent_message(e, s.file, s, vm.count("max-events") > 0));
     }
     return kExitOk;
 }
 
-int do_compare(const po::variables_map& vm, std::ostream& out) {
+int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     Scenario s = load_scenario_file(required_scenario(vm));
     if (vm.count("seed")) {
         s.seed = vm["seed"].as<std::uint64_t>();
@@ -363,10 +411,16 @@ int do_compare(const po::variables_map& vm, std::ostream& out) {
         strategies.push_back(name);
         from = comma + 1;
     }
+    budget_run(s, vm, err);
     const std::filesystem::path dest = result_folder_path(vm, s.name + "-compare");
     ResultFolder folder(dest);
     const auto started = std::chrono::steady_clock::now();
-    const auto rows = compare_strategies(s, strategies);
+    std::vector<CompareRow> rows;
+    try {
+        rows = compare_strategies(s, strategies);
+    } catch (const sim::EventLimitExceeded& e) {
+        throw std::runtime_error(budget_spent_message(e, s.file, s, vm.count("max-events") > 0));
+    }
     folder.write("compare.json", compare_json(s, rows));
     folder.write("compare.csv", compare_csv(rows));
     folder.write("scenario.json", s.effective.dump(2) + "\n");
@@ -434,7 +488,9 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
     if (!vm.count("sweep")) {
         throw UsageError("missing the sweep file argument");
     }
-    const SweepSpec spec = load_sweep(vm["sweep"].as<std::string>());
+    SweepSpec spec = load_sweep(vm["sweep"].as<std::string>());
+    spec.max_events = max_events_option(vm);
+    check_event_estimate(spec.largest_estimate, spec.largest_estimate_at, spec.max_events);
     const unsigned jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>()
                                            : std::max(1u, std::thread::hardware_concurrency());
     if (jobs == 0) {
@@ -641,7 +697,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
             return kExitOk;
         }
         if (cmd.name == "compare") {
-            return do_compare(vm, out);
+            return do_compare(vm, out, err);
         }
         if (cmd.name == "report") {
             return do_report(vm, out);

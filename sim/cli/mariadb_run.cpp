@@ -9,6 +9,7 @@ namespace lockstage::cli {
 MariadbRun simulate_mariadb(const Scenario& s, const std::function<void(double)>& progress) {
     MariadbRun run;
     sim::Simulation sim;
+    sim.set_event_limit(s.max_events);
     models::server::Server server(sim, s.server, s.tables, s.users);
     models::server::start_scripts(server, s.sessions, run.trace);
     models::workload::Workload workload(server, s.seed, s.duration, s.timeline_interval, s.groups);

@@ -2,7 +2,8 @@
 // Writes a result folder so that it appears whole or not at all: files go into a hidden sibling
 // folder (".NAME.partial-PID"), which is renamed into place only after the last file is closed.
 // A folder that is never committed is removed by the destructor; a process killed mid-write
-// leaves only the hidden ".partial" folder, never one that looks finished.
+// leaves only the hidden ".partial" folder, never one that looks finished, and the next
+// ResultFolder for the same destination removes it once that process is gone.
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -11,7 +12,9 @@ namespace lockstage::cli {
 
 class ResultFolder {
   public:
-    /// Prepares a temporary folder next to `destination`. Throws std::runtime_error if it cannot.
+    /// Prepares a temporary folder next to `destination`, after removing the staging folders
+    /// that processes no longer alive left there (SIGKILL). Throws std::runtime_error if it
+    /// cannot.
     explicit ResultFolder(std::filesystem::path destination);
     ResultFolder(const ResultFolder&) = delete;
     ResultFolder& operator=(const ResultFolder&) = delete;

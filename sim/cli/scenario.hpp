@@ -38,6 +38,8 @@ struct Scenario {
     std::optional<models::server::ReplicaConfig> replica;  ///< topology "replica"
     std::optional<models::server::GaleraConfig> galera;    ///< topology "galera"
     nlohmann::ordered_json effective;  ///< the document with every default filled in
+    /// The run's event budget (0: none): not in the file; the command sets it (--max-events).
+    std::uint64_t max_events = 0;
 };
 
 }  // namespace lockstage::cli

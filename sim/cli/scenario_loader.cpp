@@ -124,6 +124,26 @@ json parse_json(std::string_view text, const std::string& file) {
         }
         throw ScenarioError(file, fmt::format("line {}, column {}", line, column),
                             "malformed JSON: " + detail);
+    } catch (const json::out_of_range& e) {
+        // A number beyond a double (406 "number overflow parsing '1e999'"): well-formed JSON, so
+        // it is named by its pointer: the member being parsed, or the next element of an array.
+        std::string where;
+        for (const auto& t : path) {
+            where += "/" + t;
+        }
+        if (!stack.empty() && !stack.back().object) {
+            where += "/" + std::to_string(stack.back().index);
+        }
+        const std::string what = e.what();
+        const auto open = what.find('\'');
+        const auto close = what.rfind('\'');
+        const std::string number = open != std::string::npos && close > open
+                                       ? what.substr(open + 1, close - open - 1)
+                                       : "";
+        throw ScenarioError(file, where,
+                            fmt::format("expected a number a double can hold (within 1.7e308), "
+                                        "got {}",
+                                        number));
     }
 }
 
@@ -145,7 +165,10 @@ class Reader {
     sim::Time time(const json& v, const std::string& pointer, sim::Time unit,
                    bool allow_zero) const {
         const double x = v.get<double>();
-        const sim::Time t = sim::from_units(x, unit);  // the schema bounds keep this in range
+        if (!(x * static_cast<double>(unit) < 9.2e18)) {  // at_s has no bound in the schema
+            fail(pointer, fmt::format("expected a duration below 292 years (9.2e9 s), got {}", x));
+        }
+        const sim::Time t = sim::from_units(x, unit);
         if (t == 0 && !(allow_zero && x == 0.0)) {
             fail(pointer, fmt::format("expected a duration of at least 1 ns, got {}", v.dump()));
         }

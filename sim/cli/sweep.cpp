@@ -198,6 +198,11 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
                 s.base_file, "/backup",
                 "a sweep varies the backup strategy: the base scenario needs a \"backup\"");
         }
+        EventEstimate e = estimate_events(sc);
+        if (e.total > s.largest_estimate.total) {
+            s.largest_estimate = std::move(e);
+            s.largest_estimate_at = sc.file;
+        }
     }
     s.effective = std::move(doc);
     return s;
@@ -240,9 +245,19 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                 const std::size_t p = i / (S * R);
                 const std::size_t st = (i / R) % S;
                 const int rep = static_cast<int>(i % R);
-                const Scenario sc =
-                    load_scenario_json(point_document(spec, points[p], rep), spec.base_file);
-                const CompareRow row = compare_strategies(sc, {spec.strategies[st]}).front();
+                Scenario sc = load_scenario_json(
+                    point_document(spec, points[p], rep),
+                    fmt::format("{} at {}", spec.base_file, point_label(spec, points[p])));
+                apply_event_budget(sc, sc.file, spec.max_events);
+                CompareRow row;
+                try {
+                    row = compare_strategies(sc, {spec.strategies[st]}).front();
+                } catch (const sim::EventLimitExceeded& e) {
+                    throw std::runtime_error(budget_spent_message(
+                        e,
+                        fmt::format("{} ({}, replication {})", sc.file, spec.strategies[st], rep),
+                        sc, spec.max_events.has_value()));
+                }
                 std::vector<double> v;
                 for (const auto& m : sweep_metrics()) {
                     v.push_back(sweep_metric(row, m));

@@ -6,12 +6,14 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "sim/cli/compare.hpp"
+#include "sim/cli/event_estimate.hpp"
 
 namespace lockstage::cli {
 
@@ -37,6 +39,11 @@ struct SweepSpec {
     int replications = 1;
     std::vector<SweepExpectation> expect;
     nlohmann::ordered_json effective;  ///< the sweep document with defaults filled in
+    /// The largest point's event estimate, and that point ("FILE at /pointer=value, ...").
+    EventEstimate largest_estimate;
+    std::string largest_estimate_at;
+    /// --max-events: every run's event budget (else each run's default budget).
+    std::optional<std::uint64_t> max_events;
 };
 
 /// Reads and checks a sweep file and its base scenario; every point is validated as a scenario

@@ -1,8 +1,16 @@
 #include "sim/kernel/simulation.hpp"
 
+#include <limits>
 #include <stdexcept>
+#include <string>
 
 namespace lockstage::sim {
+
+EventLimitExceeded::EventLimitExceeded(std::uint64_t events, Time at)
+    : std::runtime_error("event limit of " + std::to_string(events) + " events reached at " +
+                         std::to_string(at) + " ns"),
+      events_(events),
+      at_(at) {}
 
 void Process::promise_type::FinalAwaiter::await_suspend(
     std::coroutine_handle<promise_type> h) noexcept {
@@ -105,10 +113,18 @@ bool Simulation::wake(Blocker& b, int result) {
 std::uint64_t Simulation::run_until(Time end) {
     stop_ = false;
     std::uint64_t n = 0;
+    // Events this call may still run under the limit: one comparison per event.
+    const std::uint64_t room = event_limit_ == 0 ? std::numeric_limits<std::uint64_t>::max()
+                               : event_limit_ > events_executed_ ? event_limit_ - events_executed_
+                                                                 : 0;
     while (!stop_) {
         const Action a = queue_.pop_before(end);
         if (a.fn == nullptr) {
             break;
+        }
+        if (n == room) {
+            events_executed_ += n;
+            throw EventLimitExceeded(events_executed_, now());
         }
         ++n;
         a.fn(a.ctx);

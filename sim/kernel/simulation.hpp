@@ -5,6 +5,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <stdexcept>
 
 #include "sim/kernel/event_queue.hpp"
 #include "sim/kernel/process.hpp"
@@ -27,6 +28,19 @@ class Blocker {
     Simulation* sim_ = nullptr;
     int result_ = 0;
     bool waiting_ = false;
+};
+
+/// Thrown by Simulation::run_until when the event limit is spent and another event is due. The
+/// run cannot go on; the caller decides what to tell the user.
+class EventLimitExceeded : public std::runtime_error {
+  public:
+    EventLimitExceeded(std::uint64_t events, Time at);
+    std::uint64_t events() const { return events_; }  ///< events executed, = the limit
+    Time at() const { return at_; }                   ///< the time of the event not run
+
+  private:
+    std::uint64_t events_;
+    Time at_;
 };
 
 class Simulation {
@@ -91,6 +105,9 @@ class Simulation {
     std::uint64_t run() { return run_until(kForever); }
     /// Asks run_until to return after the current event.
     void stop() { stop_ = true; }
+    /// At most `limit` events over the whole run (0: no limit): once that many have run,
+    /// run_until throws EventLimitExceeded instead of running another.
+    void set_event_limit(std::uint64_t limit) { event_limit_ = limit; }
 
     std::uint64_t events_executed() const { return events_executed_; }
     std::size_t pending_events() const { return queue_.size(); }
@@ -114,6 +131,7 @@ class Simulation {
     Process::promise_type* processes_ = nullptr;
     std::size_t live_processes_ = 0;
     std::uint64_t events_executed_ = 0;
+    std::uint64_t event_limit_ = 0;
     std::exception_ptr error_;
     bool stop_ = false;
 };

@@ -40,6 +40,22 @@ inline Time from_units(double value, Time unit) {
     }
     return static_cast<Time>(std::llround(ns));
 }
+/// As from_units, but a value at or past the end of time (+infinity too) gives kForever instead
+/// of throwing: the mean gap of a very rare event (1 / a tiny rate), a copy that never ends.
+inline Time from_units_saturating(double value, Time unit) {
+    if (value * static_cast<double>(unit) >= 9.2e18) {
+        return kForever;
+    }
+    return from_units(value, unit);
+}
+/// a + b and a x n for durations >= 0 (n >= 0), kForever when the result would not fit.
+constexpr Time add_saturating(Time a, Time b) {
+    return a >= kForever - b ? kForever : a + b;
+}
+constexpr Time mul_saturating(Time a, std::int64_t n) {
+    return n != 0 && a > kForever / n ? kForever : a * n;
+}
+
 inline Time from_seconds(double s) {
     return from_units(s, kSecond);
 }

@@ -477,3 +477,37 @@ TEST_CASE("a block timeout beyond the end of time acts as no timeout (no overflo
     CHECK(rec.result == 3);
     CHECK(rec.at == sim::seconds(2));
 }
+
+// --- The event limit --------------------------------------------------------------------------
+
+Process ticker(Simulation& s, Time period) {
+    for (;;) {
+        co_await s.sleep(period);
+    }
+}
+
+TEST_CASE("an event limit stops a run that would go on: EventLimitExceeded names count and time") {
+    Simulation s;
+    s.set_event_limit(10);
+    s.spawn(ticker(s, millis(1)));       // event 1 starts it; each later event is one tick
+    CHECK(s.run_until(millis(5)) == 5);  // the start, then ticks at 1..4 ms
+    try {
+        s.run_until(sim::seconds(1));
+        FAIL("the limit did not stop the run");
+    } catch (const sim::EventLimitExceeded& e) {
+        CHECK(e.events() == 10);
+        CHECK(e.at() == millis(10));  // the eleventh event, not run
+    }
+    CHECK(s.events_executed() == 10);
+}
+
+TEST_CASE("a run that needs exactly the limit finishes; no limit (0) never stops a run") {
+    Simulation s;
+    s.set_event_limit(3);
+    s.spawn(ticker(s, millis(1)));
+    CHECK_NOTHROW(s.run_until(millis(2) + 1));  // the start and ticks at 1 and 2 ms
+    CHECK(s.events_executed() == 3);
+    Simulation unlimited;
+    unlimited.spawn(ticker(unlimited, 1));
+    CHECK(unlimited.run_until(millis(1)) == 1'000'000);
+}

@@ -124,6 +124,19 @@ TEST_CASE("duplicate keys are refused, at any depth") {
     CHECK(e.detail().find("unknown key") == 0);
 }
 
+TEST_CASE("a number beyond a double is bad input named by its pointer (found by fuzz_scenario)") {
+    // nlohmann throws out_of_range, not parse_error, for these: it used to escape the loader,
+    // and the program said "failed" with exit code 1.
+    auto e = error_of(with("\"duration_s\": 2.5", "\"duration_s\": 1e999"));
+    CHECK(e.where() == "/duration_s");
+    CHECK(e.detail() == "expected a number a double can hold (within 1.7e308), got 1e999");
+    e = error_of(with("\"name\": \"t\",", "\"name\": \"t\", \"x\": [1, {\"a\": 2}, -8e08983],"));
+    CHECK(e.where() == "/x/2");
+    e = error_of("-8e08983;0nm");  // the fuzzer's input: a lone number at the root
+    CHECK(e.where() == "");
+    CHECK(e.detail().find("got -8e08983") != std::string::npos);
+}
+
 TEST_CASE("checks beyond the schema") {
     auto e = error_of(with("\"duration_s\": 2.5", "\"duration_s\": 2.5, \"warmup_s\": 3"));
     CHECK(e.where() == "/warmup_s");

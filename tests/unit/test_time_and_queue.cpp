@@ -95,6 +95,18 @@ TEST_CASE("from_units throws std::out_of_range when the result does not fit") {
     CHECK(sim::from_seconds(7.9e9) == 7'900'000'000LL * sim::kSecond);
 }
 
+TEST_CASE("saturating conversions and arithmetic stop at kForever instead of overflowing") {
+    CHECK(sim::from_units_saturating(1.5, sim::kSecond) == 1'500'000'000);
+    CHECK(sim::from_units_saturating(1.0 / 1e-15, sim::kSecond) == sim::kForever);  // a tiny rate
+    CHECK(sim::from_units_saturating(std::numeric_limits<double>::infinity(), 1) == sim::kForever);
+    CHECK(sim::add_saturating(2, 3) == 5);
+    CHECK(sim::add_saturating(sim::kForever - 1, 2) == sim::kForever);
+    CHECK(sim::add_saturating(sim::kForever, 0) == sim::kForever);
+    CHECK(sim::mul_saturating(sim::millis(1'000'000), 10'000'000) == sim::kForever);  // 1e19 ns
+    CHECK(sim::mul_saturating(sim::millis(1), 30'000'000) == 30'000'000 * sim::kMillisecond);
+    CHECK(sim::mul_saturating(sim::kForever, 0) == 0);
+}
+
 TEST_CASE("EventQueue fires events in time order and FIFO among equal times") {
     EventQueue q;
     Log log{&q, {}};

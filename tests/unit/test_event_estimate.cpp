@@ -1,0 +1,103 @@
+// The event estimate and budget: what a scenario costs in kernel events before it runs, which
+// runs are refused, the budget a run gets, and --max-events values. The refusals end to end are
+// tests/cli/check_event_budget.sh; the estimate against real runs is in README (Command line).
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "sim/cli/event_estimate.hpp"
+#include "sim/cli/scenario_loader.hpp"
+
+namespace cli = lockstage::cli;
+
+namespace {
+
+cli::Scenario load(const std::string& text) {
+    return cli::load_scenario_text(text, "x.json");
+}
+
+/// An open group at `rate` tps for `seconds`: one autocommit UPDATE (4 events a transaction).
+std::string open_group(const std::string& rate, const std::string& seconds = "100") {
+    return R"({"name": "o", "duration_s": )" + seconds +
+           R"(, "server": {}, "tables": [{"name": "t"}],
+      "workload": {"groups": [{"name": "g", "arrivals": {"kind": "open", "rate_tps": )" +
+           rate + R"(}, "transactions": [{"statements": [{"sql": "UPDATE t"}]}]}]}})";
+}
+
+}  // namespace
+
+TEST_CASE("an open group costs rate x duration x (arrival, start, statement, commit)") {
+    const auto e = cli::estimate_events(load(open_group("1000")));
+    // 1000/s x 100 s x 4, the sampler's 10,000 ticks, the pool's 16 connections.
+    CHECK(e.total == doctest::Approx(400'000 + 10'000 + 16));
+    REQUIRE(e.largest() != nullptr);
+    CHECK(e.largest()->pointer == "/workload/groups/0/arrivals/rate_tps");
+}
+
+TEST_CASE("closed clients: clients / (think + service), capped by the pool and the cores") {
+    const std::string base = R"({"name": "c", "duration_s": 10, "server": {"cpu_cores": 64},
+      "tables": [{"name": "t"}], "workload": {"groups": [{"name": "g",
+      "arrivals": {"kind": "closed", "clients": CLIENTS,
+                   "think_ms": {"dist": "constant", "value_ms": 99}},
+      "pool_size": POOL, "transactions": [{"statements": [{"sql": "SELECT * FROM t"}]}]}]}})";
+    auto with = [&](const std::string& clients, const std::string& pool) {
+        std::string s = base;
+        s.replace(s.find("CLIENTS"), 7, clients);
+        s.replace(s.find("POOL"), 4, pool);
+        return cli::estimate_events(load(s));
+    };
+    // 100 clients, a 100 ms cycle (99 ms think + 1 ms SELECT): 1000/s, 2 events each (think,
+    // statement; the pool is large enough, so no wake-up).
+    const auto plain = with("100", "100");
+    CHECK(plain.largest()->pointer == "/workload/groups/0/arrivals/clients");
+    CHECK(plain.largest()->events == doctest::Approx(1000 * 10 * 2));
+    // The pool of 10 serves at most 10 / 1 ms = 10,000/s, whatever the clients; waiting for a
+    // connection adds a wake-up.
+    const auto pooled = with("10000", "10");
+    CHECK(pooled.largest()->events == doctest::Approx(10'000 * 10 * 3));
+}
+
+TEST_CASE("a run above 1e10 events is refused, naming its largest term; --max-events allows it") {
+    const auto small = cli::estimate_events(load(open_group("1000")));
+    CHECK_NOTHROW(cli::check_event_estimate(small, "x.json", std::nullopt));
+    CHECK_NOTHROW(cli::check_event_estimate(small, "x.json", 10));  // tiny budgets still run
+    const auto big = cli::estimate_events(load(open_group("1e7", "1000")));  // 4e10 events
+    CHECK(big.total == doctest::Approx(4e10).epsilon(0.01));
+    try {
+        cli::check_event_estimate(big, "x.json", std::nullopt);
+        FAIL("not refused");
+    } catch (const cli::ScenarioError& e) {
+        CHECK(e.where() == "/workload/groups/0/arrivals/rate_tps");
+        CHECK(std::string(e.what()).find("estimated at 4e+10") != std::string::npos);
+        CHECK(std::string(e.what()).find("--max-events") != std::string::npos);
+    }
+    CHECK_THROWS_AS(cli::check_event_estimate(big, "x.json", std::uint64_t{30'000'000'000}),
+                    cli::ScenarioError);
+    CHECK_NOTHROW(cli::check_event_estimate(big, "x.json", std::uint64_t{50'000'000'000}));
+}
+
+TEST_CASE("the budget: --max-events as given, else the larger of 1e10 and 10x the estimate") {
+    cli::EventEstimate e;
+    e.total = 1e6;
+    CHECK(cli::event_budget(e, std::nullopt) == 10'000'000'000ULL);
+    CHECK(cli::event_budget(e, 1000) == 1000);
+    e.total = 5e9;
+    CHECK(cli::event_budget(e, std::nullopt) == 50'000'000'000ULL);
+}
+
+TEST_CASE("--max-events takes whole numbers, also written as 2e10") {
+    CHECK(cli::parse_event_count("1000") == 1000);
+    CHECK(cli::parse_event_count("2e10") == 20'000'000'000ULL);
+    CHECK(cli::parse_event_count("1.6e+16") == 16'000'000'000'000'000ULL);
+    for (const char* bad : {"", "0", "-3", "1.5", "abc", "1e30", "nan", "inf", " 5", "5 "}) {
+        CAPTURE(bad);
+        CHECK_FALSE(cli::parse_event_count(bad).has_value());
+    }
+}
+
+TEST_CASE("the queue model: 2.5 events a customer") {
+    const auto e = cli::estimate_events(load(R"({"name": "q", "duration_s": 10,
+      "server": {"model": "queue", "connections": 4},
+      "workload": {"rate_tps": 100, "service": {"dist": "exponential", "mean_ms": 1}}})"));
+    CHECK(e.total == doctest::Approx(2.5 * 1000 + 4));
+}
