@@ -113,6 +113,13 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
     s.name = doc.at("name").get<std::string>();
     const std::filesystem::path base = path.parent_path() / doc.at("base").get<std::string>();
     s.base_file = base.string();
+    if (!std::filesystem::is_regular_file(base)) {
+        throw ScenarioError(
+            s.file, "/base",
+            fmt::format("expected a scenario file (relative to the sweep's folder), but {} {}",
+                        s.base_file,
+                        std::filesystem::exists(base) ? "is not a file" : "does not exist"));
+    }
     s.base = parse_json_text(read_text_file(base), s.base_file);
     for (std::size_t i = 0; i < doc.at("axes").size(); ++i) {
         const auto& a = doc["axes"][i];
