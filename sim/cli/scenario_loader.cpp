@@ -230,6 +230,28 @@ class Reader {
 
 namespace {
 
+/// A scripted statement the server's flavour does not know (its real server would answer
+/// ER_PARSE_ERROR): the message lists the backup locks the flavour does know.
+std::string unknown_to_flavor(const std::string& sql, models::server::Flavor flavor) {
+    namespace ms = models::server;
+    const auto& t = ms::traits(flavor);
+    const std::pair<ms::StmtKind, const char*> backup_locks[] = {
+        {ms::StmtKind::FlushTablesWithReadLock, "FLUSH TABLES WITH READ LOCK"},
+        {ms::StmtKind::BackupStage, "BACKUP STAGE"},
+        {ms::StmtKind::LockInstanceForBackup, "LOCK INSTANCE FOR BACKUP"},
+        {ms::StmtKind::LockTablesForBackup, "LOCK TABLES FOR BACKUP"}};
+    std::string known;
+    for (const auto& [kind, name] : backup_locks) {
+        if (ms::flavor_has(t, kind)) {
+            known += known.empty() ? name : std::string(", ") + name;
+        }
+    }
+    return fmt::format(
+        "\"{}\" is not known to server.flavor {} (its backup locks: {}); set "
+        "\"allow_parse_error\": true to send it anyway and get ER_PARSE_ERROR",
+        sql, t.name, known);
+}
+
 /// Keys of one model that the other model's scenario must not carry (their schema defaults are
 /// filled in regardless, so this is checked on the document as written).
 void check_model_keys(const Reader& r, const json& raw, const std::string& model) {
@@ -573,6 +595,10 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
                 r.fail(sp + "/sql", *err);
             }
             step.statement = std::get<ms::Statement>(parsed);
+            if (!ms::flavor_has(ms::traits(s.server.flavor), step.statement.kind) &&
+                !st.at("allow_parse_error").get<bool>()) {
+                r.fail(sp + "/sql", unknown_to_flavor(step.sql, s.server.flavor));
+            }
             const auto& named = step.statement.tables;
             for (std::size_t k = 0; k < named.size(); ++k) {
                 const bool creates = step.statement.kind == ms::StmtKind::CreateTable ||
