@@ -33,7 +33,6 @@ struct QueueRun {
     stats::TimeWeighted busy;
     stats::TimeWeighted waiting;
     stats::LevelTime in_system;
-    std::size_t present = 0;  ///< waiting + in service
     QueueModelResult result;
 
     explicit QueueRun(const QueueModelConfig& c)
@@ -41,9 +40,9 @@ struct QueueRun {
           in_system(static_cast<std::size_t>(c.capacity > 0 ? c.capacity : kMaxTrackedInSystem)),
           result(c.timeline_interval) {}
 
-    void change_present(Time t, int delta) {
-        present = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(present) + delta);
-        in_system.set(t, present);
+    /// Waiting (in line, a woken connection's customer included) plus in service.
+    std::size_t present() const {
+        return line.size() + static_cast<std::size_t>(std::llround(busy.level()));
     }
 
     bool counted(Time arrived) const { return arrived >= cfg.warmup; }
@@ -64,7 +63,7 @@ Process arrivals(QueueRun& q) {
         }
         const Time service = q.cfg.service.sample(work);  // drawn even if refused, so the
                                                           // customers are the same for any K
-        if (q.cfg.capacity > 0 && q.present >= static_cast<std::size_t>(q.cfg.capacity)) {
+        if (q.cfg.capacity > 0 && q.present() >= static_cast<std::size_t>(q.cfg.capacity)) {
             if (q.counted(now)) {
                 ++q.result.arrived;
                 ++q.result.blocked;
@@ -72,9 +71,9 @@ Process arrivals(QueueRun& q) {
             }
             continue;  // refused: the system is full
         }
-        q.change_present(now, +1);
         const bool queued = q.idle.empty();
         q.line.push_back(Customer{now, service, queued});
+        q.in_system.set(now, q.present());
         if (queued) {
             q.waiting.add(now, 1.0);
         }
@@ -108,7 +107,7 @@ Process connection(QueueRun& q) {
         co_await q.sim.sleep(c.service);
         const Time end = q.sim.now();
         q.busy.add(end, -1.0);
-        q.change_present(end, -1);
+        q.in_system.set(end, q.present());
         if (q.counted(c.arrived)) {
             ++q.result.served;
             q.result.wait.record(start - c.arrived);
@@ -148,9 +147,8 @@ QueueModelResult run_queue_model(const QueueModelConfig& config,
         }
     }
     const Time end = config.duration;
-    const auto in_service = static_cast<std::uint64_t>(std::llround(q.busy.level()));
     QueueModelResult r = std::move(q.result);
-    r.in_system_at_end = q.line.size() + in_service;
+    r.in_system_at_end = q.present();
     r.utilisation = q.busy.mean(end) / config.connections;
     r.mean_queue_length = q.waiting.mean(end);
     r.max_queue_length = q.waiting.max();

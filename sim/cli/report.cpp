@@ -113,6 +113,15 @@ std::optional<models::ErlangC> theory(const Scenario& s) {
                             sim::to_seconds(static_cast<sim::Time>(s.queue.service.mean())));
 }
 
+/// What the birth-death chain predicts for a queue with max_in_system and exponential service.
+std::optional<models::MMcK> mmck_theory(const Scenario& s) {
+    if (s.queue.service.kind() != sim::Distribution::Kind::Exponential || s.queue.capacity <= 0) {
+        return std::nullopt;
+    }
+    return models::mmck(s.queue.connections, s.queue.capacity, s.queue.rate_tps,
+                        sim::to_seconds(static_cast<sim::Time>(s.queue.service.mean())));
+}
+
 }  // namespace
 
 std::string queue_summary_json(const Scenario& s, const models::QueueModelResult& r) {
@@ -147,12 +156,7 @@ std::string queue_summary_json(const Scenario& s, const models::QueueModelResult
     } else {
         j["erlang_c"] = nullptr;
     }
-    std::optional<models::MMcK> k;
-    if (s.queue.service.kind() == sim::Distribution::Kind::Exponential && s.queue.capacity > 0) {
-        k = models::mmck(s.queue.connections, s.queue.capacity, s.queue.rate_tps,
-                         sim::to_seconds(static_cast<sim::Time>(s.queue.service.mean())));
-    }
-    if (k) {
+    if (const auto k = mmck_theory(s)) {
         double tv = 0.0;
         for (std::size_t n = 0; n < k->stationary.size(); ++n) {
             tv += std::abs(k->stationary[n] -
@@ -208,11 +212,7 @@ std::string queue_summary_text(const Scenario& s, const models::QueueModelResult
     fmt::format_to(std::back_inserter(out), "  {:<22}{:>12}\n", "requests arrived", r.arrived);
     fmt::format_to(std::back_inserter(out), "  {:<22}{:>12}\n", "requests served", r.served);
     if (s.queue.capacity > 0) {
-        std::optional<models::MMcK> k;
-        if (s.queue.service.kind() == sim::Distribution::Kind::Exponential) {
-            k = models::mmck(s.queue.connections, s.queue.capacity, s.queue.rate_tps,
-                             sim::to_seconds(static_cast<sim::Time>(s.queue.service.mean())));
-        }
+        const auto k = mmck_theory(s);
         fmt::format_to(
             std::back_inserter(out), "  {:<22}{:>12}   ({:.1f} %, the system full at {}{})\n",
             "requests refused", r.blocked,

@@ -235,15 +235,12 @@ namespace {
 std::string unknown_to_flavor(const std::string& sql, models::server::Flavor flavor) {
     namespace ms = models::server;
     const auto& t = ms::traits(flavor);
-    const std::pair<ms::StmtKind, const char*> backup_locks[] = {
-        {ms::StmtKind::FlushTablesWithReadLock, "FLUSH TABLES WITH READ LOCK"},
-        {ms::StmtKind::BackupStage, "BACKUP STAGE"},
-        {ms::StmtKind::LockInstanceForBackup, "LOCK INSTANCE FOR BACKUP"},
-        {ms::StmtKind::LockTablesForBackup, "LOCK TABLES FOR BACKUP"}};
     std::string known;
-    for (const auto& [kind, name] : backup_locks) {
+    for (const ms::StmtKind kind :
+         {ms::StmtKind::FlushTablesWithReadLock, ms::StmtKind::BackupStage,
+          ms::StmtKind::LockInstanceForBackup, ms::StmtKind::LockTablesForBackup}) {
         if (ms::flavor_has(t, kind)) {
-            known += known.empty() ? name : std::string(", ") + name;
+            known += fmt::format("{}{}", known.empty() ? "" : ", ", ms::kind_name(kind));
         }
     }
     return fmt::format(

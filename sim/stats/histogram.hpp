@@ -20,6 +20,8 @@ class Histogram {
     std::int64_t max() const { return count_ ? max_ : 0; }
     /// Exact mean of the recorded values (0 when empty).
     double mean() const { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
+    /// How many observations were exactly 0 (values below 256 have buckets of their own).
+    std::uint64_t zeros() const { return counts_.empty() ? 0 : counts_[index_of(0)]; }
     /// The value at quantile q in [0, 1]: the smallest bucket whose cumulative count reaches
     /// ceil(q * count), reported as the bucket's upper edge clamped to [min, max] (so quantile(1)
     /// is the exact max). 0 when empty.

@@ -37,9 +37,7 @@ double total(const std::vector<double>& v, std::size_t from = 0) {
 
 // The share of customers who had to wait at all.
 double waited_share(const QueueModelResult& r) {
-    const auto b = r.wait.buckets();
-    const std::uint64_t no_wait = !b.empty() && b.front().lower == 0 ? b.front().count : 0;
-    return 1.0 - static_cast<double>(no_wait) / static_cast<double>(r.wait.count());
+    return 1.0 - static_cast<double>(r.wait.zeros()) / static_cast<double>(r.wait.count());
 }
 
 // The acceptance check: an M/M/c run against Erlang C.

@@ -81,20 +81,15 @@ class Family {
     std::deque<Check> checks_;  // add() hands out references: they must stay valid
 };
 
-// The share of customers who had to wait at all (a zero wait lands in the histogram's first
-// bucket, [0, 1) ns).
-double waited_share(const stats::Histogram& wait) {
-    const auto b = wait.buckets();
-    const std::uint64_t no_wait = !b.empty() && b.front().lower == 0 ? b.front().count : 0;
-    return wait.count() ? 1.0 - static_cast<double>(no_wait) / static_cast<double>(wait.count())
-                        : 0.0;
+// The share of observations above zero (customers who had to wait at all, transactions that
+// waited for a backup lock).
+double positive_share(const stats::Histogram& h) {
+    return h.count() ? 1.0 - static_cast<double>(h.zeros()) / static_cast<double>(h.count()) : 0.0;
 }
 
 // The mean of the non-zero values (the zeros add nothing to the sum).
 double mean_of_positive(const stats::Histogram& h) {
-    const auto b = h.buckets();
-    const std::uint64_t zeros = !b.empty() && b.front().lower == 0 ? b.front().count : 0;
-    const std::uint64_t positive = h.count() - zeros;
+    const std::uint64_t positive = h.count() - h.zeros();
     return positive ? h.mean() * static_cast<double>(h.count()) / static_cast<double>(positive)
                     : 0.0;
 }
@@ -134,7 +129,7 @@ TEST_CASE("M/M/c against Erlang C, c in {1, 4, 16}, rho in {0.5, 0.9}, 20 replic
             auto& util = family.add(label + " utilisation", e->utilisation);
             for (const auto& r : replicate(cfg, 20)) {
                 wait.add(r.wait.mean() / 1e6);
-                waited.add(waited_share(r.wait));
+                waited.add(positive_share(r.wait));
                 util.add(r.utilisation);
             }
         }
@@ -274,7 +269,7 @@ TEST_CASE("A write block of length B under Poisson arrivals: lambda B queued, B/
             REQUIRE(g.failed == 0);
             queued.add(run.queue_depth.peak);
             extra.add(mean_of_positive(g.blocked) / 1e9);
-            hit.add(waited_share(g.blocked));
+            hit.add(positive_share(g.blocked));
         }
     }
     family.verify();

@@ -171,6 +171,10 @@ TEST_CASE("Histogram records negative values as 0") {
     REQUIRE(b.size() == 2);
     CHECK(b[0].lower == 0);
     CHECK(b[0].count == 3);
+    CHECK(h.zeros() == 3);
+    h.record(1);  // 1 is not 0: it has a bucket of its own
+    CHECK(h.zeros() == 3);
+    CHECK(Histogram().zeros() == 0);
 }
 
 TEST_CASE("an empty Histogram reports zeros") {
