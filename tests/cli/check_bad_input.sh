@@ -10,53 +10,42 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pass=0
 fail=0
-for f in *.json; do
-  expected=${f%.json}.expected
+# refused CMD FILE [ARGS...]: runs `lockstage CMD FILE ARGS --out OUT` (no --out for check) and
+# requires exit 2, exactly FILE's .expected on stderr, nothing on stdout, no OUT folder and no
+# hidden file (staging folder, resume file) beside it.
+refused() {
+  local cmd=$1 f=$2
+  shift 2
+  local expected=${f%.json}.expected out="$work/out-$cmd-$f" problems=""
   if [ ! -f "$expected" ]; then
-    echo "FAIL $f: no $expected"; fail=$((fail + 1)); continue
+    echo "FAIL $f: no $expected"; fail=$((fail + 1)); return
   fi
-  for cmd in check run; do
-    out="$work/out-$f"
-    if [ "$cmd" = run ]; then
-      "$lockstage" run "$f" --out "$out" >"$work/stdout" 2>"$work/stderr" </dev/null
-    else
-      "$lockstage" check "$f" >"$work/stdout" 2>"$work/stderr" </dev/null
-    fi
-    code=$?
-    problems=""
-    [ "$code" -eq 2 ] || problems+=" exit code $code, expected 2;"
-    if ! diff -q "$expected" "$work/stderr" >/dev/null; then
-      problems+=" message differs:"$'\n'"$(diff "$expected" "$work/stderr")"$'\n'
-    fi
-    [ ! -s "$work/stdout" ] || problems+=" printed on stdout;"
-    if [ "$cmd" = run ] && [ -e "$out" ]; then problems+=" run left $out behind;"; fi
-    if compgen -G "$work/.out-*" >/dev/null; then problems+=" run left a partial folder;"; fi
-    if [ -n "$problems" ]; then
-      echo "FAIL $cmd $f:$problems"; fail=$((fail + 1))
-    else
-      pass=$((pass + 1))
-    fi
-  done
-done
-cd sweep || exit 1
-for f in *.json; do
-  expected=${f%.json}.expected
-  out="$work/sweep-out-$f"
-  "$lockstage" sweep "$f" --out "$out" --jobs 1 >"$work/stdout" 2>"$work/stderr" </dev/null
-  code=$?
-  problems=""
+  if [ "$cmd" = check ]; then
+    "$lockstage" check "$f" >"$work/stdout" 2>"$work/stderr" </dev/null
+  else
+    "$lockstage" "$cmd" "$f" "$@" --out "$out" >"$work/stdout" 2>"$work/stderr" </dev/null
+  fi
+  local code=$?
   [ "$code" -eq 2 ] || problems+=" exit code $code, expected 2;"
-  if ! diff -q "$expected" "$work/stderr" >/dev/null 2>&1; then
+  if ! diff -q "$expected" "$work/stderr" >/dev/null; then
     problems+=" message differs:"$'\n'"$(diff "$expected" "$work/stderr")"$'\n'
   fi
   [ ! -s "$work/stdout" ] || problems+=" printed on stdout;"
-  [ ! -e "$out" ] || problems+=" sweep left $out behind;"
-  if compgen -G "$work/.sweep-out-*" >/dev/null; then problems+=" sweep left a hidden file;"; fi
+  [ ! -e "$out" ] || problems+=" $cmd left $out behind;"
+  if compgen -G "$work/.out-*" >/dev/null; then problems+=" $cmd left a hidden file;"; fi
   if [ -n "$problems" ]; then
-    echo "FAIL sweep $f:$problems"; fail=$((fail + 1))
+    echo "FAIL $cmd $f:$problems"; fail=$((fail + 1))
   else
     pass=$((pass + 1))
   fi
+}
+for f in *.json; do
+  refused check "$f"
+  refused run "$f"
+done
+cd sweep || exit 1
+for f in *.json; do
+  refused sweep "$f" --jobs 1
 done
 echo "bad-input: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
