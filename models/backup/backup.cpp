@@ -70,7 +70,7 @@ struct BackupActor::Impl {
     bool copying_started = false;
     bool over = false;
     std::map<std::string, std::string> inconsistent;  ///< table -> reason (first one)
-    server::ReplicaApplier* replica = nullptr;
+    models::topology::ReplicaApplier* replica = nullptr;
     std::uint64_t redo_writes = 0;  ///< writes to backup-safe tables since the backup began
 
     Impl(Server& s, BackupConfig c, DataConfig d, std::vector<server::TraceRow>& t, std::size_t i)
@@ -433,7 +433,7 @@ BackupActor::~BackupActor() {
     impl_->server.set_listener(nullptr);
 }
 
-void BackupActor::set_replica(server::ReplicaApplier* replica) {
+void BackupActor::set_replica(models::topology::ReplicaApplier* replica) {
     impl_->replica = replica;
 }
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "models/server/replica.hpp"
+#include "models/topology/replica.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
 
@@ -90,7 +90,7 @@ class BackupActor : public server::ChangeListener {
     ~BackupActor() override;
 
     /// On a replica, --safe-slave-backup stops and restarts this applier's SQL thread.
-    void set_replica(server::ReplicaApplier* replica);
+    void set_replica(models::topology::ReplicaApplier* replica);
     void start();
     BackupResult finish();
     /// Between the backup's start and its end (its window).

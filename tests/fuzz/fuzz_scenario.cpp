@@ -6,16 +6,16 @@
 #include <cstdint>
 #include <string_view>
 
-#include "sim/cli/event_estimate.hpp"
-#include "sim/cli/scenario_loader.hpp"
+#include "app/scenario/event_estimate.hpp"
+#include "app/scenario/scenario_loader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     try {
-        lockstage::cli::Scenario s = lockstage::cli::load_scenario_text(text, "fuzz.json");
-        const auto estimate = lockstage::cli::estimate_events(s);
-        (void)lockstage::cli::event_budget(estimate, std::nullopt);
-    } catch (const lockstage::cli::ScenarioError&) {
+        lockstage::app::Scenario s = lockstage::app::load_scenario_text(text, "fuzz.json");
+        const auto estimate = lockstage::app::estimate_events(s);
+        (void)lockstage::app::event_budget(estimate, std::nullopt);
+    } catch (const lockstage::app::ScenarioError&) {
         // refused with a message: the expected outcome for bad input
     }
     return 0;

@@ -5,10 +5,10 @@
 
 #include <string>
 
-#include "sim/cli/event_estimate.hpp"
-#include "sim/cli/scenario_loader.hpp"
+#include "app/scenario/event_estimate.hpp"
+#include "app/scenario/scenario_loader.hpp"
 
-namespace cli = lockstage::cli;
+namespace cli = lockstage::app;
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "models/server/galera.hpp"
+#include "models/topology/galera.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
 #include "models/server/sql.hpp"
@@ -33,9 +33,9 @@ namespace srv = lockstage::models::server;
 using sim::millis;
 using sim::seconds;
 using sim::Time;
-using srv::GaleraConfig;
-using srv::GaleraNode;
-using srv::GaleraResult;
+using lockstage::models::topology::GaleraConfig;
+using lockstage::models::topology::GaleraNode;
+using lockstage::models::topology::GaleraResult;
 using srv::ScriptedSession;
 using srv::ScriptedStatement;
 

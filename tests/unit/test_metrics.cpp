@@ -13,7 +13,7 @@
 #include "models/server/server.hpp"
 #include "models/server/sql.hpp"
 #include "models/workload/clients.hpp"
-#include "sim/cli/report.hpp"
+#include "app/experiments/report.hpp"
 #include "sim/kernel/distribution.hpp"
 #include "sim/kernel/simulation.hpp"
 #include "sim/kernel/time.hpp"
@@ -287,7 +287,7 @@ TEST_CASE("report: queue_depth.csv has the states that occur; waits_at_peak.dot 
     q.rows[2].fill(0);
     q.rows[1][column(kBackupLock)] = 3;
     q.rows[2][column(kTableMdl)] = 1;
-    CHECK(lockstage::cli::queue_depth_csv(q) ==
+    CHECK(lockstage::app::queue_depth_csv(q) ==
           "t_s,Waiting for backup lock,Waiting for table metadata lock,total\n"
           "0.000000,0,0,0\n0.010000,3,0,3\n0.020000,0,1,1\n");
 
@@ -297,7 +297,7 @@ TEST_CASE("report: queue_depth.csv has the states that occur; waits_at_peak.dot 
     g.nodes.push_back({4, "w2", "UPDATE", true, kBackupLock});
     g.nodes.push_back({1, "backup", "FLUSH TABLES WITH READ LOCK", false, ""});
     g.edges = {{0, 2}, {1, 2}};
-    CHECK(lockstage::cli::wait_graph_dot(g) ==
+    CHECK(lockstage::app::wait_graph_dot(g) ==
           "digraph G {\n"
           "label=\"waits at the peak queue depth, t = 1.610000 s\";\n"
           "0[label=\"w1\\nINSERT\\nWaiting for backup lock\"];\n"

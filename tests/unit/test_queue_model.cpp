@@ -7,17 +7,17 @@
 #include <utility>
 #include <vector>
 
-#include "models/server/queue_model.hpp"
+#include "models/queue/queue_model.hpp"
 #include "sim/kernel/distribution.hpp"
 #include "sim/kernel/time.hpp"
 
 namespace {
 
 namespace sim = lockstage::sim;
-using lockstage::models::erlang_c;
-using lockstage::models::QueueModelConfig;
-using lockstage::models::QueueModelResult;
-using lockstage::models::run_queue_model;
+using lockstage::models::queue::erlang_c;
+using lockstage::models::queue::QueueModelConfig;
+using lockstage::models::queue::QueueModelResult;
+using lockstage::models::queue::run_queue_model;
 
 // Erlang C by the textbook sum, independent of the model's recursion.
 double erlang_c_by_sum(int c, double a) {

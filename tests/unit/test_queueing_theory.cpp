@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "models/server/queue_model.hpp"
-#include "sim/cli/mariadb_run.hpp"
-#include "sim/cli/scenario_loader.hpp"
+#include "models/queue/queue_model.hpp"
+#include "app/experiments/mariadb_run.hpp"
+#include "app/scenario/scenario_loader.hpp"
 #include "sim/kernel/distribution.hpp"
 #include "sim/kernel/time.hpp"
 #include "sim/stats/histogram.hpp"
@@ -29,11 +29,11 @@ namespace {
 
 namespace sim = lockstage::sim;
 namespace stats = lockstage::stats;
-using lockstage::models::erlang_c;
-using lockstage::models::mmck;
-using lockstage::models::QueueModelConfig;
-using lockstage::models::QueueModelResult;
-using lockstage::models::run_queue_model;
+using lockstage::models::queue::erlang_c;
+using lockstage::models::queue::mmck;
+using lockstage::models::queue::QueueModelConfig;
+using lockstage::models::queue::QueueModelResult;
+using lockstage::models::queue::run_queue_model;
 
 constexpr double kFamilyConfidence = 0.95;
 constexpr double kMaxRelativeHalfWidth = 0.10;
@@ -258,11 +258,11 @@ TEST_CASE("A write block of length B under Poisson arrivals: lambda B queued, B/
         auto& extra = family.add(label + " mean extra latency (s)", block_s / 2.0);
         auto& hit = family.add(label + " share affected", block_s / kDuration);
         for (int r = 0; r < 30; ++r) {
-            const auto s = lockstage::cli::load_scenario_text(
+            const auto s = lockstage::app::load_scenario_text(
                 write_block_scenario(block_s, kRate, kDuration,
                                      2000 + static_cast<std::uint64_t>(r)),
                 "write-block.json");
-            const auto run = lockstage::cli::simulate_mariadb(s);
+            const auto run = lockstage::app::simulate_mariadb(s);
             REQUIRE(run.groups.size() == 1);
             const auto& g = run.groups.front();
             REQUIRE(g.timeouts == 0);

@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "models/server/replica.hpp"
+#include "models/topology/replica.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
 #include "models/server/sql.hpp"
@@ -34,9 +34,9 @@ namespace srv = lockstage::models::server;
 using sim::millis;
 using sim::seconds;
 using sim::Time;
-using srv::ReplicaApplier;
-using srv::ReplicaConfig;
-using srv::ReplicaResult;
+using lockstage::models::topology::ReplicaApplier;
+using lockstage::models::topology::ReplicaConfig;
+using lockstage::models::topology::ReplicaResult;
 using srv::ScriptedSession;
 using srv::ScriptedStatement;
 

@@ -8,12 +8,12 @@
 #include <sstream>
 #include <string>
 
-#include "sim/cli/embedded_schema.hpp"
-#include "sim/cli/scenario_loader.hpp"
+#include "app/scenario/embedded_schema.hpp"
+#include "app/scenario/scenario_loader.hpp"
 
-using lockstage::cli::load_scenario_file;
-using lockstage::cli::load_scenario_text;
-using lockstage::cli::ScenarioError;
+using lockstage::app::load_scenario_file;
+using lockstage::app::load_scenario_text;
+using lockstage::app::ScenarioError;
 namespace sim = lockstage::sim;
 
 namespace {
@@ -177,7 +177,7 @@ TEST_CASE("the compiled-in schema is the shipped one, byte for byte") {
     REQUIRE(in);
     std::ostringstream text;
     text << in.rdbuf();
-    CHECK(lockstage::cli::embedded_scenario_schema() == text.str());
+    CHECK(lockstage::app::embedded_scenario_schema() == text.str());
 }
 
 TEST_CASE("topology galera: the galera object with the schema's defaults") {

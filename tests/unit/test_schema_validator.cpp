@@ -3,12 +3,12 @@
 #include <stdexcept>
 #include <string>
 
-#include "sim/cli/schema_validator.hpp"
+#include "app/scenario/schema_validator.hpp"
 
 namespace {
 
-using lockstage::cli::closest_match;
-using lockstage::cli::SchemaValidator;
+using lockstage::app::closest_match;
+using lockstage::app::SchemaValidator;
 using nlohmann::ordered_json;
 
 // Validates `doc` against `schema`; "ok" or "POINTER | MESSAGE" of the first error.

@@ -1,0 +1,724 @@
+#include "app/cli/commands.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lockstage_version.hpp"
+#include "app/experiments/compare.hpp"
+#include "app/scenario/event_estimate.hpp"
+#include "app/experiments/mariadb_run.hpp"
+#include "app/experiments/report.hpp"
+#include "app/experiments/result_writer.hpp"
+#include "app/scenario/scenario_loader.hpp"
+#include "app/experiments/sweep.hpp"
+#include "app/experiments/tutorial.hpp"
+#include "sim/kernel/simulation.hpp"
+
+namespace lockstage::app {
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kUsage =
+    "lockstage {} - shows what a MariaDB backup will do to production traffic, by simulation.\n"
+    "\n"
+    "Usage: lockstage <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  run SCENARIO.json     simulate one scenario; print a summary, write results to a folder\n"
+    "  check SCENARIO.json   validate a scenario file without running it\n"
+    "  compare SCENARIO.json run a scenario once per backup strategy, side by side\n"
+    "  report tutorial       the tutorial's tables T1-T5, each row with its verdict\n"
+    "  sweep SWEEP.json      run a scenario over a grid of parameters and strategies, in parallel\n"
+    "  merge SHARD_DIR...    join the shards of a sweep run with --shard I/N\n"
+    "\n"
+    "Options:\n"
+    "  -h [ --help ]         this help; 'lockstage <command> --help' shows a command's options\n"
+    "  --version             print the version\n"
+    "\n"
+    "Exit codes: 0 success, 1 failure while running or writing results, 2 bad input\n"
+    "(a scenario that does not load, an unknown option).\n";
+
+/// A bad command line: reported with a pointer to --help, exit code 2.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Command {
+    std::string name;
+    std::string synopsis;
+    po::options_description options;
+    po::positional_options_description positional;
+};
+
+constexpr const char* kMaxEventsHelp =
+    "the most kernel events one run may execute (also 2e10): a run that needs more stops with "
+    "exit code 1 and writes nothing. Without it, a run estimated above 1e10 events is refused "
+    "before it starts, and one that executes more than the larger of 1e10 and 10x its estimate "
+    "is stopped; with it, runs estimated up to N are allowed";
+
+/// --max-events, if given (a bad value is a usage error).
+std::optional<std::uint64_t> max_events_option(const po::variables_map& vm) {
+    if (!vm.count("max-events")) {
+        return std::nullopt;
+    }
+    const std::string text = vm["max-events"].as<std::string>();
+    const auto n = parse_event_count(text);
+    if (!n) {
+        throw UsageError(fmt::format(
+            "--max-events {}: expected a whole number of events >= 1 (e.g. 20000000000 or 2e10)",
+            text));
+    }
+    return n;
+}
+
+/// Estimates the run, refuses it if it is too large, sets its budget; with --max-events below
+/// the estimate, warns that the run will likely be stopped.
+void budget_run(Scenario& s, const po::variables_map& vm, std::ostream& err) {
+    const auto flag = max_events_option(vm);
+    const EventEstimate e = apply_event_budget(s, s.file, flag);
+    if (flag && e.total > static_cast<double>(*flag) && !vm["quiet"].as<bool>()) {
+        fmt::print(err,
+                   "lockstage: warning: {}: estimated at {} kernel events, above --max-events {}: "
+                   "the run will likely be stopped\n",
+                   s.file, events_text(e.total), *flag);
+    }
+}
+
+po::variables_map parse(const Command& cmd, const std::vector<std::string>& args) {
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args)
+                      .options(cmd.options)
+                      .positional(cmd.positional)
+                      .style(po::command_line_style::default_style &
+                             ~po::command_line_style::allow_guessing)
+                      .run(),
+                  vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw UsageError(e.what());
+    }
+    return vm;
+}
+
+void print_command_help(std::ostream& out, const Command& cmd) {
+    fmt::print(out, "Usage: lockstage {}\n\n", cmd.synopsis);
+    out << cmd.options << "\n";
+}
+
+Command check_command() {
+    Command c{"check", "check SCENARIO.json", po::options_description("Options"), {}};
+    c.options.add_options()("help,h", "this help")(
+        "scenario", po::value<std::string>()->value_name("SCENARIO.json"),
+        "the scenario file to validate");
+    c.positional.add("scenario", 1);
+    return c;
+}
+
+Command run_command() {
+    Command c{"run",
+              "run SCENARIO.json [--out DIR] [--seed N] [--max-events N] [--quiet]",
+              po::options_description("Options"),
+              {}};
+    c.options.add_options()("help,h", "this help")(
+        "scenario", po::value<std::string>()->value_name("SCENARIO.json"), "the scenario to run")(
+        "out,o", po::value<std::string>()->value_name("DIR"),
+        "result folder (default: results/<scenario name>/); replaced whole if it exists")(
+        "seed", po::value<std::uint64_t>()->value_name("N"),
+        "seed of every random stream, overriding the scenario's \"seed\"")(
+        "max-events", po::value<std::string>()->value_name("N"), kMaxEventsHelp)(
+        "quiet,q", po::bool_switch(), "print nothing but errors");
+    c.positional.add("scenario", 1);
+    return c;
+}
+
+Command compare_command() {
+    Command c{"compare",
+              "compare SCENARIO.json [--strategies A,B,...] [--out DIR] [--seed N] [--max-events "
+              "N] [--quiet]",
+              po::options_description("Options"),
+              {}};
+    c.options.add_options()("help,h", "this help")(
+        "scenario", po::value<std::string>()->value_name("SCENARIO.json"),
+        "a mariadb-model scenario with a backup")(
+        "strategies",
+        po::value<std::string>()->value_name("A,B,...")->default_value("ftwrl,mariabackup-stages"),
+        "backup strategies to compare: mariabackup-stages, mariabackup-legacy, ftwrl, no-lock, "
+        "mysql-lock-instance, percona-backup-locks")(
+        "out,o", po::value<std::string>()->value_name("DIR"),
+        "result folder (default: results/<scenario name>-compare/); replaced whole if it exists")(
+        "seed", po::value<std::uint64_t>()->value_name("N"),
+        "seed of every random stream, overriding the scenario's \"seed\"")(
+        "max-events", po::value<std::string>()->value_name("N"),
+        "as for run: the most kernel events each strategy's run may execute")(
+        "quiet,q", po::bool_switch(), "print nothing but errors");
+    c.positional.add("scenario", 1);
+    return c;
+}
+
+Command sweep_command() {
+    Command c{"sweep",
+              "sweep SWEEP.json [--jobs N] [--shard I/N] [--out DIR] [--max-events N] [--quiet]",
+              po::options_description("Options"),
+              {}};
+    c.options.add_options()("help,h", "this help")(
+        "sweep", po::value<std::string>()->value_name("SWEEP.json"), "the sweep file")(
+        "jobs,j", po::value<unsigned>()->value_name("N"),
+        "runs in parallel (default: the number of cores); the results do not depend on it")(
+        "shard", po::value<std::string>()->value_name("I/N"),
+        "run only shard I of N (every N-th run); join the shards with 'lockstage merge'")(
+        "out,o", po::value<std::string>()->value_name("DIR"),
+        "result folder (default: results/<sweep name>-sweep/); replaced whole if it exists")(
+        "max-events", po::value<std::string>()->value_name("N"),
+        "as for run, per run: every point is estimated before anything runs")(
+        "quiet,q", po::bool_switch(), "print nothing but errors and failed expectations");
+    c.positional.add("sweep", 1);
+    return c;
+}
+
+Command merge_command() {
+    Command c{"merge",
+              "merge SHARD_DIR... [--out DIR] [--quiet]",
+              po::options_description("Options"),
+              {}};
+    c.options.add_options()("help,h", "this help")(
+        "dirs", po::value<std::vector<std::string>>()->value_name("SHARD_DIR"),
+        "folders written by 'lockstage sweep --shard I/N'")(
+        "out,o", po::value<std::string>()->value_name("DIR"),
+        "result folder (default: results/<sweep name>-sweep/), the same files an unsharded sweep "
+        "writes")("quiet,q", po::bool_switch(), "print nothing but errors and failed expectations");
+    c.positional.add("dirs", -1);
+    return c;
+}
+
+Command report_command() {
+    Command c{"report",
+              "report tutorial [--scenarios DIR] [--out DIR] [--quiet]",
+              po::options_description("Options"),
+              {}};
+    c.options.add_options()("help,h", "this help")(
+        "which", po::value<std::string>()->value_name("tutorial"), "the report: tutorial")(
+        "scenarios", po::value<std::string>()->value_name("DIR")->default_value("scenarios"),
+        "the scenarios folder (with tutorial/t1.json, tutorial/t2.json ...)")(
+        "out,o", po::value<std::string>()->value_name("DIR"),
+        "result folder (default: results/tutorial-report/); replaced whole if it exists")(
+        "quiet,q", po::bool_switch(), "print nothing but errors");
+    c.positional.add("which", 1);
+    return c;
+}
+
+/// Where a command writes: --out, or results/<default_name>; a file in the way is bad input.
+std::filesystem::path result_folder_path(const po::variables_map& vm,
+                                         const std::string& default_name) {
+    const std::filesystem::path dest = vm.count("out")
+                                           ? std::filesystem::path(vm["out"].as<std::string>())
+                                           : std::filesystem::path("results") / default_name;
+    if (std::error_code ec;
+        std::filesystem::exists(dest, ec) && !std::filesystem::is_directory(dest, ec)) {
+        throw UsageError(fmt::format("--out {}: exists and is not a folder", dest.string()));
+    }
+    return dest;
+}
+
+std::string required_scenario(const po::variables_map& vm) {
+    if (!vm.count("scenario")) {
+        throw UsageError("missing the scenario file argument");
+    }
+    return vm["scenario"].as<std::string>();
+}
+
+int do_check(const po::variables_map& vm, std::ostream& out) {
+    const Scenario s = load_scenario_file(required_scenario(vm));
+    const std::string estimate =
+        fmt::format("; about {} kernel events", events_text(estimate_events(s).total));
+    if (s.model == "queue") {
+        fmt::print(out, "{}: ok (scenario {}, queue model, {} s simulated, seed {}){}\n", s.file,
+                   s.name, sim::to_seconds(s.duration), s.seed, estimate);
+    } else {
+        std::size_t statements = 0;
+        for (const auto& session : s.sessions) {
+            statements += session.statements.size();
+        }
+        fmt::print(out,
+                   "{}: ok (scenario {}, {} server, {} sessions, {} statements, {} s simulated, "
+                   "seed {}){}\n",
+                   s.file, s.name, models::server::traits(s.server.flavor).name, s.sessions.size(),
+                   statements, sim::to_seconds(s.duration), s.seed, estimate);
+    }
+    return kExitOk;
+}
+
+/// Progress on stderr, for runs longer than a couple of seconds on a terminal.
+class Progress {
+  public:
+    Progress(std::string name, bool enabled, std::ostream& err)
+        : name_(std::move(name)), enabled_(enabled), err_(err) {}
+    ~Progress() {
+        if (shown_) {
+            fmt::print(err_, "\r{:60}\r", "");
+        }
+    }
+    std::function<void(double)> callback() {
+        if (!enabled_) {
+            return {};
+        }
+        return [this](double fraction) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_ < std::chrono::seconds(1) || now - started_ < std::chrono::seconds(2)) {
+                return;
+            }
+            last_ = now;
+            shown_ = true;
+            fmt::print(err_, "\r{}: {:5.1f} % of simulated time", name_, 100.0 * fraction);
+            err_.flush();
+        };
+    }
+    double elapsed_s() const {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    }
+
+  private:
+    std::string name_;
+    bool enabled_;
+    std::ostream& err_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_ = started_;
+    bool shown_ = false;
+};
+
+/// The queue model: summary, timeline and latency histograms.
+void run_queue(const Scenario& s, ResultFolder& folder, Progress& progress, bool quiet,
+               std::ostream& out, std::ostream& err) {
+    if (s.queue.capacity == 0 &&
+        s.queue.rate_tps * s.queue.service.mean() / 1e9 >= s.queue.connections) {
+        fmt::print(err,
+                   "lockstage: warning: {}: offered load {:.2f} erlangs >= {} connections: the "
+                   "queue grows without bound\n",
+                   s.file, s.queue.rate_tps * s.queue.service.mean() / 1e9, s.queue.connections);
+    }
+    const auto result = models::queue::run_queue_model(s.queue, progress.callback());
+    folder.write("summary.json", queue_summary_json(s, result));
+    folder.write("timeline.csv", queue_timeline_csv(result));
+    folder.write("latency_histogram.csv", queue_histogram_csv(result));
+    folder.write("scenario.json", s.effective.dump(2) + "\n");
+    folder.commit();
+    if (!quiet) {
+        out << queue_summary_text(s, result);
+        fmt::print(out, "results written to {}/ ({} events in {:.2f} s of wall time)\n",
+                   folder.destination().string(), result.events, progress.elapsed_s());
+    }
+}
+
+/// The mariadb model with scripted sessions: the trace of every statement.
+void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bool quiet,
+                 std::ostream& out) {
+    const MariadbRun run = simulate_mariadb(s, progress.callback());
+    const auto& trace = run.trace;
+    const auto& groups = run.groups;
+    const auto& replica_result = run.replica;
+    const auto& galera_result = run.galera;
+    const auto& queue_depth = run.queue_depth;
+    const RunReport results{groups, run.backup, replica_result, galera_result, &queue_depth};
+    folder.write("summary.json", mariadb_summary_json(s, trace, results, run.events));
+    if (replica_result) {
+        folder.write("replica_lag.csv", replica_lag_csv(*replica_result));
+    }
+    if (galera_result) {
+        folder.write("galera_queue.csv", galera_queue_csv(*galera_result));
+    }
+    if (!trace.empty()) {
+        folder.write("trace.csv", trace_csv(trace));
+    }
+    if (!groups.empty()) {
+        folder.write("timeline.csv", groups_timeline_csv(groups));
+        folder.write("latency_histogram.csv", groups_histogram_csv(groups));
+    }
+    folder.write("queue_depth.csv", queue_depth_csv(queue_depth));
+    folder.write("waits_at_peak.dot", wait_graph_dot(queue_depth.peak_graph));
+    folder.write("scenario.json", s.effective.dump(2) + "\n");
+    folder.commit();
+    if (!quiet) {
+        out << mariadb_summary_text(s, trace, results);
+        fmt::print(out, "results written to {}/ ({} events in {:.2f} s of wall time)\n",
+                   folder.destination().string(), run.events, progress.elapsed_s());
+    }
+}
+
+int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
+    Scenario s = load_scenario_file(required_scenario(vm));
+    if (vm.count("seed")) {
+        s.seed = vm["seed"].as<std::uint64_t>();
+        s.queue.seed = s.seed;
+        s.server.seed = s.seed;
+        s.effective["seed"] = s.seed;
+    }
+    const bool quiet = vm["quiet"].as<bool>();
+    budget_run(s, vm, err);
+    const std::filesystem::path dest = result_folder_path(vm, s.name);
+    ResultFolder folder(dest);  // fails early if the folder cannot be made
+    Progress progress(s.name, !quiet && ::isatty(STDERR_FILENO) == 1, err);
+    try {
+        if (s.model == "queue") {
+            run_queue(s, folder, progress, quiet, out, err);
+        } else {
+            run_mariadb(s, folder, progress, quiet, out);
+        }
+    } catch (const sim::EventLimitExceeded& e) {
+        throw std::runtime_error(budget_spent_message(e, s.file, s, vm.count("max-events") > 0));
+    }
+    return kExitOk;
+}
+
+int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
+    Scenario s = load_scenario_file(required_scenario(vm));
+    if (vm.count("seed")) {
+        s.seed = vm["seed"].as<std::uint64_t>();
+        s.server.seed = s.seed;
+        s.effective["seed"] = s.seed;
+    }
+    if (s.model != "mariadb" || !s.backup) {
+        throw ScenarioError(s.file, "/backup",
+                            "compare varies the backup strategy: the scenario needs a \"backup\"");
+    }
+    std::vector<std::string> strategies;
+    const std::string list = vm["strategies"].as<std::string>();
+    for (std::size_t from = 0; from <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', from), list.size());
+        const std::string name = list.substr(from, comma - from);
+        if (!models::backup::strategy_from_name(name)) {
+            throw UsageError(fmt::format(
+                "--strategies: unknown strategy '{}' (known: mariabackup-stages, "
+                "mariabackup-legacy, ftwrl, no-lock, mysql-lock-instance, percona-backup-locks)",
+                name));
+        }
+        strategies.push_back(name);
+        from = comma + 1;
+    }
+    budget_run(s, vm, err);
+    const std::filesystem::path dest = result_folder_path(vm, s.name + "-compare");
+    ResultFolder folder(dest);
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<CompareRow> rows;
+    try {
+        rows = compare_strategies(s, strategies);
+    } catch (const sim::EventLimitExceeded& e) {
+        throw std::runtime_error(budget_spent_message(e, s.file, s, vm.count("max-events") > 0));
+    }
+    folder.write("compare.json", compare_json(s, rows));
+    folder.write("compare.csv", compare_csv(rows));
+    folder.write("scenario.json", s.effective.dump(2) + "\n");
+    folder.commit();
+    if (!vm["quiet"].as<bool>()) {
+        out << compare_text(s, rows);
+        fmt::print(
+            out, "results written to {}/ ({:.2f} s of wall time)\n", dest.string(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    return kExitOk;
+}
+
+int write_sweep(const SweepSpec& spec, const SweepOutcome& result, ResultFolder& folder, bool quiet,
+                unsigned jobs, std::chrono::steady_clock::time_point started, std::ostream& out,
+                std::ostream& err);
+
+int do_merge(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
+    if (!vm.count("dirs")) {
+        throw UsageError("missing the shard folders");
+    }
+    const auto dirs = vm["dirs"].as<std::vector<std::string>>();
+    std::optional<SweepSpec> spec;
+    nlohmann::ordered_json first;
+    SweepValues values;
+    for (const auto& d : dirs) {
+        const auto file = (std::filesystem::path(d) / "shard.json").string();
+        const auto shard = parse_json_text(read_text_file(file), file);
+        if (!spec) {
+            spec = load_sweep(shard.at("sweep_file").get<std::string>());
+            first = shard;
+            values.assign(sweep_runs(*spec), {});
+        }
+        if (shard.at("sweep") != first.at("sweep") || shard.at("shards") != first.at("shards")) {
+            throw ScenarioError(file, "/sweep", "a shard of another sweep (or another split)");
+        }
+        if (spec->effective != shard.at("sweep")) {
+            throw ScenarioError(file, "/sweep", "the sweep file changed since the shard ran");
+        }
+        for (const auto& [k, v] : shard.at("values").items()) {
+            values.at(std::stoul(k)) = v.get<std::vector<double>>();
+        }
+    }
+    std::size_t missing = 0;
+    for (const auto& v : values) {
+        missing += v.empty() ? 1 : 0;
+    }
+    if (missing > 0) {
+        throw UsageError(fmt::format("merge: {} of {} runs are in none of the shard folders given",
+                                     missing, values.size()));
+    }
+    const std::filesystem::path dest = result_folder_path(vm, spec->name + "-sweep");
+    ResultFolder folder(dest);
+    return write_sweep(*spec, summarize_sweep(*spec, values), folder, vm["quiet"].as<bool>(),
+                       static_cast<unsigned>(dirs.size()), std::chrono::steady_clock::now(), out,
+                       err);
+}
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_interrupt(int) {
+    g_interrupted = true;
+}
+
+int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
+    if (!vm.count("sweep")) {
+        throw UsageError("missing the sweep file argument");
+    }
+    SweepSpec spec = load_sweep(vm["sweep"].as<std::string>());
+    spec.max_events = max_events_option(vm);
+    check_event_estimate(spec.largest_estimate, spec.largest_estimate_at, spec.max_events);
+    const unsigned jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>()
+                                           : std::max(1u, std::thread::hardware_concurrency());
+    if (jobs == 0) {
+        throw UsageError("--jobs: expected at least 1");
+    }
+    const std::filesystem::path dest = result_folder_path(vm, spec.name + "-sweep");
+    ResultFolder folder(dest);
+    const bool quiet = vm["quiet"].as<bool>();
+    const bool tty = ::isatty(STDERR_FILENO) == 1;
+    std::size_t shown = 0;
+    auto progress = [&](std::size_t done, std::size_t total) {
+        if (quiet) {
+            return;
+        }
+        if (tty) {
+            fmt::print(err, "\rsweep {}: {}/{} runs", spec.name, done, total);
+            if (done == total) {
+                fmt::print(err, "\n");
+            }
+        } else if (done * 10 / total > shown * 10 / total || done == total) {
+            if (done != shown) {
+                fmt::print(err, "sweep {}: {}/{} runs\n", spec.name, done, total);
+            }
+        }
+        shown = done;
+        err.flush();
+    };
+    const auto started = std::chrono::steady_clock::now();
+    if (vm.count("shard")) {
+        const std::string text = vm["shard"].as<std::string>();
+        std::size_t i = 0;
+        std::size_t n = 0;
+        char slash = 0;
+        std::istringstream in(text);
+        if (!(in >> i >> slash >> n) || slash != '/' || !in.eof() || n == 0 || i == 0 || i > n) {
+            throw UsageError(fmt::format("--shard {}: expected I/N with 1 <= I <= N", text));
+        }
+        const SweepValues values = run_sweep_values(spec, jobs, progress, i - 1, n);
+        nlohmann::ordered_json shard;
+        shard["sweep_file"] = std::filesystem::absolute(vm["sweep"].as<std::string>()).string();
+        shard["sweep"] = spec.effective;
+        shard["shard"] = i;
+        shard["shards"] = n;
+        shard["runs"] = sweep_runs(spec);
+        nlohmann::ordered_json done = nlohmann::ordered_json::object();
+        for (std::size_t k = 0; k < values.size(); ++k) {
+            if (!values[k].empty()) {
+                done[std::to_string(k)] = values[k];
+            }
+        }
+        shard["values"] = std::move(done);
+        folder.write("shard.json", shard.dump(1) + "\n");
+        folder.commit();
+        if (!quiet) {
+            fmt::print(out,
+                       "sweep {}: shard {}/{} written to {}/; join shards with lockstage merge\n",
+                       spec.name, i, n, dest.string());
+        }
+        return kExitOk;
+    }
+    // An interrupted sweep (SIGINT, SIGTERM) keeps its finished runs beside the result folder;
+    // the same command then runs only the missing ones.
+    const std::filesystem::path resume =
+        dest.parent_path() / fmt::format(".{}.sweep-resume.json", dest.filename().string());
+    SweepValues before;
+    if (std::filesystem::exists(resume)) {
+        const auto kept = parse_json_text(read_text_file(resume), resume.string());
+        if (kept.at("sweep") == spec.effective) {
+            before.assign(sweep_runs(spec), {});
+            for (const auto& [k, v] : kept.at("values").items()) {
+                before.at(std::stoul(k)) = v.get<std::vector<double>>();
+            }
+            if (!quiet) {
+                fmt::print(err, "sweep {}: resuming, {} runs kept from an interrupted run\n",
+                           spec.name, kept.at("values").size());
+            }
+        }
+    }
+    g_interrupted = false;
+    const auto old_int = std::signal(SIGINT, on_interrupt);
+    const auto old_term = std::signal(SIGTERM, on_interrupt);
+    SweepValues values =
+        run_sweep_values(spec, jobs, progress, 0, 1, std::move(before), &g_interrupted);
+    std::signal(SIGINT, old_int);
+    std::signal(SIGTERM, old_term);
+    std::size_t missing = 0;
+    for (const auto& v : values) {
+        missing += v.empty() ? 1 : 0;
+    }
+    if (missing > 0) {  // interrupted
+        nlohmann::ordered_json kept;
+        kept["sweep"] = spec.effective;
+        nlohmann::ordered_json finished = nlohmann::ordered_json::object();
+        for (std::size_t k = 0; k < values.size(); ++k) {
+            if (!values[k].empty()) {
+                finished[std::to_string(k)] = values[k];
+            }
+        }
+        kept["values"] = std::move(finished);
+        const auto tmp = resume.string() + ".tmp";
+        {
+            std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+            f << kept.dump(1) << "\n";
+        }
+        std::filesystem::rename(tmp, resume);
+        fmt::print(err,
+                   "lockstage: sweep interrupted: {} of {} runs kept in {}; run the same "
+                   "command again to finish\n",
+                   values.size() - missing, values.size(), resume.string());
+        return 130;
+    }
+    const SweepOutcome result = summarize_sweep(spec, values);
+    std::error_code ec;
+    std::filesystem::remove(resume, ec);
+    return write_sweep(spec, result, folder, quiet, jobs, started, out, err);
+}
+
+int write_sweep(const SweepSpec& spec, const SweepOutcome& result, ResultFolder& folder, bool quiet,
+                unsigned jobs, std::chrono::steady_clock::time_point started, std::ostream& out,
+                std::ostream& err) {
+    const std::filesystem::path dest = folder.destination();
+    folder.write("runs.csv", result.runs_csv);
+    folder.write("points.csv", result.points_csv);
+    folder.write("fits.csv", result.fits_csv);
+    folder.write("sweep.json", spec.effective.dump(2) + "\n");
+    folder.commit();
+    if (!quiet) {
+        fmt::print(
+            out, "sweep {}: {} runs on {} jobs in {:.2f} s; results written to {}/\n", spec.name,
+            result.runs, jobs,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+            dest.string());
+    }
+    if (!quiet) {
+        for (const auto& line : result.fit_lines) {
+            fmt::print(out, "  fit: {}\n", line);
+        }
+    }
+    for (const auto& v : result.violations) {
+        fmt::print(err, "lockstage: expectation failed at {}\n", v);
+    }
+    if (!result.violations.empty()) {
+        return kExitFailure;
+    }
+    if (!quiet && !spec.expect.empty()) {
+        fmt::print(out, "all {} expectations hold at every point\n", spec.expect.size());
+    }
+    return kExitOk;
+}
+
+int do_report(const po::variables_map& vm, std::ostream& out) {
+    if (!vm.count("which") || vm["which"].as<std::string>() != "tutorial") {
+        throw UsageError("report: expected 'tutorial' (the only report so far)");
+    }
+    const std::filesystem::path dest = result_folder_path(vm, "tutorial-report");
+    ResultFolder folder(dest);
+    const auto rows = tutorial_report(vm["scenarios"].as<std::string>());
+    folder.write("tutorial.md", tutorial_markdown(rows));
+    folder.write("tutorial.json", tutorial_json(rows));
+    folder.commit();
+    if (!vm["quiet"].as<bool>()) {
+        out << "The tutorial's tables under real MariaDB semantics (verdict: reproduced within "
+               "25 %, or differs with the reason in tutorial.md)\n";
+        out << tutorial_text(rows);
+        fmt::print(out, "results written to {}/\n", dest.string());
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+    std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+    try {
+        if (args.empty()) {
+            fmt::print(err, kUsage, LOCKSTAGE_VERSION);
+            return kExitBadInput;
+        }
+        const std::string command = args.front();
+        args.erase(args.begin());
+        if (command == "-h" || command == "--help" || command == "help") {
+            fmt::print(out, kUsage, LOCKSTAGE_VERSION);
+            return kExitOk;
+        }
+        if (command == "--version") {
+            fmt::print(out, "lockstage {}\n", LOCKSTAGE_VERSION);
+            return kExitOk;
+        }
+        if (command != "run" && command != "check" && command != "compare" && command != "report" &&
+            command != "sweep" && command != "merge") {
+            throw UsageError(fmt::format(
+                "unknown command '{}' (commands: run, check, compare, sweep, merge, report)",
+                command));
+        }
+        const Command cmd = command == "run"       ? run_command()
+                            : command == "compare" ? compare_command()
+                            : command == "report"  ? report_command()
+                            : command == "sweep"   ? sweep_command()
+                            : command == "merge"   ? merge_command()
+                                                   : check_command();
+        const po::variables_map vm = parse(cmd, args);
+        if (vm.count("help")) {
+            print_command_help(out, cmd);
+            return kExitOk;
+        }
+        if (cmd.name == "compare") {
+            return do_compare(vm, out, err);
+        }
+        if (cmd.name == "report") {
+            return do_report(vm, out);
+        }
+        if (cmd.name == "sweep") {
+            return do_sweep(vm, out, err);
+        }
+        if (cmd.name == "merge") {
+            return do_merge(vm, out, err);
+        }
+        return cmd.name == "run" ? do_run(vm, out, err) : do_check(vm, out);
+    } catch (const UsageError& e) {
+        fmt::print(err, "lockstage: {}\nTry 'lockstage --help'.\n", e.what());
+        return kExitBadInput;
+    } catch (const ScenarioError& e) {
+        fmt::print(err, "lockstage: error: {}\n", e.what());
+        return kExitBadInput;
+    } catch (const std::exception& e) {
+        fmt::print(err, "lockstage: failed: {}\n", e.what());
+        return kExitFailure;
+    }
+}
+
+}  // namespace lockstage::app

@@ -1,0 +1,34 @@
+#pragma once
+// One run of the mariadb model: wires the server, scripted sessions, client groups, the
+// topology (replica applier, Galera node), the backup actor and the lock-queue sampler as the
+// scenario says, runs the simulation, and hands back every result. `run` and `compare` share it.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "models/backup/backup.hpp"
+#include "models/topology/galera.hpp"
+#include "models/server/lock_monitor.hpp"
+#include "models/topology/replica.hpp"
+#include "models/server/script.hpp"
+#include "models/workload/clients.hpp"
+#include "app/scenario/scenario.hpp"
+
+namespace lockstage::app {
+
+struct MariadbRun {
+    std::vector<models::server::TraceRow> trace;
+    std::vector<models::workload::GroupResult> groups;
+    std::optional<models::backup::BackupResult> backup;
+    std::optional<models::topology::ReplicaResult> replica;
+    std::optional<models::topology::GaleraResult> galera;
+    models::server::QueueDepthResult queue_depth;
+    std::uint64_t events = 0;
+};
+
+/// Runs `s` (a mariadb-model scenario); `progress`, if given, hears the fraction of simulated
+/// time done about every 1 %.
+MariadbRun simulate_mariadb(const Scenario& s, const std::function<void(double)>& progress = {});
+
+}  // namespace lockstage::app

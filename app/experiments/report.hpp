@@ -1,0 +1,64 @@
+#pragma once
+// Turns a run's results into the files of its result folder and the summary printed on the
+// terminal. Everything here is a pure function of the scenario and the results, so the same
+// scenario and seed give byte-identical files (no wall-clock time, no host name).
+#include <string>
+
+#include <optional>
+#include <vector>
+
+#include "models/server/lock_monitor.hpp"
+#include "models/queue/queue_model.hpp"
+#include "models/server/script.hpp"
+#include "models/workload/clients.hpp"
+#include "app/scenario/scenario.hpp"
+
+namespace lockstage::app {
+
+/// summary.json: the headline figures of the run.
+std::string queue_summary_json(const Scenario& s, const models::queue::QueueModelResult& r);
+/// timeline.csv: one row per output interval.
+std::string queue_timeline_csv(const models::queue::QueueModelResult& r);
+/// latency_histogram.csv: the non-empty histogram buckets of each latency metric.
+std::string queue_histogram_csv(const models::queue::QueueModelResult& r);
+/// The short human summary printed by `lockstage run`.
+std::string queue_summary_text(const Scenario& s, const models::queue::QueueModelResult& r);
+
+/// trace.csv of a scripted run: one row per statement, sorted by session then seq.
+std::string trace_csv(const std::vector<models::server::TraceRow>& rows);
+/// What a mariadb-model run produced besides the trace.
+struct RunReport {
+    const std::vector<models::workload::GroupResult>& groups;
+    const std::optional<models::backup::BackupResult>& backup;
+    const std::optional<models::topology::ReplicaResult>& replica;
+    const std::optional<models::topology::GaleraResult>& galera;
+    /// The lock-queue sampler's result (queue_depth in summary.json); nullptr: none.
+    const models::server::QueueDepthResult* queue_depth = nullptr;
+};
+/// summary.json of a mariadb-model run.
+std::string mariadb_summary_json(const Scenario& s,
+                                 const std::vector<models::server::TraceRow>& rows,
+                                 const RunReport& report, std::uint64_t events);
+/// replica_lag.csv: per interval, the largest replication lag and the transactions applied.
+std::string replica_lag_csv(const models::topology::ReplicaResult& r);
+/// galera_queue.csv: per interval, the largest receive queue of Galera node 1.
+std::string galera_queue_csv(const models::topology::GaleraResult& r);
+/// timeline.csv of a mariadb-model run with client groups: one row per interval and group.
+std::string groups_timeline_csv(const std::vector<models::workload::GroupResult>& groups);
+/// latency_histogram.csv of the client groups: latency and pool_wait, latency by transaction
+/// class (latency_read, latency_innodb_write, latency_myisam_write, latency_ddl) and the same
+/// for transactions that arrived in the backup window (..._backup_window), and
+/// blocked_backup_lock (time per transaction waiting for backup-related locks).
+std::string groups_histogram_csv(const std::vector<models::workload::GroupResult>& groups);
+/// queue_depth.csv: per sample, t_s, the sessions waiting in each state that occurs, total.
+std::string queue_depth_csv(const models::server::QueueDepthResult& q);
+/// waits_at_peak.dot: the wait-for graph at the first peak of the queue depth, in Graphviz
+/// (edges waiter -> blocker; a node is a session, labelled with its name and statement).
+std::string wait_graph_dot(const models::server::WaitGraph& g);
+/// The terminal summary of a mariadb-model run: client groups, backup, replica or
+/// Galera node, then the trace.
+std::string mariadb_summary_text(const Scenario& s,
+                                 const std::vector<models::server::TraceRow>& rows,
+                                 const RunReport& report);
+
+}  // namespace lockstage::app

@@ -1,0 +1,88 @@
+#pragma once
+// `lockstage sweep`: a base scenario, axes that change it (JSON pointers and their values), the
+// backup strategies to run at every point, and replications. Every point x strategy x
+// replication is a run; runs go in parallel across threads, and the output does not depend on
+// how many (results are stored by run index, seeds come from the replication number).
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/experiments/compare.hpp"
+#include "app/scenario/event_estimate.hpp"
+
+namespace lockstage::app {
+
+struct SweepExpectation {
+    std::string text;  ///< as written
+    std::string metric, strategy, op;
+    bool against_number = false;
+    double number = 0;
+    std::string rhs_metric, rhs_strategy;
+};
+
+struct SweepSpec {
+    std::string file;
+    std::string name;
+    nlohmann::ordered_json base;  ///< the base scenario document
+    std::string base_file;
+    struct Axis {
+        std::string pointer;
+        std::vector<nlohmann::ordered_json> values;
+    };
+    std::vector<Axis> axes;
+    std::vector<std::string> strategies;
+    int replications = 1;
+    std::vector<SweepExpectation> expect;
+    nlohmann::ordered_json effective;  ///< the sweep document with defaults filled in
+    /// The largest point's event estimate, and that point ("FILE at /pointer=value, ...").
+    EventEstimate largest_estimate;
+    std::string largest_estimate_at;
+    /// --max-events: every run's event budget (else each run's default budget).
+    std::optional<std::uint64_t> max_events;
+};
+
+/// Reads and checks a sweep file and its base scenario; every point is validated as a scenario
+/// before anything runs. Errors are ScenarioErrors (exit code 2).
+SweepSpec load_sweep(const std::filesystem::path& path);
+
+/// The headline metrics of a run, in output order.
+const std::vector<std::string>& sweep_metrics();
+double sweep_metric(const CompareRow& row, const std::string& metric);
+
+struct SweepOutcome {
+    std::string runs_csv;    ///< a row per point, strategy and replication
+    std::string points_csv;  ///< per point and strategy: each metric's mean and 95 % CI
+    /// Per strategy and headline metric, a least-squares fit of the point means against the
+    /// numeric axes (metric ~ intercept + sum of coefficient x axis), with R^2.
+    std::string fits_csv;
+    std::vector<std::string> fit_lines;   ///< the write_blocked_s fits, for the terminal
+    std::vector<std::string> violations;  ///< expect lines that failed, with their point
+    std::size_t runs = 0;
+};
+
+/// Per run (point, then strategy, then replication), the metrics in sweep_metrics() order;
+/// empty for runs another shard made.
+using SweepValues = std::vector<std::vector<double>>;
+std::size_t sweep_runs(const SweepSpec& spec);
+
+/// Runs shard `shard` of `shards` (every shards-th run from `shard`) on `jobs` threads;
+/// `progress(done, total)` is called from the main thread.
+/// Runs already in `done` (same size as the sweep, or empty) are kept, not run again. When
+/// `stop` becomes true (SIGINT, SIGTERM), no new run starts; the runs finished so far are
+/// returned, the others left empty.
+SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
+                             const std::function<void(std::size_t, std::size_t)>& progress,
+                             std::size_t shard, std::size_t shards, SweepValues done = {},
+                             const std::atomic<bool>* stop = nullptr);
+/// The CSVs, fits and expectations from every run's values.
+SweepOutcome summarize_sweep(const SweepSpec& spec, const SweepValues& values);
+/// run_sweep_values for all runs, then summarize_sweep.
+SweepOutcome run_sweep(const SweepSpec& spec, unsigned jobs,
+                       const std::function<void(std::size_t, std::size_t)>& progress);
+
+}  // namespace lockstage::app

@@ -1,0 +1,128 @@
+#pragma once
+// An asynchronous replica's SQL applier (fact sheet §11). The modelled server is the replica,
+// where the backup runs. The primary commits transactions as a Poisson stream; the IO thread
+// receives each one at its commit time (relay log, no network delay); ONE applier session
+// ("replica/sql_thread", like slave_parallel_threads=0) applies them in order, each as an
+// autocommit `UPDATE <table>` run through server::Server::execute with the `apply` execution time. It
+// therefore takes the locks a client write takes: it waits from the moment FTWRL is queued or
+// held, and under BACKUP STAGE only while BLOCK_COMMIT is held (for an InnoDB table).
+//
+// Lag is MariaDB's Seconds_Behind_Master, in nanoseconds: now minus the primary commit time of
+// the transaction at the head of the relay log (the one being applied, or waiting to be), 0 when
+// the relay log is empty. It is computed exactly, not sampled: between two events the head does
+// not change, so the lag grows with slope 1 (or stays 0); it only drops when the head is applied.
+// The maximum over any stretch of time is therefore reached just before a head is applied or at
+// the end of the stretch, and those are the only points evaluated. Memory: the relay log is a
+// deque of primary commit times (grows with the backlog, not with the run); the timelines grow
+// with duration / interval.
+//
+// Errors: a lock wait timeout or deadlock is retried, up to 10 times per transaction
+// (slave_transaction_retries); any other error (the session killed) stops the SQL thread, as a
+// real replica does; start_sql_thread() resumes it (a killed session stays gone, so its
+// statements keep failing and it stops again).
+#include <cstdint>
+#include <deque>
+#include <string>
+
+#include "models/server/server.hpp"
+#include "sim/kernel/distribution.hpp"
+#include "sim/kernel/process.hpp"
+#include "sim/kernel/random.hpp"
+#include "sim/kernel/simulation.hpp"
+#include "sim/kernel/time.hpp"
+#include "sim/stats/timeline.hpp"
+
+namespace lockstage::models::topology {
+
+struct ReplicaConfig {
+    double primary_rate_tps = 300;  ///< the primary's commits, Poisson (> 0)
+    std::string table;              ///< an existing table the applier writes (InnoDB normally)
+    /// Execution time of one applied transaction, once its locks are granted; the server's
+    /// commit time (ServerConfig::commit) comes on top.
+    sim::Distribution apply = sim::Distribution::constant(sim::micros(200));
+    /// Width of the intervals of ReplicaResult::lag_max_per_interval (> 0).
+    sim::Time lag_sample_interval = sim::kSecond;
+};
+
+struct ReplicaResult {
+    std::uint64_t received = 0;            ///< transactions committed on the primary before the end
+    std::uint64_t applied = 0;             ///< transactions the applier committed before the end
+    sim::Time peak_lag = 0;                ///< the highest lag over the run (ns)
+    sim::Time peak_lag_at = 0;             ///< when it was reached (first time, if reached twice)
+    std::uint64_t peak_relay_backlog = 0;  ///< transactions received, not yet applied
+    /// Per interval of `lag_sample_interval`: the highest lag seen in it (ns, exact).
+    stats::Timeline lag_max_per_interval;
+    /// Per interval of the run's `interval`: transactions applied.
+    stats::Timeline applied_per_interval;
+    /// Time between stop_sql_thread() (or an error that stopped the SQL thread) and
+    /// start_sql_thread() (or the end of the run). The transaction in flight at the stop finishes
+    /// within it.
+    sim::Time stopped_total = 0;
+    std::uint64_t retries = 0;       ///< transactions retried after a lock wait timeout or deadlock
+    server::Error last_error = server::Error::None;  ///< the error that last stopped the SQL thread, if any
+
+    ReplicaResult(sim::Time lag_interval, sim::Time interval)
+        : lag_max_per_interval(lag_interval), applied_per_interval(interval) {}
+};
+
+class ReplicaApplier {
+  public:
+    /// Transactions retried after a lock wait timeout or deadlock before the SQL thread stops.
+    static constexpr int kTransactionRetries = 10;
+
+    /// Throws std::invalid_argument for a rate <= 0, a lag interval <= 0 or an unknown table.
+    ReplicaApplier(server::Server& server, std::uint64_t seed, sim::Time duration, sim::Time interval,
+                   ReplicaConfig c);
+    ReplicaApplier(const ReplicaApplier&) = delete;
+    ReplicaApplier& operator=(const ReplicaApplier&) = delete;
+
+    /// Connects the applier session ("replica/sql_thread") and starts the primary and the
+    /// applier. Call once, before running the simulation.
+    void start();
+    /// STOP SLAVE SQL_THREAD: the applier finishes its current transaction (including any lock
+    /// wait it is in), then waits. The IO thread keeps receiving. No effect if already stopped.
+    void stop_sql_thread();
+    /// START SLAVE SQL_THREAD. No effect if running.
+    void start_sql_thread();
+    bool sql_thread_running() const { return !stopped_; }
+
+    /// The lag now (ns), 0 when the relay log is empty.
+    sim::Time lag() const { return lag_at(sim_.now()); }
+    std::uint64_t relay_backlog() const { return relay_.size(); }
+
+    /// Closes the books at `duration` (the lag up to the end and a stop still in effect count).
+    /// Further calls return the same result.
+    ReplicaResult finish();
+
+  private:
+    sim::Process primary();
+    sim::Process applier();
+    void received(sim::Time t);
+    void applied(sim::Time t);
+    void stopped_by_error(server::Error e);
+    sim::Time lag_at(sim::Time t) const { return relay_.empty() ? 0 : t - relay_.front(); }
+    /// Closes every lag interval that ended at or before `t`.
+    void advance_lag(sim::Time t);
+    /// Takes the lag just before `t` (before the relay log changes at `t`) into the maxima.
+    void observe_lag(sim::Time t);
+
+    server::Server& server_;
+    sim::Simulation& sim_;
+    sim::Time duration_;
+    ReplicaConfig cfg_;
+    ReplicaResult result_;
+    sim::RandomStream primary_rng_;
+    sim::RandomStream apply_rng_;
+    server::Statement update_;
+    server::Server::SessionId session_ = 0;
+    std::deque<sim::Time> relay_;  ///< primary commit times of received, unapplied transactions
+    sim::Blocker idle_;            ///< the applier parks here when stopped or with nothing to do
+    bool stopped_ = false;
+    sim::Time stopped_since_ = 0;
+    bool started_ = false;
+    bool finished_ = false;
+    std::int64_t lag_index_ = 0;  ///< the lag interval being filled
+    sim::Time lag_max_ = 0;       ///< its maximum so far
+};
+
+}  // namespace lockstage::models::topology
