@@ -18,15 +18,16 @@
 #include <thread>
 #include <vector>
 
-#include "lockstage_version.hpp"
 #include "app/experiments/compare.hpp"
-#include "app/scenario/event_estimate.hpp"
 #include "app/experiments/mariadb_run.hpp"
+#include "app/experiments/metrics.hpp"
 #include "app/experiments/report.hpp"
 #include "app/experiments/result_writer.hpp"
-#include "app/scenario/scenario_loader.hpp"
 #include "app/experiments/sweep.hpp"
 #include "app/experiments/tutorial.hpp"
+#include "app/scenario/event_estimate.hpp"
+#include "app/scenario/scenario_loader.hpp"
+#include "lockstage_version.hpp"
 #include "sim/kernel/simulation.hpp"
 
 namespace lockstage::app {
@@ -47,6 +48,7 @@ constexpr const char* kUsage =
     "  report tutorial       the tutorial's tables T1-T5, each row with its verdict\n"
     "  sweep SWEEP.json      run a scenario over a grid of parameters and strategies, in parallel\n"
     "  merge SHARD_DIR...    join the shards of a sweep run with --shard I/N\n"
+    "  metrics               every metric lockstage reports: name, unit, window, definition\n"
     "\n"
     "Options:\n"
     "  -h [ --help ]         this help; 'lockstage <command> --help' shows a command's options\n"
@@ -208,6 +210,12 @@ Command merge_command() {
     return c;
 }
 
+Command metrics_command() {
+    Command c{"metrics", "metrics", po::options_description("Options"), {}};
+    c.options.add_options()("help,h", "this help");
+    return c;
+}
+
 Command report_command() {
     Command c{"report",
               "report tutorial [--scenarios DIR] [--out DIR] [--quiet]",
@@ -331,12 +339,11 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
                  std::ostream& out) {
     const MariadbRun run = simulate_mariadb(s, progress.callback());
     const auto& trace = run.trace;
-    const auto& groups = run.groups;
+    const auto& groups = run.workload.groups;
     const auto& replica_result = run.replica;
     const auto& galera_result = run.galera;
     const auto& queue_depth = run.queue_depth;
-    const RunReport results{groups, run.backup, replica_result, galera_result, &queue_depth};
-    folder.write("summary.json", mariadb_summary_json(s, trace, results, run.events));
+    folder.write("summary.json", mariadb_summary_json(s, run));
     if (replica_result) {
         folder.write("replica_lag.csv", replica_lag_csv(*replica_result));
     }
@@ -355,7 +362,7 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
     folder.write("scenario.json", s.effective.dump(2) + "\n");
     folder.commit();
     if (!quiet) {
-        out << mariadb_summary_text(s, trace, results);
+        out << mariadb_summary_text(s, run);
         fmt::print(out, "results written to {}/ ({} events in {:.2f} s of wall time)\n",
                    folder.destination().string(), run.events, progress.elapsed_s());
     }
@@ -434,6 +441,15 @@ int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err
     return kExitOk;
 }
 
+/// The names of the values a sweep run stores, in order (shard and resume files carry them).
+nlohmann::ordered_json sweep_column_names(const SweepSpec& spec) {
+    nlohmann::ordered_json names = nlohmann::ordered_json::array();
+    for (const auto& c : sweep_columns(spec)) {
+        names.push_back(c.name());
+    }
+    return names;
+}
+
 int write_sweep(const SweepSpec& spec, const SweepOutcome& result, ResultFolder& folder, bool quiet,
                 unsigned jobs, std::chrono::steady_clock::time_point started, std::ostream& out,
                 std::ostream& err);
@@ -460,8 +476,13 @@ int do_merge(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
         if (spec->effective != shard.at("sweep")) {
             throw ScenarioError(file, "/sweep", "the sweep file changed since the shard ran");
         }
+        if (shard.value("columns", nlohmann::ordered_json()) != sweep_column_names(*spec)) {
+            throw ScenarioError(file, "/columns",
+                                "the shard's values are not the metrics this lockstage computes "
+                                "(written by another version): run the shard again");
+        }
         for (const auto& [k, v] : shard.at("values").items()) {
-            values.at(std::stoul(k)) = v.get<std::vector<double>>();
+            values.at(std::stoul(k)) = sweep_values_from_json(v);
         }
     }
     std::size_t missing = 0;
@@ -532,13 +553,14 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
         nlohmann::ordered_json shard;
         shard["sweep_file"] = std::filesystem::absolute(vm["sweep"].as<std::string>()).string();
         shard["sweep"] = spec.effective;
+        shard["columns"] = sweep_column_names(spec);
         shard["shard"] = i;
         shard["shards"] = n;
         shard["runs"] = sweep_runs(spec);
         nlohmann::ordered_json done = nlohmann::ordered_json::object();
         for (std::size_t k = 0; k < values.size(); ++k) {
             if (!values[k].empty()) {
-                done[std::to_string(k)] = values[k];
+                done[std::to_string(k)] = sweep_values_json(values[k]);
             }
         }
         shard["values"] = std::move(done);
@@ -558,10 +580,11 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
     SweepValues before;
     if (std::filesystem::exists(resume)) {
         const auto kept = parse_json_text(read_text_file(resume), resume.string());
-        if (kept.at("sweep") == spec.effective) {
+        if (kept.at("sweep") == spec.effective &&
+            kept.value("columns", nlohmann::ordered_json()) == sweep_column_names(spec)) {
             before.assign(sweep_runs(spec), {});
             for (const auto& [k, v] : kept.at("values").items()) {
-                before.at(std::stoul(k)) = v.get<std::vector<double>>();
+                before.at(std::stoul(k)) = sweep_values_from_json(v);
             }
             if (!quiet) {
                 fmt::print(err, "sweep {}: resuming, {} runs kept from an interrupted run\n",
@@ -583,10 +606,11 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
     if (missing > 0) {  // interrupted
         nlohmann::ordered_json kept;
         kept["sweep"] = spec.effective;
+        kept["columns"] = sweep_column_names(spec);
         nlohmann::ordered_json finished = nlohmann::ordered_json::object();
         for (std::size_t k = 0; k < values.size(); ++k) {
             if (!values[k].empty()) {
-                finished[std::to_string(k)] = values[k];
+                finished[std::to_string(k)] = sweep_values_json(values[k]);
             }
         }
         kept["values"] = std::move(finished);
@@ -680,16 +704,18 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
             return kExitOk;
         }
         if (command != "run" && command != "check" && command != "compare" && command != "report" &&
-            command != "sweep" && command != "merge") {
-            throw UsageError(fmt::format(
-                "unknown command '{}' (commands: run, check, compare, sweep, merge, report)",
-                command));
+            command != "sweep" && command != "merge" && command != "metrics") {
+            throw UsageError(
+                fmt::format("unknown command '{}' (commands: run, check, compare, sweep, merge, "
+                            "report, metrics)",
+                            command));
         }
         const Command cmd = command == "run"       ? run_command()
                             : command == "compare" ? compare_command()
                             : command == "report"  ? report_command()
                             : command == "sweep"   ? sweep_command()
                             : command == "merge"   ? merge_command()
+                            : command == "metrics" ? metrics_command()
                                                    : check_command();
         const po::variables_map vm = parse(cmd, args);
         if (vm.count("help")) {
@@ -704,6 +730,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         }
         if (cmd.name == "sweep") {
             return do_sweep(vm, out, err);
+        }
+        if (cmd.name == "metrics") {
+            out << metric_table_markdown();
+            return kExitOk;
         }
         if (cmd.name == "merge") {
             return do_merge(vm, out, err);

@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
+
 #include <nlohmann/json.hpp>
 
-#include "lockstage_version.hpp"
+#include "app/experiments/csv.hpp"
 #include "app/experiments/mariadb_run.hpp"
-#include "sim/stats/histogram.hpp"
+#include "lockstage_version.hpp"
 
 namespace lockstage::app {
 
@@ -37,55 +36,28 @@ Flavor flavor_for(Strategy s, Flavor scenario) {
 
 CompareRow run_one(const Scenario& s) {
     const MariadbRun run = simulate_mariadb(s);
-    const auto& groups = run.groups;
-    const auto& b = *run.backup;
-
     CompareRow row;
     row.strategy = std::string(models::backup::strategy_name(s.backup->strategy));
     row.flavor = std::string(models::server::traits(s.server.flavor).name);
-    row.backup_finished = b.finished;
-    row.consistent = b.consistent();
-    row.failure = b.failure;
-    row.backup_s = sim::to_seconds(b.ended - b.began);
-    row.peak_queue = run.queue_depth.peak;
+    row.failure = run.backup->failure;
+    for (const auto& i : run.backup->inconsistencies) {
+        row.inconsistencies.push_back(i.table + ": " + i.reason);
+    }
     for (const auto& [kind, n] : run.queue_depth.peak_kinds) {
         row.peak_statements +=
             fmt::format("{}{} {}", row.peak_statements.empty() ? "" : " + ", n, kind);
     }
-    stats::Histogram all;
-    for (const auto& g : groups) {
-        all.merge(g.latency);
-        row.timeouts += g.timeouts;
-        row.failed += g.failed;
-        row.write_blocked_s.emplace_back(g.name, sim::to_seconds(g.write_blocked));
-    }
-    row.p99_ms = static_cast<double>(all.quantile(0.99)) / 1e6;
-    row.max_ms = static_cast<double>(all.max()) / 1e6;
-    // TPS during the backup: all groups' completed transactions in each whole interval that
-    // lies inside [began, ended).
-    if (!groups.empty() && b.ended > b.began) {
-        const sim::Time width = groups.front().completed_per_interval.interval();
-        const auto first = static_cast<std::size_t>((b.began + width - 1) / width);
-        const auto last = static_cast<std::size_t>(b.ended / width);  // exclusive
-        double min_tps = std::numeric_limits<double>::infinity();
-        double sum = 0;
-        std::size_t n = 0;
-        for (std::size_t i = first; i < last; ++i) {
-            double done = 0;
-            for (const auto& g : groups) {
-                done += i < g.completed_per_interval.size() ? g.completed_per_interval.at(i) : 0.0;
-            }
-            const double tps = done / sim::to_seconds(width);
-            min_tps = std::min(min_tps, tps);
-            sum += tps;
-            ++n;
-        }
-        if (n > 0) {
-            row.tps_during_backup_min = min_tps;
-            row.tps_during_backup_mean = sum / static_cast<double>(n);
-        }
-    }
+    row.values = MetricValues::of(s, run);
     return row;
+}
+
+/// The verdict on the copy, as the printed table's last column says it.
+std::string copy_verdict(const CompareRow& r) {
+    const auto finished = r.values.get("backup_finished");
+    if (!finished || *finished == 0) {
+        return "FAILED: " + r.failure;
+    }
+    return r.values.get("consistent").value_or(0) == 1 ? "consistent" : "NOT consistent";
 }
 
 }  // namespace
@@ -102,6 +74,11 @@ std::vector<CompareRow> compare_strategies(const Scenario& base,
     return rows;
 }
 
+std::vector<Column> compare_columns(const std::vector<CompareRow>& rows) {
+    return metric_columns(rows.empty() ? std::vector<std::string>{} : rows.front().values.groups,
+                          true);
+}
+
 std::string compare_json(const Scenario& base, const std::vector<CompareRow>& rows) {
     nlohmann::ordered_json j;
     j["lockstage_version"] = LOCKSTAGE_VERSION;
@@ -110,48 +87,31 @@ std::string compare_json(const Scenario& base, const std::vector<CompareRow>& ro
     j["duration_s"] = sim::to_seconds(base.duration);
     auto& out = j["strategies"] = nlohmann::ordered_json::array();
     for (const auto& r : rows) {
-        nlohmann::ordered_json blocked = nlohmann::ordered_json::object();
-        for (const auto& [group, seconds] : r.write_blocked_s) {
-            blocked[group] = seconds;
-        }
         out.push_back({{"strategy", r.strategy},
                        {"flavor", r.flavor},
-                       {"write_blocked_s", blocked},
-                       {"tps_during_backup_min", r.tps_during_backup_min},
-                       {"tps_during_backup_mean", r.tps_during_backup_mean},
-                       {"p99_ms", r.p99_ms},
-                       {"max_ms", r.max_ms},
-                       {"peak_queue", r.peak_queue},
+                       {"failure", r.failure},
+                       {"inconsistencies", r.inconsistencies},
                        {"peak_statements", r.peak_statements},
-                       {"timeouts", r.timeouts},
-                       {"failed", r.failed},
-                       {"backup_s", r.backup_s},
-                       {"backup_finished", r.backup_finished},
-                       {"consistent", r.consistent},
-                       {"failure", r.failure}});
+                       {"metrics", metrics_json(r.values)}});
     }
     return j.dump(2) + "\n";
 }
 
 std::string compare_csv(const std::vector<CompareRow>& rows) {
-    std::string out = "strategy,flavor";
-    if (!rows.empty()) {
-        for (const auto& [group, seconds] : rows.front().write_blocked_s) {
-            fmt::format_to(std::back_inserter(out), ",write_blocked_s_{}", group);
-        }
+    const auto columns = compare_columns(rows);
+    std::vector<std::string> header = {"strategy", "flavor"};
+    for (const auto& c : columns) {
+        header.push_back(c.name());
     }
-    out +=
-        ",tps_during_backup_min,tps_during_backup_mean,p99_ms,max_ms,timeouts,failed,backup_s,"
-        "backup_finished,consistent\n";
+    header.push_back("failure");
+    std::string out = csv_line(header);
     for (const auto& r : rows) {
-        fmt::format_to(std::back_inserter(out), "{},{}", r.strategy, r.flavor);
-        for (const auto& [group, seconds] : r.write_blocked_s) {
-            fmt::format_to(std::back_inserter(out), ",{:.6f}", seconds);
+        std::vector<std::string> fields = {r.strategy, r.flavor};
+        for (const auto& c : columns) {
+            fields.push_back(csv_value(r.values.get(c.metric->name, c.group)));
         }
-        fmt::format_to(
-            std::back_inserter(out), ",{:.3f},{:.3f},{:.6f},{:.6f},{},{},{},{:.6f},{},{}\n",
-            r.tps_during_backup_min, r.tps_during_backup_mean, r.p99_ms, r.max_ms, r.peak_queue,
-            r.timeouts, r.failed, r.backup_s, r.backup_finished, r.consistent);
+        fields.push_back(r.failure);
+        out += csv_line(fields);
     }
     return out;
 }
@@ -159,29 +119,49 @@ std::string compare_csv(const std::vector<CompareRow>& rows) {
 std::string compare_text(const Scenario& base, const std::vector<CompareRow>& rows) {
     std::string out = fmt::format("scenario {} compared across {} backup strategies, seed {}\n",
                                   base.name, rows.size(), base.seed);
-    out += fmt::format("  {:<22}", "strategy");
-    if (!rows.empty()) {
-        for (const auto& [group, seconds] : rows.front().write_blocked_s) {
-            out += fmt::format("{:>22}", fmt::format("{}_blocked_s", group.substr(0, 10)));
+    // Headline metrics, all groups together (write-blocked time per group too); the verdict on
+    // the copy (backup_finished, consistent) in words in the last column.
+    std::vector<Column> shown;
+    const std::vector<std::string> groups =
+        rows.empty() ? std::vector<std::string>{} : rows.front().values.groups;
+    for (const auto& c : compare_columns(rows)) {
+        const std::string_view name = c.metric->name;
+        if (c.metric->unit == "0/1" || name == "failed" ||
+            (!c.group.empty() && name != "write_blocked_s")) {
+            continue;
         }
+        shown.push_back(c);
     }
-    out += fmt::format("{:>10}{:>10}{:>11}{:>11}{:>11}{:>10}{:>10}  {}\n", "tps_min", "tps_mean",
-                       "p99_ms", "max_ms", "peak_queue", "timeouts", "backup_s", "copy");
+    // Write-blocked time first: it is what the comparison is about.
+    std::stable_partition(shown.begin(), shown.end(),
+                          [](const Column& c) { return c.metric->name == "write_blocked_s"; });
+    std::vector<std::string> headers;
+    std::vector<const Metric*> metrics;
+    for (const auto& c : shown) {
+        headers.push_back(c.name());
+        metrics.push_back(c.metric);
+    }
+    std::vector<TextRow> text;
     for (const auto& r : rows) {
-        out += fmt::format("  {:<22}", r.strategy);
-        for (const auto& [group, seconds] : r.write_blocked_s) {
-            out += fmt::format("{:>22.3f}", seconds);
+        TextRow t{r.strategy, {}};
+        for (const auto& c : shown) {
+            t.values.push_back(r.values.get(c.metric->name, c.group));
         }
-        out += fmt::format("{:>10.1f}{:>10.1f}{:>11.2f}{:>11.2f}{:>11}{:>10}{:>10.2f}  {}\n",
-                           r.tps_during_backup_min, r.tps_during_backup_mean, r.p99_ms, r.max_ms,
-                           r.peak_queue, r.timeouts, r.backup_s,
-                           !r.backup_finished ? "FAILED: " + r.failure
-                                              : (r.consistent ? "consistent" : "NOT consistent"));
+        text.push_back(std::move(t));
+    }
+    // The verdict column is text: appended after the numbers.
+    const std::string table = metrics_text_table("strategy", headers, metrics, text);
+    std::size_t line_start = 0;
+    for (std::size_t i = 0; i <= rows.size(); ++i) {
+        const std::size_t end = table.find('\n', line_start);
+        out += table.substr(line_start, end - line_start);
+        out += i == 0 ? "  copy\n" : "  " + copy_verdict(rows[i - 1]) + "\n";
+        line_start = end + 1;
     }
     out +=
-        "  (<group>_blocked_s: write-blocked time, the longest interval with no commit of the "
-        "group while its writes waited; tps: all groups, over the whole seconds the backup "
-        "ran)\n";
+        "  (write_blocked_s: the longest time with no commit while writes waited for a lock, all "
+        "groups then each group; tps_, backup_p99_ms, backup_max_ms: all groups' requests over "
+        "the backup window; 'lockstage metrics' defines every column)\n";
     return out;
 }
 

@@ -29,7 +29,7 @@ MariadbRun simulate_mariadb(const Scenario& s, const std::function<void(double)>
         backup.emplace(server, *s.backup, s.data, run.trace, s.sessions.size());
         backup->set_replica(replica ? &*replica : nullptr);
         backup->start();
-        workload.set_backup_window([&backup] { return backup->running(); });
+        workload.set_backup_window(&backup->window());
     }
     models::server::LockMonitor monitor(server, s.queue_sample_interval, s.duration);
     monitor.start();
@@ -41,9 +41,10 @@ MariadbRun simulate_mariadb(const Scenario& s, const std::function<void(double)>
             progress(static_cast<double>(t) / static_cast<double>(s.duration));
         }
     }
-    run.groups = workload.finish();
+    run.workload = workload.finish();
     if (backup) {
         run.backup = backup->finish();
+        run.backup_window = backup->window();
     }
     if (replica) {
         run.replica = replica->finish();

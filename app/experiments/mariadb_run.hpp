@@ -7,19 +7,22 @@
 #include <optional>
 #include <vector>
 
-#include "models/backup/backup.hpp"
-#include "models/topology/galera.hpp"
-#include "models/server/lock_monitor.hpp"
-#include "models/topology/replica.hpp"
-#include "models/server/script.hpp"
-#include "models/workload/clients.hpp"
 #include "app/scenario/scenario.hpp"
+#include "models/backup/backup.hpp"
+#include "models/server/lock_monitor.hpp"
+#include "models/server/script.hpp"
+#include "models/topology/galera.hpp"
+#include "models/topology/replica.hpp"
+#include "models/workload/clients.hpp"
 
 namespace lockstage::app {
 
 struct MariadbRun {
     std::vector<models::server::TraceRow> trace;
-    std::vector<models::workload::GroupResult> groups;
+    models::workload::WorkloadResult workload;  ///< each client group's figures, and all groups'
+    /// The backup's window as it happened: [start, end of its last statement), kForever parts
+    /// not reached (a backup still running at the end).
+    sim::Interval backup_window;
     std::optional<models::backup::BackupResult> backup;
     std::optional<models::topology::ReplicaResult> replica;
     std::optional<models::topology::GaleraResult> galera;

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "app/experiments/csv.hpp"
+#include "app/experiments/metrics.hpp"
 #include "lockstage_version.hpp"
 
 namespace lockstage::app {
@@ -37,16 +39,6 @@ json latency_json(const stats::Histogram& h) {
     return j;
 }
 
-/// The backup window [began, end): the backup's start to its end, or to the end of the run when
-/// it was still running; nullopt without a backup that started.
-std::optional<std::pair<sim::Time, sim::Time>> backup_window(
-    const Scenario& s, const std::optional<models::backup::BackupResult>& b) {
-    if (!b || !b->started) {
-        return std::nullopt;
-    }
-    return std::pair{b->began, b->over ? b->ended : s.duration};
-}
-
 json class_latency_json(const std::array<stats::Histogram, 4>& h) {
     json j = json::object();
     for (std::size_t i = 0; i < h.size(); ++i) {
@@ -55,43 +47,10 @@ json class_latency_json(const std::array<stats::Histogram, 4>& h) {
     return j;
 }
 
-/// Per group, the backup window's figures.
-json window_json(const models::workload::GroupResult& g,
-                 const std::optional<std::pair<sim::Time, sim::Time>>& w) {
-    if (!w) {
-        return nullptr;
-    }
-    const auto [begin, end] = *w;
-    json j;
-    j["completed"] = g.completed_in_window;
-    const double len_s = sim::to_seconds(end - begin);
-    j["tps_mean"] = len_s > 0 ? static_cast<double>(g.completed_in_window) / len_s : 0.0;
-    const auto& tl = g.completed_per_interval;
-    const sim::Time width = tl.interval();
-    double min_tps = -1;
-    for (std::size_t i = 0; i < tl.size(); ++i) {
-        const sim::Time lo = static_cast<sim::Time>(i) * width;
-        if (lo < end && lo + width > begin) {  // the intervals that overlap the window
-            const double tps = tl.at(i) / sim::to_seconds(width);
-            min_tps = min_tps < 0 ? tps : std::min(min_tps, tps);
-        }
-    }
-    j["tps_min"] = min_tps < 0 ? 0.0 : min_tps;
-    j["latency_by_class_ms"] = class_latency_json(g.class_latency_window);
-    return j;
-}
-
 json queue_depth_json(const models::server::QueueDepthResult& q) {
     json j;
     j["sample_interval_ms"] = sim::to_millis(q.interval);
     j["samples"] = q.rows.size();
-    j["mean"] = q.total.mean();
-    j["p50"] = q.total.quantile(0.50);
-    j["p90"] = q.total.quantile(0.90);
-    j["p99"] = q.total.quantile(0.99);
-    j["max"] = q.total.max();
-    j["peak"] = q.peak;
-    j["peak_at_s"] = sim::to_seconds(q.peak_at);
     json by_state = json::object();
     for (const auto& [state, n] : q.peak_by_state) {
         by_state[std::string(state)] = n;
@@ -110,7 +69,7 @@ std::optional<models::queue::ErlangC> theory(const Scenario& s) {
         return std::nullopt;
     }
     return models::queue::erlang_c(s.queue.connections, s.queue.rate_tps,
-                            sim::to_seconds(static_cast<sim::Time>(s.queue.service.mean())));
+                                   sim::to_seconds(static_cast<sim::Time>(s.queue.service.mean())));
 }
 
 /// What the birth-death chain predicts for a queue with max_in_system and exponential service.
@@ -119,7 +78,7 @@ std::optional<models::queue::MMcK> mmck_theory(const Scenario& s) {
         return std::nullopt;
     }
     return models::queue::mmck(s.queue.connections, s.queue.capacity, s.queue.rate_tps,
-                        sim::to_seconds(static_cast<sim::Time>(s.queue.service.mean())));
+                               sim::to_seconds(static_cast<sim::Time>(s.queue.service.mean())));
 }
 
 }  // namespace
@@ -261,21 +220,6 @@ std::vector<const models::server::TraceRow*> sorted_rows(
     return out;
 }
 
-/// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
-std::string csv_field(std::string_view v) {
-    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
-        return std::string(v);
-    }
-    std::string out = "\"";
-    for (const char c : v) {
-        out += c;
-        if (c == '"') {
-            out += '"';
-        }
-    }
-    return out + "\"";
-}
-
 std::string seconds(sim::Time t) {
     return fmt::format("{:.6f}", sim::to_seconds(t));
 }
@@ -299,11 +243,9 @@ std::string trace_csv(const std::vector<models::server::TraceRow>& rows) {
     return out;
 }
 
-std::string mariadb_summary_json(const Scenario& s,
-                                 const std::vector<models::server::TraceRow>& rows,
-                                 const RunReport& report, std::uint64_t events) {
-    const auto& groups = report.groups;
-    const auto& backup = report.backup;
+std::string mariadb_summary_json(const Scenario& s, const MariadbRun& run) {
+    const auto& rows = run.trace;
+    const auto& backup = run.backup;
     json j;
     j["lockstage_version"] = LOCKSTAGE_VERSION;
     j["scenario"] = s.name;
@@ -311,6 +253,9 @@ std::string mariadb_summary_json(const Scenario& s,
     j["flavor"] = models::server::traits(s.server.flavor).name;
     j["seed"] = s.seed;
     j["duration_s"] = sim::to_seconds(s.duration);
+    // Every figure of the metric table; the rest of the file is what is not a metric (details,
+    // lists, the stage timeline).
+    j["metrics"] = metrics_json(MetricValues::of(s, run));
     std::uint64_t finished = 0;
     std::uint64_t waited = 0;
     json errors = json::object();
@@ -331,48 +276,30 @@ std::string mariadb_summary_json(const Scenario& s,
                        {"waited", waited},
                        {"errors", errors}};
     json gs = json::array();
-    const double run_s = sim::to_seconds(s.duration);
-    const auto window = backup_window(s, backup);
-    for (const auto& g : groups) {
+    for (const auto& g : run.workload.groups) {
         json x;
         x["name"] = g.name;
-        x["arrived"] = g.arrived;
-        x["completed"] = g.completed;
-        x["failed"] = g.failed;
-        x["timeouts"] = g.timeouts;
-        x["commits"] = g.commits;
-        x["throughput_tps"] = static_cast<double>(g.completed) / run_s;
-        x["commits_per_s"] = static_cast<double>(g.commits) / run_s;
-        x["latency_ms"] = latency_json(g.latency);
-        x["pool_wait_ms"] = latency_json(g.pool_wait);
-        x["max_pool_queue"] = g.max_pool_queue;
-        x["longest_commit_gap_s"] = sim::to_seconds(g.longest_commit_gap);
-        x["longest_commit_gap_start_s"] = sim::to_seconds(g.longest_gap_start);
         x["ddl_sent"] = g.ddl_sent;
         x["long_queries_sent"] = g.long_queries_sent;
-        x["latency_by_class_ms"] = class_latency_json(g.class_latency);
-        x["backup_blocked_ms"] = latency_json(g.blocked);
-        x["write_blocked_s"] = sim::to_seconds(g.write_blocked);
-        x["write_blocked_start_s"] = sim::to_seconds(g.write_blocked_start);
         json errs = json::object();
         for (const auto& [name, n] : g.errors) {
             errs[name] = n;
         }
         x["errors"] = std::move(errs);
-        x["backup_window"] = window_json(g, window);
+        x["latency_by_class_ms"] = class_latency_json(g.class_latency);
+        x["backup_window_latency_by_class_ms"] =
+            backup ? class_latency_json(g.class_latency_backup) : json(nullptr);
         gs.push_back(std::move(x));
     }
     j["groups"] = std::move(gs);
     if (backup) {
         json b;
         b["strategy"] = backup->strategy;
-        b["finished"] = backup->finished;
+        b["started"] = backup->started;
         b["failure"] = backup->failure;
         b["began_s"] = sim::to_seconds(backup->began);
         b["ended_s"] = sim::to_seconds(backup->ended);
-        b["duration_s"] = sim::to_seconds(backup->ended - backup->began);
         b["binlog_position"] = backup->binlog_position;
-        b["consistent"] = backup->consistent();
         json inc = json::array();
         for (const auto& i : backup->inconsistencies) {
             inc.push_back({{"table", i.table}, {"reason", i.reason}});
@@ -411,21 +338,19 @@ std::string mariadb_summary_json(const Scenario& s,
     } else {
         j["backup"] = nullptr;
     }
-    if (report.replica) {
-        const auto& rp = *report.replica;
+    if (run.replica) {
+        const auto& rp = *run.replica;
         j["replica"] = {{"received", rp.received},
                         {"applied", rp.applied},
-                        {"peak_lag_s", sim::to_seconds(rp.peak_lag)},
                         {"peak_lag_at_s", sim::to_seconds(rp.peak_lag_at)},
                         {"peak_relay_backlog", rp.peak_relay_backlog},
-                        {"sql_thread_stopped_s", sim::to_seconds(rp.stopped_total)},
                         {"retries", rp.retries},
                         {"last_error", models::server::error_name(rp.last_error)}};
     } else {
         j["replica"] = nullptr;
     }
-    if (report.galera) {
-        const auto& g = *report.galera;
+    if (run.galera) {
+        const auto& g = *run.galera;
         json intervals = json::array();
         for (const auto& [begin, end] : g.pause_intervals) {
             intervals.push_back({sim::to_seconds(begin), sim::to_seconds(end)});
@@ -433,27 +358,19 @@ std::string mariadb_summary_json(const Scenario& s,
         j["galera"] = {{"received", g.received},
                        {"applied", g.applied},
                        {"pauses", g.pauses},
-                       {"pause_total_s", sim::to_seconds(g.pause_total)},
                        {"pause_intervals_s", std::move(intervals)},
-                       {"peak_receive_queue", g.peak_receive_queue},
                        {"peak_receive_queue_at_s", sim::to_seconds(g.peak_receive_queue_at)},
-                       {"stalls", g.stalls},
-                       {"cluster_stall_total_s", sim::to_seconds(g.cluster_stall_total)}};
+                       {"stalls", g.stalls}};
     } else {
         j["galera"] = nullptr;
     }
-    if (report.queue_depth != nullptr) {
-        j["queue_depth"] = queue_depth_json(*report.queue_depth);
-        json waits = json::object();
-        for (const auto& [state, t] : report.queue_depth->wait_time_by_state) {
-            waits[std::string(state)] = sim::to_seconds(t);
-        }
-        j["lock_wait_s_by_state"] = std::move(waits);
-    } else {
-        j["queue_depth"] = nullptr;
-        j["lock_wait_s_by_state"] = nullptr;
+    j["queue_depth"] = queue_depth_json(run.queue_depth);
+    json waits = json::object();
+    for (const auto& [state, t] : run.queue_depth.wait_time_by_state) {
+        waits[std::string(state)] = sim::to_seconds(t);
     }
-    j["kernel"] = {{"events", events}};
+    j["lock_wait_s_by_state"] = std::move(waits);
+    j["kernel"] = {{"events", run.events}};
     return j.dump(2) + "\n";
 }
 
@@ -502,15 +419,18 @@ std::string groups_histogram_csv(const std::vector<models::workload::GroupResult
     std::string out = "group,metric,lower_ms,upper_ms,count\n";
     for (const auto& g : groups) {
         std::vector<std::pair<std::string, const stats::Histogram*>> metrics{
-            {"latency", &g.latency}, {"pool_wait", &g.pool_wait}};
+            {"latency", &g.latency},
+            {"latency_backup_window", &g.latency_backup},
+            {"latency_blocked_interval", &g.latency_blocked},
+            {"pool_wait", &g.pool_wait}};
         for (std::size_t i = 0; i < g.class_latency.size(); ++i) {
             metrics.emplace_back(fmt::format("latency_{}", models::workload::kTxClassNames[i]),
                                  &g.class_latency[i]);
         }
-        for (std::size_t i = 0; i < g.class_latency_window.size(); ++i) {
+        for (std::size_t i = 0; i < g.class_latency_backup.size(); ++i) {
             metrics.emplace_back(
                 fmt::format("latency_{}_backup_window", models::workload::kTxClassNames[i]),
-                &g.class_latency_window[i]);
+                &g.class_latency_backup[i]);
         }
         metrics.emplace_back("blocked_backup_lock", &g.blocked);
         for (const auto& [name, h] : metrics) {
@@ -580,49 +500,63 @@ std::string wait_graph_dot(const models::server::WaitGraph& g) {
     return os.str();
 }
 
-std::string mariadb_summary_text(const Scenario& s,
-                                 const std::vector<models::server::TraceRow>& rows,
-                                 const RunReport& report) {
-    const auto& groups = report.groups;
-    const auto& backup = report.backup;
+std::string mariadb_summary_text(const Scenario& s, const MariadbRun& run) {
+    const auto& rows = run.trace;
+    const auto& groups = run.workload.groups;
+    const auto& backup = run.backup;
+    const MetricValues values = MetricValues::of(s, run);
     std::string out = fmt::format(
         "scenario {} ({} server, {} client groups, {} scripted sessions), {} s simulated, seed "
         "{}\n",
         s.name, models::server::traits(s.server.flavor).name, groups.size(), s.sessions.size(),
         sim::to_seconds(s.duration), s.seed);
     if (!groups.empty()) {
-        fmt::format_to(std::back_inserter(out),
-                       "  {:<12} {:>10} {:>10} {:>9} {:>9} {:>9} {:>10} {:>10}\n", "group", "tps",
-                       "commits/s", "timeouts", "failed", "p99_ms", "max_ms", "no_commit_s");
-        const double run_s = sim::to_seconds(s.duration);
-        for (const auto& g : groups) {
-            fmt::format_to(
-                std::back_inserter(out),
-                "  {:<12} {:>10.1f} {:>10.1f} {:>9} {:>9} {:>9.2f} {:>10.2f} {:>10.3f}\n", g.name,
-                static_cast<double>(g.completed) / run_s, static_cast<double>(g.commits) / run_s,
-                g.timeouts, g.failed, ms(static_cast<double>(g.latency.quantile(0.99))),
-                ms(static_cast<double>(g.latency.max())), sim::to_seconds(g.longest_commit_gap));
+        // One row per group and one for all groups; the columns are metrics of the table.
+        const std::vector<std::string> names = {"throughput_tps",
+                                                "commits_per_s",
+                                                "timeouts",
+                                                "failed",
+                                                "p99_ms",
+                                                "max_ms",
+                                                "write_blocked_s",
+                                                "write_blocked_start_s",
+                                                "longest_commit_gap_s"};
+        std::vector<const Metric*> metrics;
+        for (const auto& n : names) {
+            metrics.push_back(&metric(n));
         }
-        out += "  (no_commit_s: the longest time the group committed nothing)\n";
+        std::vector<TextRow> table;
+        std::vector<std::string> labels;
         for (const auto& g : groups) {
-            fmt::format_to(std::back_inserter(out),
-                           "  {:<12} write-blocked {:.3f} s from {:.3f} s; blocked by backup locks "
-                           "p99 {:.2f} ms, max {:.2f} ms\n",
-                           g.name, sim::to_seconds(g.write_blocked),
-                           sim::to_seconds(g.write_blocked_start),
-                           ms(static_cast<double>(g.blocked.quantile(0.99))),
-                           ms(static_cast<double>(g.blocked.max())));
+            labels.push_back(g.name);
         }
+        if (groups.size() > 1) {
+            labels.emplace_back("");  // all groups
+        }
+        for (const auto& label : labels) {
+            TextRow r{label.empty() ? "(all groups)" : label, {}};
+            for (const auto& n : names) {
+                r.values.push_back(values.get(n, label));
+            }
+            table.push_back(std::move(r));
+        }
+        out += metrics_text_table("group", names, metrics, table);
+        out +=
+            "  (latency: every request, failed and timed-out ones included; write_blocked_s: the "
+            "longest time with no commit while writes waited for a lock; 'lockstage metrics' "
+            "defines every column)\n";
     }
-    if (report.queue_depth != nullptr && report.queue_depth->peak > 0) {
-        const auto& q = *report.queue_depth;
+    if (run.queue_depth.peak > 0) {
+        const auto& q = run.queue_depth;
         std::string kinds;
         for (const auto& [kind, n] : q.peak_kinds) {
             kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", n, kind);
         }
         fmt::format_to(std::back_inserter(out),
-                       "  lock queue: peak {} sessions waiting at {:.3f} s ({}); mean {:.2f}\n",
-                       q.peak, sim::to_seconds(q.peak_at), kinds, q.total.mean());
+                       "  lock queue: peak {} sessions waiting at {} s ({}); mean {}\n",
+                       text_value(metric("peak_queue"), values.get("peak_queue")),
+                       text_value(metric("peak_queue_at_s"), values.get("peak_queue_at_s")), kinds,
+                       text_value(metric("mean_queue"), values.get("mean_queue")));
     }
     if (backup) {
         fmt::format_to(std::back_inserter(out), "  backup {}: {} ({:.3f} s to {:.3f} s), {}\n",
@@ -634,23 +568,27 @@ std::string mariadb_summary_text(const Scenario& s,
             fmt::format_to(std::back_inserter(out), "    {}: {}\n", i.table, i.reason);
         }
     }
-    if (report.replica) {
-        const auto& rp = *report.replica;
+    if (run.replica) {
+        const auto& rp = *run.replica;
+        fmt::format_to(std::back_inserter(out),
+                       "  replica: peak lag {} s at {:.3f} s, peak relay backlog {} transactions, "
+                       "{} of {} applied\n",
+                       text_value(metric("replica_peak_lag_s"), values.get("replica_peak_lag_s")),
+                       sim::to_seconds(rp.peak_lag_at), rp.peak_relay_backlog, rp.applied,
+                       rp.received);
+    }
+    if (run.galera) {
+        const auto& g = *run.galera;
         fmt::format_to(
             std::back_inserter(out),
-            "  replica: peak lag {:.3f} s at {:.3f} s, peak relay backlog {} transactions, "
-            "{} of {} applied\n",
-            sim::to_seconds(rp.peak_lag), sim::to_seconds(rp.peak_lag_at), rp.peak_relay_backlog,
-            rp.applied, rp.received);
-    }
-    if (report.galera) {
-        const auto& g = *report.galera;
-        fmt::format_to(std::back_inserter(out),
-                       "  galera node 1: {} pause(s), {:.3f} s paused, peak receive queue {} at "
-                       "{:.3f} s, cluster stalled {:.3f} s by flow control, {} of {} applied\n",
-                       g.pauses, sim::to_seconds(g.pause_total), g.peak_receive_queue,
-                       sim::to_seconds(g.peak_receive_queue_at),
-                       sim::to_seconds(g.cluster_stall_total), g.applied, g.received);
+            "  galera node 1: {} pause(s), {} s paused, peak receive queue {} at "
+            "{:.3f} s, cluster stalled {} s by flow control, {} of {} applied\n",
+            g.pauses, text_value(metric("galera_pause_s"), values.get("galera_pause_s")),
+            text_value(metric("galera_peak_receive_queue"),
+                       values.get("galera_peak_receive_queue")),
+            sim::to_seconds(g.peak_receive_queue_at),
+            text_value(metric("galera_cluster_stall_s"), values.get("galera_cluster_stall_s")),
+            g.applied, g.received);
     }
     if (rows.empty()) {
         return out;

@@ -7,11 +7,12 @@
 #include <optional>
 #include <vector>
 
-#include "models/server/lock_monitor.hpp"
+#include "app/experiments/mariadb_run.hpp"
+#include "app/scenario/scenario.hpp"
 #include "models/queue/queue_model.hpp"
+#include "models/server/lock_monitor.hpp"
 #include "models/server/script.hpp"
 #include "models/workload/clients.hpp"
-#include "app/scenario/scenario.hpp"
 
 namespace lockstage::app {
 
@@ -26,19 +27,8 @@ std::string queue_summary_text(const Scenario& s, const models::queue::QueueMode
 
 /// trace.csv of a scripted run: one row per statement, sorted by session then seq.
 std::string trace_csv(const std::vector<models::server::TraceRow>& rows);
-/// What a mariadb-model run produced besides the trace.
-struct RunReport {
-    const std::vector<models::workload::GroupResult>& groups;
-    const std::optional<models::backup::BackupResult>& backup;
-    const std::optional<models::topology::ReplicaResult>& replica;
-    const std::optional<models::topology::GaleraResult>& galera;
-    /// The lock-queue sampler's result (queue_depth in summary.json); nullptr: none.
-    const models::server::QueueDepthResult* queue_depth = nullptr;
-};
-/// summary.json of a mariadb-model run.
-std::string mariadb_summary_json(const Scenario& s,
-                                 const std::vector<models::server::TraceRow>& rows,
-                                 const RunReport& report, std::uint64_t events);
+/// summary.json of a mariadb-model run: the metric table's values, then what is not a metric.
+std::string mariadb_summary_json(const Scenario& s, const MariadbRun& run);
 /// replica_lag.csv: per interval, the largest replication lag and the transactions applied.
 std::string replica_lag_csv(const models::topology::ReplicaResult& r);
 /// galera_queue.csv: per interval, the largest receive queue of Galera node 1.
@@ -55,10 +45,8 @@ std::string queue_depth_csv(const models::server::QueueDepthResult& q);
 /// waits_at_peak.dot: the wait-for graph at the first peak of the queue depth, in Graphviz
 /// (edges waiter -> blocker; a node is a session, labelled with its name and statement).
 std::string wait_graph_dot(const models::server::WaitGraph& g);
-/// The terminal summary of a mariadb-model run: client groups, backup, replica or
-/// Galera node, then the trace.
-std::string mariadb_summary_text(const Scenario& s,
-                                 const std::vector<models::server::TraceRow>& rows,
-                                 const RunReport& report);
+/// The terminal summary of a mariadb-model run: client groups (metrics of the table), backup,
+/// replica or Galera node, then the trace.
+std::string mariadb_summary_text(const Scenario& s, const MariadbRun& run);
 
 }  // namespace lockstage::app

@@ -4,7 +4,9 @@
 
 #include <Eigen/Dense>
 #include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <map>
@@ -12,6 +14,7 @@
 #include <regex>
 #include <thread>
 
+#include "app/experiments/csv.hpp"
 #include "app/scenario/embedded_schema.hpp"
 #include "app/scenario/scenario_loader.hpp"
 #include "app/scenario/schema_validator.hpp"
@@ -69,39 +72,101 @@ std::string point_label(const SweepSpec& s, const std::vector<std::size_t>& poin
 
 }  // namespace
 
-const std::vector<std::string>& sweep_metrics() {
-    static const std::vector<std::string> names = {
-        "write_blocked_s", "tps_min",  "tps_mean", "p99_ms",   "max_ms",
-        "peak_queue",      "timeouts", "failed",   "backup_s", "consistent"};
-    return names;
+std::string SweepTerm::text() const {
+    return group.empty() ? fmt::format("{}[{}]", metric, strategy)
+                         : fmt::format("{}[{}][{}]", metric, group, strategy);
 }
 
-double sweep_metric(const CompareRow& r, const std::string& m) {
-    if (m == "write_blocked_s") {
-        double longest = 0;
-        for (const auto& [group, seconds] : r.write_blocked_s) {
-            longest = std::max(longest, seconds);
-        }
-        return longest;
-    }
-    if (m == "tps_min")
-        return r.tps_during_backup_min;
-    if (m == "tps_mean")
-        return r.tps_during_backup_mean;
-    if (m == "p99_ms")
-        return r.p99_ms;
-    if (m == "max_ms")
-        return r.max_ms;
-    if (m == "peak_queue")
-        return r.peak_queue;
-    if (m == "timeouts")
-        return static_cast<double>(r.timeouts);
-    if (m == "failed")
-        return static_cast<double>(r.failed);
-    if (m == "backup_s")
-        return r.backup_s;
-    return r.consistent ? 1.0 : 0.0;  // "consistent"
+std::vector<Column> sweep_columns(const SweepSpec& spec) {
+    return metric_columns(spec.groups, false);
 }
+
+std::vector<Column> sweep_csv_columns(const SweepSpec& spec) {
+    return metric_columns(spec.groups, true);
+}
+
+nlohmann::ordered_json sweep_values_json(const std::vector<std::optional<double>>& v) {
+    json out = json::array();
+    for (const auto& x : v) {
+        out.push_back(x ? json(*x) : json(nullptr));
+    }
+    return out;
+}
+
+std::vector<std::optional<double>> sweep_values_from_json(const nlohmann::ordered_json& j) {
+    std::vector<std::optional<double>> out;
+    for (const auto& x : j) {
+        out.push_back(x.is_null() ? std::nullopt : std::optional<double>(x.get<double>()));
+    }
+    return out;
+}
+
+namespace {
+
+/// A number of an expect line: finite, the whole text read.
+std::optional<double> parse_number(const std::string& text) {
+    errno = 0;
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (errno != 0 || end != text.c_str() + text.size() || !std::isfinite(v)) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+/// Checks one side of an expect line and finds its column.
+SweepTerm term(const SweepSpec& s, const std::string& p, std::string metric, std::string group,
+               std::string strategy) {
+    const Metric* m = find_metric(metric);
+    if (m == nullptr) {
+        std::vector<std::string> names;
+        for (const auto& x : metric_table()) {
+            names.push_back(x.name);
+        }
+        const std::string near = closest_match(metric, names);
+        throw ScenarioError(
+            s.file, p,
+            fmt::format("unknown metric \"{}\"{}; 'lockstage metrics' lists the {} metrics", metric,
+                        near.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", near),
+                        names.size()));
+    }
+    if (!group.empty() && m->scope == Scope::Run) {
+        throw ScenarioError(
+            s.file, p,
+            fmt::format("{} is a metric of the whole run: write {}[{}] without a group", metric,
+                        metric, strategy));
+    }
+    if (!group.empty() && std::find(s.groups.begin(), s.groups.end(), group) == s.groups.end()) {
+        throw ScenarioError(s.file, p,
+                            fmt::format("no client group \"{}\" in the base scenario (groups: {})",
+                                        group, fmt::join(s.groups, ", ")));
+    }
+    if (std::find(s.strategies.begin(), s.strategies.end(), strategy) == s.strategies.end()) {
+        throw ScenarioError(s.file, p,
+                            fmt::format("strategy \"{}\" is not in /strategies{}", strategy,
+                                        group.empty() && std::find(s.groups.begin(), s.groups.end(),
+                                                                   strategy) != s.groups.end()
+                                            ? fmt::format(" (\"{}\" is a client group: write "
+                                                          "{}[{}][STRATEGY])",
+                                                          strategy, metric, strategy)
+                                            : ""));
+    }
+    SweepTerm t{std::move(metric), std::move(group), std::move(strategy), 0};
+    const auto cols = metric_columns(s.groups, false);
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+        if (cols[i].metric == m && cols[i].group == t.group) {
+            t.column = i;
+        }
+    }
+    return t;
+}
+
+bool is_prefix_pointer(const std::string& prefix, const std::string& of) {
+    return of == prefix || (of.size() > prefix.size() &&
+                            of.compare(0, prefix.size(), prefix) == 0 && of[prefix.size()] == '/');
+}
+
+}  // namespace
 
 SweepSpec load_sweep(const std::filesystem::path& path) {
     SweepSpec s;
@@ -126,6 +191,12 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
         const std::string p = fmt::format("/axes/{}", i);
         SweepSpec::Axis axis;
         axis.pointer = a.at("pointer").get<std::string>();
+        if (is_prefix_pointer(axis.pointer, "/backup/strategy")) {
+            throw ScenarioError(s.file, p + "/pointer",
+                                fmt::format("{} would set the backup strategy, which a sweep takes "
+                                            "from /strategies (every point runs each of them)",
+                                            axis.pointer.empty() ? "\"\"" : axis.pointer));
+        }
         const json::json_pointer ptr(axis.pointer);
         if (!s.base.contains(ptr.parent_pointer()) || !s.base[ptr.parent_pointer()].is_object()) {
             throw ScenarioError(
@@ -160,9 +231,16 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
         s.strategies.push_back(st.get<std::string>());
     }
     s.replications = doc.at("replications").get<int>();
-    const std::regex form(
-        R"(^\s*([a-z_0-9]+)\[([a-z0-9-]+)\]\s*(<=|>=|==|!=|<|>)\s*(?:([a-z_0-9]+)\[([a-z0-9-]+)\]|(-?[0-9.]+(?:[eE][-+]?[0-9]+)?))\s*$)");
-    const auto& metrics = sweep_metrics();
+    // The client groups, for group metrics in expect lines (every point must keep them).
+    {
+        const Scenario base_scenario = load_scenario_json(s.base, s.base_file);
+        for (const auto& g : base_scenario.groups) {
+            s.groups.push_back(g.name);
+        }
+    }
+    const std::string side = R"(([a-z_0-9]+)(?:\[([A-Za-z0-9_.-]+)\])?\[([a-z0-9-]+)\])";
+    const std::regex form("^\\s*" + side + "\\s*(<=|>=|==|!=|<|>)\\s*(?:" + side +
+                          "|([-+0-9.eE]+))\\s*$");
     for (std::size_t i = 0; i < doc.at("expect").size(); ++i) {
         const std::string text = doc["expect"][i].get<std::string>();
         const std::string p = fmt::format("/expect/{}", i);
@@ -170,28 +248,25 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
         if (!std::regex_match(text, m, form)) {
             throw ScenarioError(s.file, p,
                                 fmt::format("expected \"metric[strategy] OP metric[strategy]\" or "
-                                            "\"metric[strategy] OP number\", got \"{}\"",
+                                            "\"metric[strategy] OP number\" (a group metric may "
+                                            "name a group: metric[group][strategy]), got \"{}\"",
                                             text));
         }
-        SweepExpectation e{text, m[1], m[2], m[3], m[6].matched, 0, m[4], m[5]};
+        SweepExpectation e;
+        e.text = text;
+        e.lhs = term(s, p, m[1], m[2], m[3]);
+        e.op = m[4];
+        e.against_number = m[8].matched;
         if (e.against_number) {
-            e.number = std::stod(m[6]);
-        }
-        for (const auto& [metric, strategy] :
-             {std::pair{e.metric, e.strategy}, std::pair{e.rhs_metric, e.rhs_strategy}}) {
-            if (metric.empty()) {
-                continue;
+            const auto n = parse_number(m[8]);
+            if (!n) {
+                throw ScenarioError(
+                    s.file, p,
+                    fmt::format("expected a finite number after {}, got \"{}\"", e.op, m[8].str()));
             }
-            if (std::find(metrics.begin(), metrics.end(), metric) == metrics.end()) {
-                throw ScenarioError(s.file, p,
-                                    fmt::format("unknown metric \"{}\" (known: {})", metric,
-                                                fmt::join(metrics, ", ")));
-            }
-            if (std::find(s.strategies.begin(), s.strategies.end(), strategy) ==
-                s.strategies.end()) {
-                throw ScenarioError(s.file, p,
-                                    fmt::format("strategy \"{}\" is not in /strategies", strategy));
-            }
+            e.number = *n;
+        } else {
+            e.rhs = term(s, p, m[5], m[6], m[7]);
         }
         s.expect.push_back(std::move(e));
     }
@@ -204,6 +279,17 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
             throw ScenarioError(
                 s.base_file, "/backup",
                 "a sweep varies the backup strategy: the base scenario needs a \"backup\"");
+        }
+        std::vector<std::string> names;
+        for (const auto& g : sc.groups) {
+            names.push_back(g.name);
+        }
+        if (names != s.groups) {
+            throw ScenarioError(sc.file, "/workload/groups",
+                                fmt::format("expected the client groups of the base scenario ({}), "
+                                            "got ({}): an axis must not add, remove or rename "
+                                            "groups",
+                                            fmt::join(s.groups, ", "), fmt::join(names, ", ")));
         }
         EventEstimate e = estimate_events(sc);
         if (e.total > s.largest_estimate.total) {
@@ -265,11 +351,7 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                         fmt::format("{} ({}, replication {})", sc.file, spec.strategies[st], rep),
                         sc, spec.max_events.has_value()));
                 }
-                std::vector<double> v;
-                for (const auto& m : sweep_metrics()) {
-                    v.push_back(sweep_metric(row, m));
-                }
-                values[i] = std::move(v);
+                values[i] = std::move(row.values.values);
             } catch (...) {
                 const std::lock_guard<std::mutex> lock(error_mutex);
                 if (!error) {
@@ -308,78 +390,135 @@ SweepOutcome run_sweep(const SweepSpec& spec, unsigned jobs,
     return summarize_sweep(spec, run_sweep_values(spec, jobs, progress, 0, 1));
 }
 
+namespace {
+
+/// The Student t interval of a column's values over replications; no value if any run lacks one.
+std::optional<stats::ConfidenceInterval> interval_of(const SweepValues& values, std::size_t first,
+                                                     std::size_t n, std::size_t column) {
+    stats::Tally xs;
+    for (std::size_t r = 0; r < n; ++r) {
+        const auto& v = values[first + r].at(column);
+        if (!v) {
+            return std::nullopt;
+        }
+        xs.add(*v);
+    }
+    return stats::mean_confidence_interval(xs, 0.95);
+}
+
+bool holds(double lhs, const std::string& op, double rhs) {
+    return op == "<"    ? lhs < rhs
+           : op == "<=" ? lhs <= rhs
+           : op == ">"  ? lhs > rhs
+           : op == ">=" ? lhs >= rhs
+           : op == "==" ? lhs == rhs
+                        : lhs != rhs;
+}
+
+}  // namespace
+
 SweepOutcome summarize_sweep(const SweepSpec& spec, const SweepValues& values) {
     const auto points = points_of(spec);
     const std::size_t S = spec.strategies.size();
     const auto R = static_cast<std::size_t>(spec.replications);
     SweepOutcome out;
     out.runs = values.size();
-    const auto& metrics = sweep_metrics();
-    std::string axes_header;
+    const auto all_columns = sweep_columns(spec);
+    const auto columns = sweep_csv_columns(spec);
+    // Each CSV column's index among the stored ones.
+    std::vector<std::size_t> index;
+    for (const auto& c : columns) {
+        for (std::size_t i = 0; i < all_columns.size(); ++i) {
+            if (all_columns[i].metric == c.metric && all_columns[i].group == c.group) {
+                index.push_back(i);
+            }
+        }
+    }
+    std::vector<std::string> runs_header = {"point"};
+    std::vector<std::string> points_header = {"point"};
     for (const auto& a : spec.axes) {
-        axes_header += "," + a.pointer;
+        runs_header.push_back(a.pointer);
+        points_header.push_back(a.pointer);
     }
-    out.runs_csv = "point" + axes_header + ",strategy,replication,seed";
-    out.points_csv = "point" + axes_header + ",strategy,n";
-    for (const auto& m : metrics) {
-        out.runs_csv += "," + m;
-        out.points_csv += fmt::format(",{0}_mean,{0}_ci95_low,{0}_ci95_high", m);
+    for (const char* h : {"strategy", "replication", "seed"}) {
+        runs_header.emplace_back(h);
     }
-    out.runs_csv += "\n";
-    out.points_csv += "\n";
-    const auto base_seed = spec.base.value("seed", std::uint64_t{1});
-    // strategy -> metric -> mean, per point (kept for the fits)
-    std::vector<std::map<std::string, std::map<std::string, double>>> means(points.size());
+    for (const char* h : {"strategy", "n"}) {
+        points_header.emplace_back(h);
+    }
+    for (const auto& c : columns) {
+        runs_header.push_back(c.name());
+        for (const char* suffix : {"_mean", "_ci95_low", "_ci95_high"}) {
+            points_header.push_back(c.name() + suffix);
+        }
+    }
+    out.runs_csv = csv_line(runs_header);
+    out.points_csv = csv_line(points_header);
+    // per point, strategy: the mean of every stored column (for the expect lines and the fits)
+    std::vector<std::vector<std::vector<std::optional<double>>>> means(
+        points.size(), std::vector<std::vector<std::optional<double>>>(S));
     for (std::size_t p = 0; p < points.size(); ++p) {
-        std::string axes_cells;
+        std::vector<std::string> axes_cells;
         for (std::size_t a = 0; a < spec.axes.size(); ++a) {
-            axes_cells += "," + cell(spec.axes[a].values[points[p][a]]);
+            axes_cells.push_back(cell(spec.axes[a].values[points[p][a]]));
         }
-        std::map<std::string, std::map<std::string, double>>& mean = means[p];
         for (std::size_t st = 0; st < S; ++st) {
-            std::string line = fmt::format("{}{},{},{}", p, axes_cells, spec.strategies[st], R);
-            for (std::size_t mi = 0; mi < metrics.size(); ++mi) {
-                const auto& m = metrics[mi];
-                stats::Tally xs;
-                for (std::size_t r = 0; r < R; ++r) {
-                    xs.add(values[(p * S + st) * R + r].at(mi));
-                }
-                const stats::ConfidenceInterval ci = stats::mean_confidence_interval(xs, 0.95);
-                mean[spec.strategies[st]][m] = ci.mean;
-                if (R > 1) {
-                    line += fmt::format(",{},{},{}", ci.mean, ci.low, ci.high);
-                } else {
-                    line += fmt::format(",{},,", ci.mean);
-                }
+            const std::size_t first = (p * S + st) * R;
+            auto& mean = means[p][st];
+            for (std::size_t c = 0; c < all_columns.size(); ++c) {
+                const auto ci = interval_of(values, first, R, c);
+                mean.push_back(ci ? std::optional<double>(ci->mean) : std::nullopt);
             }
-            out.points_csv += line + "\n";
+            std::vector<std::string> line = {std::to_string(p)};
+            line.insert(line.end(), axes_cells.begin(), axes_cells.end());
+            line.push_back(spec.strategies[st]);
+            line.push_back(std::to_string(R));
+            for (const std::size_t c : index) {
+                const auto ci = interval_of(values, first, R, c);
+                line.push_back(ci ? csv_value(ci->mean) : "");
+                line.push_back(ci && R > 1 ? csv_value(ci->low) : "");
+                line.push_back(ci && R > 1 ? csv_value(ci->high) : "");
+            }
+            out.points_csv += csv_line(line);
             for (std::size_t r = 0; r < R; ++r) {
-                const auto& row = values[(p * S + st) * R + r];
-                out.runs_csv += fmt::format("{}{},{},{},{}", p, axes_cells, spec.strategies[st], r,
-                                            base_seed + r);
-                for (const double v : row) {
-                    out.runs_csv += fmt::format(",{}", v);
+                const auto& row = values[first + r];
+                std::vector<std::string> fields = {std::to_string(p)};
+                fields.insert(fields.end(), axes_cells.begin(), axes_cells.end());
+                fields.push_back(spec.strategies[st]);
+                fields.push_back(std::to_string(r));
+                fields.push_back(
+                    std::to_string(point_document(spec, points[p], static_cast<int>(r))["seed"]
+                                       .get<std::uint64_t>()));
+                for (const std::size_t c : index) {
+                    fields.push_back(csv_value(row.at(c)));
                 }
-                out.runs_csv += "\n";
+                out.runs_csv += csv_line(fields);
             }
         }
+        const auto strategy_index = [&](const std::string& name) {
+            return static_cast<std::size_t>(
+                std::find(spec.strategies.begin(), spec.strategies.end(), name) -
+                spec.strategies.begin());
+        };
         for (const auto& e : spec.expect) {
-            const double lhs = mean[e.strategy][e.metric];
-            const double rhs = e.against_number ? e.number : mean[e.rhs_strategy][e.rhs_metric];
-            const bool ok = e.op == "<"    ? lhs < rhs
-                            : e.op == "<=" ? lhs <= rhs
-                            : e.op == ">"  ? lhs > rhs
-                            : e.op == ">=" ? lhs >= rhs
-                            : e.op == "==" ? lhs == rhs
-                                           : lhs != rhs;
-            if (!ok) {
+            const auto lhs = means[p][strategy_index(e.lhs.strategy)][e.lhs.column];
+            const auto rhs = e.against_number
+                                 ? std::optional<double>(e.number)
+                                 : means[p][strategy_index(e.rhs.strategy)][e.rhs.column];
+            if (!lhs || !rhs) {
+                out.violations.push_back(fmt::format(
+                    "point {} ({}): {} cannot be checked: {} has no value there (the metric does "
+                    "not apply to this run)",
+                    p, point_label(spec, points[p]), e.text, !lhs ? e.lhs.text() : e.rhs.text()));
+            } else if (!holds(*lhs, e.op, *rhs)) {
                 out.violations.push_back(fmt::format("point {} ({}): {} is false ({} vs {})", p,
-                                                     point_label(spec, points[p]), e.text, lhs,
-                                                     rhs));
+                                                     point_label(spec, points[p]), e.text, *lhs,
+                                                     *rhs));
             }
         }
     }
-    // Fits: only numeric axes, and only with more points than coefficients.
+    // Fits: only numeric axes, and only with more points than coefficients, of the fitted
+    // columns: write-blocked time (all groups and each group), tps_mean, backup_p99_ms, backup_s.
     std::vector<std::size_t> numeric;
     for (std::size_t a = 0; a < spec.axes.size(); ++a) {
         const auto& vs = spec.axes[a].values;
@@ -387,11 +526,23 @@ SweepOutcome summarize_sweep(const SweepSpec& spec, const SweepValues& values) {
             numeric.push_back(a);
         }
     }
-    out.fits_csv = "strategy,metric,intercept";
+    std::vector<std::string> fits_header = {"strategy", "metric", "intercept"};
     for (const std::size_t a : numeric) {
-        out.fits_csv += ",coef " + spec.axes[a].pointer;
+        fits_header.push_back("coef " + spec.axes[a].pointer);
     }
-    out.fits_csv += ",r2,points\n";
+    fits_header.emplace_back("r2");
+    fits_header.emplace_back("points");
+    out.fits_csv = csv_line(fits_header);
+    std::vector<std::size_t> fitted;
+    for (std::size_t i = 0; i < all_columns.size(); ++i) {
+        const auto& c = all_columns[i];
+        const std::string_view name = c.metric->name;
+        if (name == "write_blocked_s" ||
+            (c.group.empty() &&
+             (name == "tps_mean" || name == "backup_p99_ms" || name == "backup_s"))) {
+            fitted.push_back(i);
+        }
+    }
     const auto cols = static_cast<Eigen::Index>(numeric.size() + 1);
     const auto n = static_cast<Eigen::Index>(points.size());
     if (!numeric.empty() && n > cols) {
@@ -406,29 +557,39 @@ SweepOutcome summarize_sweep(const SweepSpec& spec, const SweepValues& values) {
             }
         }
         const auto qr = X.colPivHouseholderQr();
-        for (const auto& strategy : spec.strategies) {
-            for (const std::string metric : {"write_blocked_s", "tps_mean", "p99_ms", "backup_s"}) {
+        for (std::size_t st = 0; st < S; ++st) {
+            const std::string& strategy = spec.strategies[st];
+            for (const std::size_t c : fitted) {
                 Eigen::VectorXd y(n);
+                bool complete = true;
                 for (Eigen::Index i = 0; i < n; ++i) {
-                    y(i) = means[static_cast<std::size_t>(i)][strategy][metric];
+                    const auto& v = means[static_cast<std::size_t>(i)][st][c];
+                    complete = complete && v.has_value();
+                    y(i) = v.value_or(0.0);
                 }
+                if (!complete) {
+                    continue;  // the metric has no value at some point: no fit
+                }
+                const std::string metric = all_columns[c].name();
                 const Eigen::VectorXd b = qr.solve(y);
                 const double mean_y = y.mean();
                 const double ss_tot = (y.array() - mean_y).square().sum();
                 const double ss_res = (X * b - y).squaredNorm();
                 const double r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
-                out.fits_csv += fmt::format("{},{},{}", strategy, metric, b(0));
+                std::vector<std::string> fields = {strategy, metric, csv_value(b(0))};
                 std::string formula = fmt::format("{:.4g}", b(0));
                 for (Eigen::Index k = 1; k < cols; ++k) {
-                    out.fits_csv += fmt::format(",{}", b(k));
+                    fields.push_back(csv_value(b(k)));
                     formula +=
                         fmt::format(" {:+.4g} x {}", b(k),
                                     spec.axes[numeric[static_cast<std::size_t>(k - 1)]].pointer);
                 }
-                out.fits_csv += fmt::format(",{},{}\n", r2, n);
-                if (metric == "write_blocked_s") {
+                fields.push_back(csv_value(r2));
+                fields.push_back(std::to_string(n));
+                out.fits_csv += csv_line(fields);
+                if (all_columns[c].metric->name == "write_blocked_s") {
                     out.fit_lines.push_back(
-                        fmt::format("{} write_blocked_s ~ {} (R^2 {:.3f})", strategy, formula, r2));
+                        fmt::format("{} {} ~ {} (R^2 {:.3f})", strategy, metric, formula, r2));
                 }
             }
         }

@@ -13,16 +13,26 @@
 #include <nlohmann/json.hpp>
 
 #include "app/experiments/compare.hpp"
+#include "app/experiments/metrics.hpp"
 #include "app/scenario/event_estimate.hpp"
 
 namespace lockstage::app {
 
+/// One side of an expect line: `metric[strategy]` (all groups, or a run metric) or
+/// `metric[group][strategy]`.
+struct SweepTerm {
+    std::string metric, group, strategy;
+    std::size_t column = 0;  ///< its column among metric_columns(groups, false)
+    std::string text() const;
+};
+
 struct SweepExpectation {
     std::string text;  ///< as written
-    std::string metric, strategy, op;
+    SweepTerm lhs;
+    std::string op;
     bool against_number = false;
     double number = 0;
-    std::string rhs_metric, rhs_strategy;
+    SweepTerm rhs;
 };
 
 struct SweepSpec {
@@ -36,6 +46,7 @@ struct SweepSpec {
     };
     std::vector<Axis> axes;
     std::vector<std::string> strategies;
+    std::vector<std::string> groups;  ///< the client groups (the same at every point)
     int replications = 1;
     std::vector<SweepExpectation> expect;
     nlohmann::ordered_json effective;  ///< the sweep document with defaults filled in
@@ -50,9 +61,10 @@ struct SweepSpec {
 /// before anything runs. Errors are ScenarioErrors (exit code 2).
 SweepSpec load_sweep(const std::filesystem::path& path);
 
-/// The headline metrics of a run, in output order.
-const std::vector<std::string>& sweep_metrics();
-double sweep_metric(const CompareRow& row, const std::string& metric);
+/// Every column a run stores (all metrics; metric_columns(spec.groups, false)), and the ones
+/// runs.csv and points.csv show (the headline metrics).
+std::vector<Column> sweep_columns(const SweepSpec& spec);
+std::vector<Column> sweep_csv_columns(const SweepSpec& spec);
 
 struct SweepOutcome {
     std::string runs_csv;    ///< a row per point, strategy and replication
@@ -65,9 +77,12 @@ struct SweepOutcome {
     std::size_t runs = 0;
 };
 
-/// Per run (point, then strategy, then replication), the metrics in sweep_metrics() order;
-/// empty for runs another shard made.
-using SweepValues = std::vector<std::vector<double>>;
+/// Per run (point, then strategy, then replication), its values in sweep_columns() order (no
+/// value where a metric does not apply); empty for runs not made (another shard's).
+using SweepValues = std::vector<std::vector<std::optional<double>>>;
+/// JSON forms of a run's values (null for no value), for shard and resume files.
+nlohmann::ordered_json sweep_values_json(const std::vector<std::optional<double>>& v);
+std::vector<std::optional<double>> sweep_values_from_json(const nlohmann::ordered_json& j);
 std::size_t sweep_runs(const SweepSpec& spec);
 
 /// Runs shard `shard` of `shards` (every shards-th run from `shard`) on `jobs` threads;

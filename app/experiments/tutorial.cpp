@@ -46,12 +46,10 @@ const CompareRow& row_of(const std::vector<CompareRow>& rows, const std::string&
     throw std::logic_error("tutorial report: no row for " + strategy);
 }
 
-double blocked(const CompareRow& r) {
-    double longest = 0;
-    for (const auto& [group, seconds] : r.write_blocked_s) {
-        longest = std::max(longest, seconds);
-    }
-    return longest;
+/// A metric of a compared strategy, for all groups (or one group); 0 where it has no value
+/// (the rows below only read metrics that apply to a backup run).
+double value(const CompareRow& r, std::string_view metric, std::string_view group = "") {
+    return r.values.get(metric, group).value_or(0.0);
 }
 
 /// When a statement of the trace was sent and granted, by its SQL text (first match).
@@ -76,22 +74,25 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
     const auto c1 = compare_strategies(t1, both);
     const auto& f1 = row_of(c1, "ftwrl");
     const auto& s1 = row_of(c1, "mariabackup-stages");
-    out.add("T1", "FTWRL write-blocked time", "8 s", fmt::format("{:.3f} s", blocked(f1)),
-            near(blocked(f1), 8), "FTWRL is held for the whole non-InnoDB copy (3.5 GB here)");
-    const double s1_app = s1.write_blocked_s.front().second;
+    out.add("T1", "FTWRL write-blocked time", "8 s",
+            fmt::format("{:.3f} s", value(f1, "write_blocked_s")),
+            near(value(f1, "write_blocked_s"), 8),
+            "FTWRL is held for the whole non-InnoDB copy (3.5 GB here)");
+    const double s1_app = value(s1, "write_blocked_s", "app");
     out.add("T1", "BACKUP STAGE write-blocked time (InnoDB)", "0.3 s",
             fmt::format("{:.3f} s", s1_app), near(s1_app, 0.3),
             "BLOCK_COMMIT ends on the redo copier's check-in: 0.3 s needs --log-copy-interval "
             "~300 ms; the default 1 s gives ~1 s (fact sheet §10)");
     out.add("T1", "BACKUP STAGE TPS during the backup", "950-1000",
-            fmt::format("{:.1f} (mean)", s1.tps_during_backup_mean),
-            inside(s1.tps_during_backup_mean, 950, 1000),
+            fmt::format("{:.1f} (mean)", value(s1, "tps_mean")),
+            inside(value(s1, "tps_mean"), 950, 1000),
             "MyISAM writes (2 % here) still wait from FLUSH to END");
     out.add("T1", "FTWRL TPS while blocked", "0",
-            fmt::format("{:.0f} (lowest second)", f1.tps_during_backup_min),
-            f1.tps_during_backup_min == 0, "every write and commit waits");
+            fmt::format("{:.0f} (lowest piece of the window)", value(f1, "tps_min")),
+            value(f1, "tps_min") == 0, "every write and commit waits");
     out.report("T1", "BACKUP STAGE p99 latency", "+50 ms (brief spike)",
-               fmt::format("p99 {:.2f} ms, max {:.0f} ms", s1.p99_ms, s1.max_ms),
+               fmt::format("p99 {:.2f} ms, max {:.0f} ms (backup window)",
+                           value(s1, "backup_p99_ms"), value(s1, "backup_max_ms")),
                "the max is a MyISAM write that waited from FLUSH to END");
 
     // T2: e-commerce, 8-minute backup.
@@ -99,28 +100,30 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
     const auto c2 = compare_strategies(t2, both);
     const auto& f2 = row_of(c2, "ftwrl");
     const auto& s2 = row_of(c2, "mariabackup-stages");
-    out.add("T2", "backup duration", "8 min", fmt::format("{:.1f} s", s2.backup_s),
-            near(s2.backup_s, 480), "sized: 206 GB of InnoDB at 450 MB/s");
-    out.add("T2", "FTWRL: writes blocked", "11 s", fmt::format("{:.3f} s", blocked(f2)),
-            near(blocked(f2), 11), "4.9 GB of MyISAM copied under FTWRL");
+    out.add("T2", "backup duration", "8 min", fmt::format("{:.1f} s", value(s2, "backup_s")),
+            near(value(s2, "backup_s"), 480), "sized: 206 GB of InnoDB at 450 MB/s");
+    out.add("T2", "FTWRL: writes blocked", "11 s",
+            fmt::format("{:.3f} s", value(f2, "write_blocked_s")),
+            near(value(f2, "write_blocked_s"), 11), "4.9 GB of MyISAM copied under FTWRL");
     out.add("T2", "FTWRL: queued at peak", "157 INSERT + 89 UPDATE",
-            fmt::format("{} ({})", f2.peak_statements, f2.peak_queue), near(f2.peak_queue, 246),
-            "every pool connection holds a waiting write");
-    out.add("T2", "FTWRL: client timeouts", "12", fmt::format("{}", f2.timeouts),
-            near(static_cast<double>(f2.timeouts), 12),
+            fmt::format("{} ({})", f2.peak_statements, value(f2, "peak_queue")),
+            near(value(f2, "peak_queue"), 246), "every pool connection holds a waiting write");
+    out.add("T2", "FTWRL: client timeouts", "12", fmt::format("{}", value(f2, "timeouts")),
+            near(value(f2, "timeouts"), 12),
             "knife-edge: requests queued for a connection longer than the client timeout before "
             "the block ends");
-    out.add("T2", "BACKUP STAGE: writes blocked", "0.4 s", fmt::format("{:.3f} s", blocked(s2)),
-            near(blocked(s2), 0.4), "--log-copy-interval 400 ms");
-    out.add("T2", "BACKUP STAGE: queued at peak", "6", fmt::format("{}", s2.peak_queue),
-            near(s2.peak_queue, 6),
+    out.add("T2", "BACKUP STAGE: writes blocked", "0.4 s",
+            fmt::format("{:.3f} s", value(s2, "write_blocked_s")),
+            near(value(s2, "write_blocked_s"), 0.4), "--log-copy-interval 400 ms");
+    out.add("T2", "BACKUP STAGE: queued at peak", "6", fmt::format("{}", value(s2, "peak_queue")),
+            near(value(s2, "peak_queue"), 6),
             "at 1000 tps every write arriving during a 0.4 s BLOCK_COMMIT waits (~320), so the "
             "pool fills");
-    out.add("T2", "BACKUP STAGE: client timeouts", "0", fmt::format("{}", s2.timeouts),
-            s2.timeouts == 0, "");
+    out.add("T2", "BACKUP STAGE: client timeouts", "0", fmt::format("{}", value(s2, "timeouts")),
+            value(s2, "timeouts") == 0, "");
     out.add("T2", "BACKUP STAGE: TPS during the copy", "980-1000",
-            fmt::format("{:.1f} (mean)", s2.tps_during_backup_mean),
-            inside(s2.tps_during_backup_mean, 980, 1000), "");
+            fmt::format("{:.1f} (mean)", value(s2, "tps_mean")),
+            inside(value(s2, "tps_mean"), 980, 1000), "");
 
     // T3: stage durations, from the BACKUP STAGE run of T2.
     Scenario t2s = t2;
@@ -154,10 +157,11 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
     }
 
     // T4: queue depth while a backup runs.
-    out.add("T4", "FTWRL: sessions waiting", "10-100+", fmt::format("{} (peak)", f2.peak_queue),
-            f2.peak_queue >= 10, "T2's scenario; bounded by the pool");
-    out.add("T4", "BACKUP STAGE: sessions waiting", "0-5", fmt::format("{} (peak)", s2.peak_queue),
-            s2.peak_queue <= 5,
+    out.add("T4", "FTWRL: sessions waiting", "10-100+",
+            fmt::format("{} (peak)", value(f2, "peak_queue")), value(f2, "peak_queue") >= 10,
+            "T2's scenario; bounded by the pool");
+    out.add("T4", "BACKUP STAGE: sessions waiting", "0-5",
+            fmt::format("{} (peak)", value(s2, "peak_queue")), value(s2, "peak_queue") <= 5,
             "during BLOCK_COMMIT every autocommit write waits at its commit; at 1000 tps the pool "
             "fills");
 
@@ -177,7 +181,7 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
                 waits && alter != nullptr, "DDL and MyISAM writes wait from BLOCK_DDL to END");
     }
     out.add("T5", "BLOCK_COMMIT took 15 s with many tables, 234 queries blocked", "15 s",
-            fmt::format("{:.3f} s (T2, {} tables)", blocked(s2),
+            fmt::format("{:.3f} s (T2, {} tables)", value(s2, "write_blocked_s"),
                         t2.data.innodb_tables + t2.data.myisam_tables),
             false,
             "BLOCK_COMMIT's work is the log/statistics tables and a redo check-in, not per-table "
@@ -185,11 +189,12 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
     {
         const Scenario s = load_scenario_file(dir / "backup-killed-mid-copy.json");
         const auto r = simulate_mariadb(s);
-        bool resumed = !r.groups.empty();
-        for (const auto& g : r.groups) {
+        const MetricValues v = MetricValues::of(s, r);
+        bool resumed = !v.groups.empty();
+        for (const auto& g : v.groups) {
             resumed =
-                resumed &&
-                std::fabs(sim::to_seconds(g.longest_gap_start + g.longest_commit_gap) - 4.5) < 0.01;
+                resumed && std::fabs(v.get("longest_commit_gap_start_s", g).value_or(0) +
+                                     v.get("longest_commit_gap_s", g).value_or(0) - 4.5) < 0.01;
         }
         out.add("T5", "a killed backup session releases its stage", "implicit END",
                 resumed ? "writers resume at the kill (4.5 s)" : "writers do not resume", resumed,

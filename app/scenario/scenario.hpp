@@ -6,11 +6,11 @@
 #include <string>
 
 #include "models/backup/backup.hpp"
-#include "models/topology/galera.hpp"
 #include "models/queue/queue_model.hpp"
-#include "models/topology/replica.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
+#include "models/topology/galera.hpp"
+#include "models/topology/replica.hpp"
 #include "models/workload/clients.hpp"
 #include "sim/kernel/time.hpp"
 
@@ -26,7 +26,7 @@ struct Scenario {
     sim::Time timeline_interval = sim::kSecond;
     sim::Time queue_sample_interval = sim::millis(10);  ///< output.queue_sample_ms
     std::string model;                                  ///< "mariadb" or "queue"
-    models::queue::QueueModelConfig queue;                     ///< model "queue"
+    models::queue::QueueModelConfig queue;              ///< model "queue"
     // model "mariadb"
     models::server::ServerConfig server;
     std::vector<models::server::TableDef> tables;

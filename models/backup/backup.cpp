@@ -59,6 +59,7 @@ struct BackupActor::Impl {
     Server::SessionId id = 0;
     std::size_t seq = 0;
     BackupResult result;
+    sim::Interval window;
     Time t0 = 0;  ///< the redo-log copier started then
     bool killed = false;
     sim::Blocker copying;  ///< parked here during a copy phase, so a kill can end it
@@ -384,7 +385,7 @@ sim::Task<bool> run_script(Impl& b, Strategy s) {
 sim::Process backup_process(Impl& b) {
     co_await b.sim().sleep_until(b.cfg.start_at);
     b.result.started = true;
-    b.result.began = b.t0 = b.sim().now();
+    b.result.began = b.t0 = b.window.begin = b.sim().now();
     // mariadb-backup's session set-up: a lock_wait_timeout of a year unless told otherwise.
     const std::string set_timeout =
         fmt::format("SET lock_wait_timeout = {}", sim::to_seconds(b.cfg.lock_wait_timeout));
@@ -407,7 +408,7 @@ sim::Process backup_process(Impl& b) {
         b.replica->start_sql_thread();
     }
     b.result.finished = ok && !b.killed;
-    b.result.ended = b.sim().now();
+    b.result.ended = b.window.end = b.sim().now();
     b.result.over = true;
     b.over = true;
 }
@@ -470,8 +471,8 @@ void BackupActor::table_ddl(const server::TableDef& table, Time) {
                            "DDL during the copy, with no BLOCK_DDL (or equivalent) in force");
 }
 
-bool BackupActor::running() const {
-    return impl_->result.started && !impl_->over;
+const sim::Interval& BackupActor::window() const {
+    return impl_->window;
 }
 
 BackupResult BackupActor::finish() {

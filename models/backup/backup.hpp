@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "models/topology/replica.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
+#include "models/topology/replica.hpp"
 
 namespace lockstage::models::backup {
 
@@ -93,8 +93,9 @@ class BackupActor : public server::ChangeListener {
     void set_replica(models::topology::ReplicaApplier* replica);
     void start();
     BackupResult finish();
-    /// Between the backup's start and its end (its window).
-    bool running() const;
+    /// The backup's window [start, end of its last statement), filled in as it happens
+    /// (kForever until then): what the workload's window figures overlap.
+    const sim::Interval& window() const;
 
     void table_written(const server::TableDef& table, sim::Time at) override;
     void table_ddl(const server::TableDef& table, sim::Time at) override;

@@ -1,15 +1,15 @@
 #pragma once
 // Node 1 of a 3-node Galera cluster, where the backup runs (fact sheet §6 and §11). The modelled
-// server::Server is node 1; this class adds its wsrep provider: the write-sets the other two nodes commit
-// and node 1's applier, and the provider pause the backup locks cause.
+// server::Server is node 1; this class adds its wsrep provider: the write-sets the other two nodes
+// commit and node 1's applier, and the provider pause the backup locks cause.
 //
 // Simplifications (each one deliberate):
 // - The other nodes' commits are ONE Poisson stream at cluster_rate_tps; each write-set enters
 //   node 1's receive queue the moment it is committed (no network delay, no group ordering).
 // - Node 1's applier is one process that applies the queue in order, apply_ms per write-set
 //   (wsrep_slave_threads=1). Appliers are brute-force (BF) threads, which skip BACKUP-namespace
-//   MDL checks, so it is NOT run through server::Server::execute: it takes no lock, no CPU core and no
-//   session, and never conflicts with local transactions (no certification failures, no BF
+//   MDL checks, so it is NOT run through server::Server::execute: it takes no lock, no CPU core and
+//   no session, and never conflicts with local transactions (no certification failures, no BF
 //   aborts). wsrep_mode=BF_ABORT_MARIABACKUP only moves the BACKUP STAGE pause (below).
 // - The receive queue counts write-sets received and not yet applied, the one being applied
 //   included (like the replica's relay backlog).
@@ -91,7 +91,8 @@ class GaleraNode : public server::CommitGate, public server::BackupLockListener 
     std::uint64_t receive_queue() const { return queue_; }
 
     bool commits_open() const override { return !paused_ && !stalled_; }
-    void backup_lock_event(locks::OwnerId session, server::BackupLockEvent e, sim::Time at) override;
+    void backup_lock_event(locks::OwnerId session, server::BackupLockEvent e,
+                           sim::Time at) override;
 
     /// Closes the books at `duration`. Further calls return the same result.
     GaleraResult finish();

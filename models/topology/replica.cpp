@@ -33,8 +33,8 @@ const ReplicaConfig& checked(const server::Server& server, const ReplicaConfig& 
 
 }  // namespace
 
-ReplicaApplier::ReplicaApplier(server::Server& server, std::uint64_t seed, Time duration, Time interval,
-                               ReplicaConfig c)
+ReplicaApplier::ReplicaApplier(server::Server& server, std::uint64_t seed, Time duration,
+                               Time interval, ReplicaConfig c)
     : server_(server),
       sim_(server.simulation()),
       duration_(duration),

@@ -36,6 +36,13 @@ server::Statement simple(server::StmtKind kind) {
 
 }  // namespace
 
+/// A request in progress, linked into its group's list so the end of the run can count it.
+struct InFlight {
+    Time arrived = 0;
+    InFlight* prev = nullptr;
+    InFlight* next = nullptr;
+};
+
 struct Workload::Group {
     GroupConfig cfg;
     GroupResult result;
@@ -46,13 +53,13 @@ struct Workload::Group {
     sim::RandomStream exec_rng;
     sim::RandomStream occasional_rng;
     sim::Distribution pick_transaction;
-    Time last_commit = 0;
-    const std::function<bool()>* window = nullptr;
+    Watch watch;           ///< this group's commit gaps and write-blocked time
+    Watch* all = nullptr;  ///< all groups'
+    const sim::Interval* const* window = nullptr;  ///< the backup's window, if any
     /// [transaction][statement][table choice]: a write there goes to a non-backup-safe engine
     /// (filled by Workload::start; one entry for the table the SQL names when there is no choice).
     std::vector<std::vector<std::vector<char>>> nontransactional;
-    int waiting_writes = 0;  ///< the group's write statements waiting for a lock now
-    Time blocked_since = 0;  ///< since the later of the last commit and the first such wait
+    InFlight in_flight;  ///< the list's head: requests in progress
 
     Group(sim::Simulation& sim, GroupConfig c, std::uint64_t seed, Time interval)
         : cfg(std::move(c)),
@@ -68,31 +75,102 @@ struct Workload::Group {
                   w.push_back(t.weight);
               }
               return w;
-          }())) {}
+          }())) {
+        in_flight.prev = in_flight.next = &in_flight;
+    }
 
-    bool in_window() const { return window != nullptr && *window && (*window)(); }
+    const sim::Interval* backup_window() const { return window != nullptr ? *window : nullptr; }
 
-    void close_blocked(Time now) {
-        if (now - blocked_since > result.write_blocked) {
-            result.write_blocked = now - blocked_since;
-            result.write_blocked_start = blocked_since;
+    void began(InFlight& r) {
+        r.prev = in_flight.prev;
+        r.next = &in_flight;
+        in_flight.prev->next = &r;
+        in_flight.prev = &r;
+    }
+
+    /// A request that arrived at `arrived` ended now (completed, failed, gave up), or is still in
+    /// progress at the end of the run (`now` = the end).
+    void ended(InFlight& r, Time now) {
+        r.prev->next = r.next;
+        r.next->prev = r.prev;
+        const Time took = now - r.arrived;
+        result.latency.record(took);
+        if (const sim::Interval* w = backup_window(); w != nullptr && w->overlaps(r.arrived, now)) {
+            result.latency_backup.record(took);
+        }
+        watch.blocked.request_ended(r.arrived, now);
+        all->blocked.request_ended(r.arrived, now);
+    }
+
+    void completed(Time now) {
+        ++result.completed;
+        result.completed_per_interval.add(now);
+        if (const sim::Interval* w = backup_window(); w != nullptr && w->contains(now)) {
+            const auto i = static_cast<std::size_t>((now - w->begin) /
+                                                    result.completed_per_interval.interval());
+            if (i >= result.backup_completions.size()) {
+                result.backup_completions.resize(i + 1, 0.0);
+            }
+            result.backup_completions[i] += 1;
         }
     }
 
     void committed(Time now) {
-        if (waiting_writes > 0) {
-            close_blocked(now);
-            blocked_since = now;
-        }
         ++result.commits;
         result.commits_per_interval.add(now);
-        if (now - last_commit > result.longest_commit_gap) {
-            result.longest_commit_gap = now - last_commit;
-            result.longest_gap_start = last_commit;
-        }
-        last_commit = now;
+        watch.committed(now);
+        all->committed(now);
     }
 };
+
+void Workload::Watch::committed(Time now) {
+    blocked.committed(now);
+    if (now - last_commit > longest_gap) {
+        longest_gap = now - last_commit;
+        longest_gap_start = last_commit;
+    }
+    last_commit = now;
+}
+
+void Workload::Watch::finish(Time end) {
+    if (end - last_commit > longest_gap) {
+        longest_gap = end - last_commit;
+        longest_gap_start = last_commit;
+    }
+    blocked.finish(end);
+}
+
+void GroupResult::merge(const GroupResult& o) {
+    arrived += o.arrived;
+    completed += o.completed;
+    failed += o.failed;
+    timeouts += o.timeouts;
+    unfinished += o.unfinished;
+    commits += o.commits;
+    latency.merge(o.latency);
+    latency_backup.merge(o.latency_backup);
+    pool_wait.merge(o.pool_wait);
+    commits_per_interval.merge(o.commits_per_interval);
+    completed_per_interval.merge(o.completed_per_interval);
+    timeouts_per_interval.merge(o.timeouts_per_interval);
+    if (o.backup_completions.size() > backup_completions.size()) {
+        backup_completions.resize(o.backup_completions.size(), 0.0);
+    }
+    for (std::size_t i = 0; i < o.backup_completions.size(); ++i) {
+        backup_completions[i] += o.backup_completions[i];
+    }
+    ddl_sent += o.ddl_sent;
+    long_queries_sent += o.long_queries_sent;
+    max_pool_queue = std::max(max_pool_queue, o.max_pool_queue);
+    for (std::size_t i = 0; i < class_latency.size(); ++i) {
+        class_latency[i].merge(o.class_latency[i]);
+        class_latency_backup[i].merge(o.class_latency_backup[i]);
+    }
+    blocked.merge(o.blocked);
+    for (const auto& [name, n] : o.errors) {
+        errors[name] += n;
+    }
+}
 
 namespace {
 
@@ -159,42 +237,41 @@ sim::Task<TxOutcome> run_transaction(Server& server, Group& g, Server::SessionId
 /// One client request: wait for a pooled connection, run a transaction from the mix.
 sim::Task<void> serve(Server& server, Group& g) {
     sim::Simulation& sim = server.simulation();
-    const Time arrived = sim.now();
+    InFlight request{sim.now()};
+    g.began(request);
     ++g.result.arrived;
     g.result.max_pool_queue = std::max<std::int64_t>(
         g.result.max_pool_queue, static_cast<std::int64_t>(g.pool.queued()) + 1);
     if (!co_await g.pool.acquire(g.cfg.client_timeout)) {
         ++g.result.timeouts;
         g.result.timeouts_per_interval.add(sim.now());
+        g.ended(request, sim.now());
         co_return;
     }
-    g.result.pool_wait.record(sim.now() - arrived);
+    g.result.pool_wait.record(sim.now() - request.arrived);
     const Server::SessionId conn = g.idle.back();
     g.idle.pop_back();
     const auto tx = static_cast<std::size_t>(g.pick_transaction.sample(g.mix_rng));
-    const bool in_window = g.in_window();
     const TxOutcome outcome = co_await run_transaction(server, g, conn, tx);
     g.idle.push_back(conn);
     g.pool.release();
     const Time now = sim.now();
     g.result.blocked.record(outcome.backup_wait);
+    g.ended(request, now);
     if (outcome.error != Error::None) {
         ++g.result.failed;
         ++g.result.errors[std::string(server::error_name(outcome.error))];
         co_return;
     }
-    ++g.result.completed;
-    g.result.completed_per_interval.add(now);
-    g.result.latency.record(now - arrived);
+    g.completed(now);
     const TxClass c = !outcome.wrote             ? TxClass::Read
                       : outcome.nontransactional ? TxClass::MyisamWrite
                                                  : TxClass::InnodbWrite;
-    g.result.class_latency[static_cast<std::size_t>(c)].record(now - arrived);
-    if (in_window) {
-        g.result.class_latency_window[static_cast<std::size_t>(c)].record(now - arrived);
-    }
-    if (g.in_window()) {
-        ++g.result.completed_in_window;
+    const auto ci = static_cast<std::size_t>(c);
+    g.result.class_latency[ci].record(now - request.arrived);
+    if (const sim::Interval* w = g.backup_window();
+        w != nullptr && w->overlaps(request.arrived, now)) {
+        g.result.class_latency_backup[ci].record(now - request.arrived);
     }
     if (outcome.wrote) {
         g.committed(now);
@@ -251,7 +328,6 @@ sim::Process occasional(Server& server, Group& g, const Occasional& o, Server::S
         }
         ++sent;
         const auto& t = o.statements[static_cast<std::size_t>(pick.sample(g.occasional_rng))];
-        const bool in_window = g.in_window();
         bool nontrans = false;
         const server::StatementResult r =
             co_await run_statement(server, g, conn, t, nullptr, nontrans);
@@ -265,8 +341,9 @@ sim::Process occasional(Server& server, Group& g, const Occasional& o, Server::S
         }
         const auto i = static_cast<std::size_t>(TxClass::Ddl);
         g.result.class_latency[i].record(r.finished - r.sent);
-        if (in_window) {
-            g.result.class_latency_window[i].record(r.finished - r.sent);
+        if (const sim::Interval* w = g.backup_window();
+            w != nullptr && w->overlaps(r.sent, r.finished)) {
+            g.result.class_latency_backup[i].record(r.finished - r.sent);
         }
     }
 }
@@ -275,7 +352,7 @@ sim::Process occasional(Server& server, Group& g, const Occasional& o, Server::S
 
 Workload::Workload(Server& server, std::uint64_t seed, Time duration, Time interval,
                    std::vector<GroupConfig> groups)
-    : server_(server), duration_(duration) {
+    : server_(server), duration_(duration), interval_(interval) {
     for (auto& g : groups) {
         groups_.push_back(
             std::make_unique<Group>(server.simulation(), std::move(g), seed, interval));
@@ -315,20 +392,16 @@ void Workload::wait_began(Server::SessionId session, server::StmtKind kind, Time
     if (session >= group_of_.size() || group_of_[session] == nullptr || !is_write_wait(kind)) {
         return;
     }
-    Group& g = *group_of_[session];
-    if (g.waiting_writes++ == 0) {
-        g.blocked_since = at;
-    }
+    group_of_[session]->watch.blocked.wait_began(at);
+    all_.blocked.wait_began(at);
 }
 
 void Workload::wait_ended(Server::SessionId session, server::StmtKind kind, Time at) {
     if (session >= group_of_.size() || group_of_[session] == nullptr || !is_write_wait(kind)) {
         return;
     }
-    Group& g = *group_of_[session];
-    if (--g.waiting_writes == 0) {
-        g.close_blocked(at);
-    }
+    group_of_[session]->watch.blocked.wait_ended(at);
+    all_.blocked.wait_ended(at);
 }
 
 void Workload::start() {
@@ -337,6 +410,7 @@ void Workload::start() {
     for (auto& gp : groups_) {
         Group& g = *gp;
         g.window = &window_;
+        g.all = &all_;
         g.nontransactional.clear();
         for (const auto& tx : g.cfg.transactions) {
             auto& flags = g.nontransactional.emplace_back();
@@ -365,22 +439,40 @@ void Workload::start() {
     }
 }
 
-std::vector<GroupResult> Workload::finish() {
-    std::vector<GroupResult> out;
+WorkloadResult Workload::finish() {
+    WorkloadResult out{{}, GroupResult("all", interval_)};
     for (auto& gp : groups_) {
         Group& g = *gp;
-        if (duration_ - g.last_commit > g.result.longest_commit_gap) {
-            g.result.longest_commit_gap = duration_ - g.last_commit;
-            g.result.longest_gap_start = g.last_commit;
-        }
-        if (g.waiting_writes > 0) {
-            g.close_blocked(duration_);
-        }
-        g.result.commits_per_interval.extend_to(duration_);
-        g.result.completed_per_interval.extend_to(duration_);
-        g.result.timeouts_per_interval.extend_to(duration_);
-        out.push_back(g.result);
+        g.watch.finish(duration_);
     }
+    all_.finish(duration_);
+    for (auto& gp : groups_) {
+        Group& g = *gp;
+        // Requests still in progress: counted with their time so far.
+        while (g.in_flight.next != &g.in_flight) {
+            ++g.result.unfinished;
+            g.ended(*g.in_flight.next, duration_);
+        }
+        GroupResult& r = g.result;
+        r.longest_commit_gap = g.watch.longest_gap;
+        r.longest_gap_start = g.watch.longest_gap_start;
+        r.write_blocked = g.watch.blocked.longest();
+        r.write_blocked_start = g.watch.blocked.longest_start();
+        r.latency_blocked = g.watch.blocked.latency();
+        r.commits_per_interval.extend_to(duration_);
+        r.completed_per_interval.extend_to(duration_);
+        r.timeouts_per_interval.extend_to(duration_);
+        out.groups.push_back(r);
+        out.all.merge(r);
+    }
+    out.all.commits_per_interval.extend_to(duration_);
+    out.all.completed_per_interval.extend_to(duration_);
+    out.all.timeouts_per_interval.extend_to(duration_);
+    out.all.longest_commit_gap = all_.longest_gap;
+    out.all.longest_gap_start = all_.longest_gap_start;
+    out.all.write_blocked = all_.blocked.longest();
+    out.all.write_blocked_start = all_.blocked.longest_start();
+    out.all.latency_blocked = all_.blocked.latency();
     return out;
 }
 

@@ -8,7 +8,6 @@
 // between commits; no request is kept.
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "models/server/server.hpp"
+#include "models/workload/write_blocked.hpp"
 #include "sim/kernel/distribution.hpp"
 #include "sim/stats/histogram.hpp"
 #include "sim/stats/timeline.hpp"
@@ -69,19 +69,27 @@ enum class TxClass { Read, InnodbWrite, MyisamWrite, Ddl };
 inline constexpr std::array<std::string_view, 4> kTxClassNames{"read", "innodb_write",
                                                                "myisam_write", "ddl"};
 
-/// What one group's users felt.
+/// What one group's users felt (or all groups', see WorkloadResult::all).
 struct GroupResult {
     std::string name;
     std::uint64_t arrived = 0;
-    std::uint64_t completed = 0;  ///< transactions that ran to the end without error
-    std::uint64_t failed = 0;     ///< ended with a server error (e.g. lock wait timeout)
-    std::uint64_t timeouts = 0;   ///< gave up waiting for a pool connection
-    std::uint64_t commits = 0;    ///< completed transactions that wrote
-    stats::Histogram latency;     ///< ns, arrival to end, completed transactions
-    stats::Histogram pool_wait;   ///< ns waiting for a connection
+    std::uint64_t completed = 0;   ///< transactions that ran to the end without error
+    std::uint64_t failed = 0;      ///< ended with a server error (e.g. lock wait timeout)
+    std::uint64_t timeouts = 0;    ///< gave up waiting for a pool connection
+    std::uint64_t unfinished = 0;  ///< still waiting or running when the run ended
+    std::uint64_t commits = 0;     ///< completed transactions that wrote
+    /// ns, arrival to end, of every request that ended: completed, failed, timed out; and the
+    /// unfinished ones with their time so far at the end of the run (a lower bound).
+    stats::Histogram latency;
+    /// The same, for the requests whose lifetime overlapped the backup window.
+    stats::Histogram latency_backup;
+    stats::Histogram pool_wait;  ///< ns waiting for a connection (requests that got one)
     stats::Timeline commits_per_interval;
     stats::Timeline completed_per_interval;
     stats::Timeline timeouts_per_interval;
+    /// Completions in the backup window, per interval of the timeline's width counted from the
+    /// window's start (the last one may be cut short by the window's end).
+    std::vector<double> backup_completions;
     sim::Time longest_commit_gap = 0;  ///< the longest time without a commit (writes stopped)
     sim::Time longest_gap_start = 0;
     std::uint64_t ddl_sent = 0;
@@ -89,25 +97,35 @@ struct GroupResult {
     std::int64_t max_pool_queue = 0;
     /// ns, arrival to end of completed transactions (DDL: the statement), by TxClass.
     std::array<stats::Histogram, 4> class_latency;
-    /// The same, for the transactions that arrived while the backup ran (its window).
-    std::array<stats::Histogram, 4> class_latency_window;
+    /// The same, for those whose lifetime overlapped the backup window.
+    std::array<stats::Histogram, 4> class_latency_backup;
     /// ns per transaction (completed or failed; DDL statements too) spent waiting for the
     /// backup-related locks (StatementResult::backup_wait).
     stats::Histogram blocked;
     /// The longest time the group committed nothing while at least one of its writes (INSERT,
-    /// UPDATE, DELETE or COMMIT) was waiting for a lock, and when it began.
+    /// UPDATE, DELETE or COMMIT) was waiting for a lock, when it began, and the latency of the
+    /// requests that overlapped it (WriteBlocked).
     sim::Time write_blocked = 0;
     sim::Time write_blocked_start = 0;
+    stats::Histogram latency_blocked;
     /// Failed transactions (and DDL statements) by the MariaDB error name that ended them.
     std::map<std::string, std::uint64_t> errors;
-    /// Transactions completed while the backup ran.
-    std::uint64_t completed_in_window = 0;
 
-    GroupResult(std::string n, sim::Time interval)
+    explicit GroupResult(std::string n = "", sim::Time interval = sim::kSecond)
         : name(std::move(n)),
           commits_per_interval(interval),
           completed_per_interval(interval),
           timeouts_per_interval(interval) {}
+    /// Adds another group's counts, histograms and timelines (not the intervals found by
+    /// watching the groups together: commit gaps and write-blocked time).
+    void merge(const GroupResult& other);
+};
+
+/// Every group's figures, and all groups' together: the sums, and the commit gap and
+/// write-blocked time of the groups watched as one (no group committed while a write waited).
+struct WorkloadResult {
+    std::vector<GroupResult> groups;
+    GroupResult all;
 };
 
 class Workload : public server::WaitObserver {
@@ -120,11 +138,12 @@ class Workload : public server::WaitObserver {
 
     /// Connects the pools and starts the arrival processes.
     void start();
-    /// Closes the books at the end of the run (the gap up to the end counts).
-    std::vector<GroupResult> finish();
-    /// Says whether the backup runs now: a transaction that arrives (a completion that happens)
-    /// while it returns true counts in the window figures. Without one there is no window.
-    void set_backup_window(std::function<bool()> running) { window_ = std::move(running); }
+    /// Closes the books at the end of the run (the gap up to the end counts; requests still in
+    /// progress count as unfinished, with their time so far).
+    WorkloadResult finish();
+    /// The backup's window, filled in by the backup as it starts and ends: requests whose
+    /// lifetime overlaps it count in the window figures. Without one there is no window.
+    void set_backup_window(const sim::Interval* window) { window_ = window; }
 
     void wait_began(server::Server::SessionId session, server::StmtKind kind,
                     sim::Time at) override;
@@ -132,6 +151,16 @@ class Workload : public server::WaitObserver {
                     sim::Time at) override;
 
     struct Group;  // a group's running state (defined in clients.cpp)
+    /// What must be watched as it happens (not summed afterwards): the gap between commits, the
+    /// write-blocked intervals.
+    struct Watch {
+        WriteBlocked blocked;
+        sim::Time last_commit = 0;
+        sim::Time longest_gap = 0;
+        sim::Time longest_gap_start = 0;
+        void committed(sim::Time now);
+        void finish(sim::Time end);
+    };
 
   private:
     server::Server::SessionId connect(Group& g, std::string name);
@@ -143,9 +172,11 @@ class Workload : public server::WaitObserver {
 
     server::Server& server_;
     sim::Time duration_;
+    sim::Time interval_;
     std::vector<std::unique_ptr<Group>> groups_;
     std::vector<Group*> group_of_;  ///< by session id; nullptr for sessions of no group
-    std::function<bool()> window_;
+    const sim::Interval* window_ = nullptr;
+    Watch all_;  ///< all groups watched as one
 };
 
 }  // namespace lockstage::models::workload

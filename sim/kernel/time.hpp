@@ -63,6 +63,18 @@ inline Time from_millis(double ms) {
     return from_units(ms, kMillisecond);
 }
 
+/// A span of simulated time [begin, end) that is learnt as it happens (a backup's run): kForever
+/// marks a begin or an end not reached yet.
+struct Interval {
+    Time begin = kForever;
+    Time end = kForever;
+    /// Whether a request alive over [from, to] overlaps the span, as far as it is known at `to`
+    /// (call it when the request ends: an end not reached yet lies after `to`).
+    constexpr bool overlaps(Time from, Time to) const { return begin <= to && from < end; }
+    /// Whether `t` lies inside the span, as far as it is known at `t`.
+    constexpr bool contains(Time t) const { return begin <= t && t < end; }
+};
+
 constexpr double to_seconds(Time t) {
     return static_cast<double>(t) / static_cast<double>(kSecond);
 }

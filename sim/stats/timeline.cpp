@@ -28,4 +28,16 @@ void Timeline::extend_to(std::int64_t t_end) {
     }
 }
 
+void Timeline::merge(const Timeline& other) {
+    if (other.interval_ != interval_) {
+        throw std::invalid_argument("Timeline::merge: intervals differ");
+    }
+    if (other.values_.size() > values_.size()) {
+        values_.resize(other.values_.size(), 0.0);
+    }
+    for (std::size_t i = 0; i < other.values_.size(); ++i) {
+        values_[i] += other.values_[i];
+    }
+}
+
 }  // namespace lockstage::stats

@@ -14,6 +14,8 @@ class Timeline {
     void add(std::int64_t t, double amount = 1.0);
     /// Makes sure the series covers [0, t_end), so idle intervals at the end show as zeros.
     void extend_to(std::int64_t t_end);
+    /// Adds another timeline of the same interval, interval by interval.
+    void merge(const Timeline& other);
 
     std::int64_t interval() const { return interval_; }
     std::size_t size() const { return values_.size(); }

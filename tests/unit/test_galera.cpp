@@ -10,10 +10,10 @@
 #include <variant>
 #include <vector>
 
-#include "models/topology/galera.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
 #include "models/server/sql.hpp"
+#include "models/topology/galera.hpp"
 #include "sim/kernel/distribution.hpp"
 #include "sim/kernel/process.hpp"
 #include "sim/kernel/simulation.hpp"
@@ -30,12 +30,12 @@ namespace {
 
 namespace sim = lockstage::sim;
 namespace srv = lockstage::models::server;
-using sim::millis;
-using sim::seconds;
-using sim::Time;
 using lockstage::models::topology::GaleraConfig;
 using lockstage::models::topology::GaleraNode;
 using lockstage::models::topology::GaleraResult;
+using sim::millis;
+using sim::seconds;
+using sim::Time;
 using srv::ScriptedSession;
 using srv::ScriptedStatement;
 

@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "models/queue/queue_model.hpp"
 #include "app/experiments/mariadb_run.hpp"
 #include "app/scenario/scenario_loader.hpp"
+#include "models/queue/queue_model.hpp"
 #include "sim/kernel/distribution.hpp"
 #include "sim/kernel/time.hpp"
 #include "sim/stats/histogram.hpp"
@@ -263,8 +263,8 @@ TEST_CASE("A write block of length B under Poisson arrivals: lambda B queued, B/
                                      2000 + static_cast<std::uint64_t>(r)),
                 "write-block.json");
             const auto run = lockstage::app::simulate_mariadb(s);
-            REQUIRE(run.groups.size() == 1);
-            const auto& g = run.groups.front();
+            REQUIRE(run.workload.groups.size() == 1);
+            const auto& g = run.workload.groups.front();
             REQUIRE(g.timeouts == 0);
             REQUIRE(g.failed == 0);
             queued.add(run.queue_depth.peak);

@@ -11,10 +11,10 @@
 #include <variant>
 #include <vector>
 
-#include "models/topology/replica.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
 #include "models/server/sql.hpp"
+#include "models/topology/replica.hpp"
 #include "sim/kernel/distribution.hpp"
 #include "sim/kernel/process.hpp"
 #include "sim/kernel/simulation.hpp"
@@ -31,12 +31,12 @@ namespace {
 
 namespace sim = lockstage::sim;
 namespace srv = lockstage::models::server;
-using sim::millis;
-using sim::seconds;
-using sim::Time;
 using lockstage::models::topology::ReplicaApplier;
 using lockstage::models::topology::ReplicaConfig;
 using lockstage::models::topology::ReplicaResult;
+using sim::millis;
+using sim::seconds;
+using sim::Time;
 using srv::ScriptedSession;
 using srv::ScriptedStatement;
 

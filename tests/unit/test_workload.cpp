@@ -104,6 +104,7 @@ struct Run {
     std::vector<srv::TraceRow> trace;
     wl::Workload workload;
     std::vector<GroupResult> results;
+    GroupResult all;
 
     static srv::ServerConfig config(const Options& o) {
         srv::ServerConfig c;
@@ -121,7 +122,9 @@ struct Run {
         srv::start_scripts(server, scripts, trace);
         workload.start();
         sim.run_until(o.duration);
-        results = workload.finish();
+        auto r = workload.finish();
+        results = std::move(r.groups);
+        all = std::move(r.all);
     }
 };
 
