@@ -666,6 +666,18 @@ std::string text_value(const Metric& m, std::optional<double> v) {
     return v ? fmt::format("{:.{}f}", *v, m.decimals) : "-";
 }
 
+nlohmann::ordered_json latency_summary_json(const stats::Histogram& h) {
+    nlohmann::ordered_json j;
+    j["count"] = h.count();
+    j["mean"] = mean_ms(h).value_or(0.0);
+    for (const auto& [name, q] :
+         {std::pair{"p50", 0.50}, std::pair{"p90", 0.90}, std::pair{"p99", 0.99},
+          std::pair{"p999", 0.999}, std::pair{"max", 1.0}}) {
+        j[name] = quantile_ms(h, q).value_or(0.0);
+    }
+    return j;
+}
+
 nlohmann::ordered_json metrics_json(const MetricValues& v) {
     using json = nlohmann::ordered_json;
     json out;

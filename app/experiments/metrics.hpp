@@ -83,6 +83,11 @@ struct MetricValues {
 std::string csv_value(std::optional<double> v);
 std::string text_value(const Metric& m, std::optional<double> v);
 
+/// A latency histogram in ms, {count, mean, p50, p90, p99, p999, max} (0 when empty), with the
+/// quantile the latency metrics use: for breakdowns that are not metrics of their own (latency
+/// by transaction class, the queue model's wait and response).
+nlohmann::ordered_json latency_summary_json(const stats::Histogram& h);
+
 /// {"run": {...}, "all_groups": {...}, "groups": {"<group>": {...}}}: every value, null where a
 /// metric does not apply, counts as whole numbers.
 nlohmann::ordered_json metrics_json(const MetricValues& v);

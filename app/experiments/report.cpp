@@ -27,22 +27,10 @@ double ms(double ns) {
     return ns / 1e6;
 }
 
-json latency_json(const stats::Histogram& h) {
-    json j;
-    j["count"] = h.count();
-    j["mean"] = ms(h.mean());
-    j["p50"] = ms(static_cast<double>(h.quantile(0.50)));
-    j["p90"] = ms(static_cast<double>(h.quantile(0.90)));
-    j["p99"] = ms(static_cast<double>(h.quantile(0.99)));
-    j["p999"] = ms(static_cast<double>(h.quantile(0.999)));
-    j["max"] = ms(static_cast<double>(h.max()));
-    return j;
-}
-
 json class_latency_json(const std::array<stats::Histogram, 4>& h) {
     json j = json::object();
     for (std::size_t i = 0; i < h.size(); ++i) {
-        j[std::string(models::workload::kTxClassNames[i])] = latency_json(h[i]);
+        j[std::string(models::workload::kTxClassNames[i])] = latency_summary_json(h[i]);
     }
     return j;
 }
@@ -105,8 +93,8 @@ std::string queue_summary_json(const Scenario& s, const models::queue::QueueMode
     j["utilisation"] = r.utilisation;
     j["mean_queue_length"] = r.mean_queue_length;
     j["max_queue_length"] = r.max_queue_length;
-    j["wait_ms"] = latency_json(r.wait);
-    j["response_ms"] = latency_json(r.response);
+    j["wait_ms"] = latency_summary_json(r.wait);
+    j["response_ms"] = latency_summary_json(r.response);
     if (const auto e = theory(s)) {
         j["erlang_c"] = {{"utilisation", e->utilisation},
                          {"wait_probability", e->wait_probability},
