@@ -94,6 +94,7 @@ struct Options {
     Time interval = seconds(1);
     Time lock_wait_timeout = seconds(86400);
     std::vector<srv::ScriptedSession> scripts;
+    sim::Interval window;  ///< the backup window the workload reports on (none by default)
 };
 
 // One run: a server, optional scripted sessions, the workload; the groups' results.
@@ -103,6 +104,7 @@ struct Run {
     std::vector<srv::ScriptedSession> scripts;
     std::vector<srv::TraceRow> trace;
     wl::Workload workload;
+    sim::Interval window;
     std::vector<GroupResult> results;
     GroupResult all;
 
@@ -118,8 +120,10 @@ struct Run {
     Run(std::vector<GroupConfig> groups, Options o)
         : server(sim, config(o), tables(), {}),
           scripts(std::move(o.scripts)),
-          workload(server, o.seed, o.duration, o.interval, std::move(groups)) {
+          workload(server, o.seed, o.duration, o.interval, std::move(groups)),
+          window(o.window) {
         srv::start_scripts(server, scripts, trace);
+        workload.set_backup_window(&window);
         workload.start();
         sim.run_until(o.duration);
         auto r = workload.finish();
@@ -153,7 +157,7 @@ TEST_CASE("Workload: open arrivals at 500 tps for 20 s give 500 tps") {
     CHECK(r.failed == 0);
     CHECK(r.timeouts == 0);
     CHECK(r.commits == r.completed);  // every transaction wrote
-    CHECK(r.latency.count() == r.completed);
+    CHECK(r.latency.count() == r.completed + r.unfinished);
     // Nothing blocks: a transaction takes its execution plus its commit, never less.
     CHECK(r.latency.min() == millis(1) + kCommit);
     CHECK(r.latency.quantile(0.5) <= millis(1) + kCommit + kCommit);
@@ -486,4 +490,106 @@ TEST_CASE("Workload: a closed client whose requests fail at once retries a milli
     CHECK(g.failed >= 999);
     CHECK(g.failed <= 1001);
     CHECK(g.arrived == g.failed);
+}
+
+TEST_CASE("Workload: latency counts every request: timed out, failed and unfinished ones too") {
+    // A pool of 1, three clients, 1 s statements, a 300 ms client timeout: most requests give
+    // up; their 300 ms count in the latency (the users felt them), as sysbench counts errors.
+    GroupConfig g = closed_group(
+        "batch", 3, Distribution::constant(0),
+        {tx("slow", 1, {stmt("SELECT * FROM t1", Distribution::constant(seconds(1)))})},
+        /*pool=*/1);
+    g.client_timeout = millis(300);
+    Options o;
+    o.duration = millis(10'500);  // ends with one statement half done
+    Run run({g}, std::move(o));
+    const GroupResult& r = run.results[0];
+    CHECK(r.timeouts > 10);
+    CHECK(r.unfinished >= 1);
+    CHECK(r.latency.count() == r.completed + r.failed + r.timeouts + r.unfinished);
+    CHECK(r.arrived == r.completed + r.failed + r.timeouts + r.unfinished);
+    // Most latencies are the timed-out ones, exactly 300 ms; the completed ones >= 1 s.
+    CHECK(static_cast<double>(r.latency.quantile(0.5)) ==
+          doctest::Approx(static_cast<double>(millis(300))).epsilon(0.01));
+    CHECK(r.latency.max() >= seconds(1));
+}
+
+TEST_CASE("Workload: failed requests count in the latency with their time to the error") {
+    Options o;
+    o.duration = seconds(3);
+    o.lock_wait_timeout = millis(300);
+    o.scripts = {{"backup",
+                  "",
+                  {{seconds(1), "FLUSH TABLES WITH READ LOCK", sql("FLUSH TABLES WITH READ LOCK"),
+                    millis(1)},
+                   {seconds(2), "UNLOCK TABLES", sql("UNLOCK TABLES"), millis(1)}}}};
+    Run run({closed_group("app", 1, Distribution::constant(millis(50)),
+                          {tx("update", 1, {stmt("UPDATE t1 SET a = 1")})})},
+            std::move(o));
+    const GroupResult& r = run.results[0];
+    REQUIRE(r.failed >= 2);
+    CHECK(r.latency.count() == r.completed + r.failed + r.unfinished);
+    // The failed ones waited the whole lock_wait_timeout: 300 ms (one granted at the very end of
+    // its wait adds its execution and commit).
+    CHECK(r.latency.max() >= millis(300));
+    CHECK(r.latency.max() <= millis(302));
+}
+
+TEST_CASE("Workload: a request caught by the backup window counts even if it only queued there") {
+    // Three clients, a pool of 1, 3 s statements: the first request runs [0, 3 s], the second
+    // waits for the connection until 3 s and runs to 6 s, the third waits until 6 s and is still
+    // running at the end (7 s). The window [1 s, 2 s) saw those three alive (one running, two
+    // queued for a connection), though none arrived or ended in it; the requests sent at 3 s and
+    // 6 s (the first two clients again) never overlapped it.
+    Options o;
+    o.duration = seconds(7);
+    o.window = sim::Interval{seconds(1), seconds(2)};
+    Run run({closed_group(
+                "batch", 3, Distribution::constant(0),
+                {tx("slow", 1, {stmt("SELECT * FROM t1", Distribution::constant(seconds(3)))})},
+                /*pool=*/1)},
+            std::move(o));
+    const GroupResult& r = run.results[0];
+    CHECK(r.arrived == 5);
+    CHECK(r.completed == 2);
+    CHECK(r.unfinished == 3);
+    CHECK(r.latency_backup.count() == 3);
+    CHECK(r.latency_backup.min() == seconds(3));
+    CHECK(r.latency_backup.max() == seconds(7));  // the third: 7 s so far at the end
+    // Completions inside the window: none; the pieces of the window say so.
+    double in_window = 0;
+    for (const double n : r.backup_completions) {
+        in_window += n;
+    }
+    CHECK(in_window == 0);
+}
+
+TEST_CASE("Workload: all groups together: sums, and write-blocked when no group committed") {
+    // FTWRL held 2 s: both groups stop; the all-groups interval is the one no group committed in.
+    Options o;
+    o.duration = seconds(5);
+    o.scripts = {{"backup",
+                  "",
+                  {{seconds(1), "FLUSH TABLES WITH READ LOCK", sql("FLUSH TABLES WITH READ LOCK"),
+                    millis(1)},
+                   {seconds(3), "UNLOCK TABLES", sql("UNLOCK TABLES"), millis(1)}}}};
+    Run run({open_group("app", 500, {tx("insert", 1, {stmt("INSERT INTO t1 VALUES (1)")})}, 32),
+             open_group("log", 50, {tx("log", 1, {stmt("INSERT INTO m1 VALUES (1)")})}, 8)},
+            std::move(o));
+    const GroupResult& app = run.results[0];
+    const GroupResult& log = run.results[1];
+    const GroupResult& all = run.all;
+    CHECK(all.arrived == app.arrived + log.arrived);
+    CHECK(all.completed == app.completed + log.completed);
+    CHECK(all.commits == app.commits + log.commits);
+    CHECK(all.latency.count() == app.latency.count() + log.latency.count());
+    CHECK(all.latency.max() == std::max(app.latency.max(), log.latency.max()));
+    CHECK(total(all.commits_per_interval) == static_cast<double>(all.commits));
+    // Nobody commits from the first write held up (just after 1 s) to UNLOCK TABLES (3 s).
+    CHECK(all.write_blocked <= std::max(app.write_blocked, log.write_blocked));
+    CHECK(all.write_blocked >= std::min(app.write_blocked, log.write_blocked));
+    CHECK(all.write_blocked > millis(1900));
+    CHECK(all.write_blocked_start + all.write_blocked == seconds(3));
+    CHECK(all.longest_commit_gap >= all.write_blocked);
+    CHECK(all.latency_blocked.count() >= app.latency_blocked.count());
 }
