@@ -2,7 +2,7 @@
 // What the sessions of a server felt of its locks, sampled: how many sessions wait, in which
 // PROCESSLIST state, every `interval` of simulated time (queue depth); the peak of that number,
 // what the sessions waiting then were running, and who waited for whom at that moment (the
-// wait-for graph, as data; sim/cli turns it into Graphviz). Memory grows with the number of
+// wait-for graph, as data; app/experiments turns it into Graphviz). Memory grows with the number of
 // samples (duration / interval, capped at kMaxSamples), never with the number of statements.
 #include <array>
 #include <cstdint>

@@ -19,7 +19,7 @@
 #include "sim/kernel/simulation.hpp"
 #include "sim/kernel/time.hpp"
 
-// Node 1 of a Galera cluster (models/server/galera) on the mariadb-10.11 server, with the backup
+// Node 1 of a Galera cluster (models/topology/galera) on the mariadb-10.11 server, with the backup
 // locks taken by scripted sessions on node 1. The expected behaviour is what a real 3-node
 // 10.11.19 cluster did (fact sheet /work/shared/domain/mariadb-backup-locks.md §6 and §11): FTWRL
 // pauses the provider once granted and resumes it at UNLOCK TABLES; BACKUP STAGE pauses at

@@ -21,7 +21,7 @@
 #include "sim/kernel/time.hpp"
 #include "sim/stats/timeline.hpp"
 
-// An asynchronous replica's SQL applier (models/server/replica) on the mariadb-10.11 server,
+// An asynchronous replica's SQL applier (models/topology/replica) on the mariadb-10.11 server,
 // with the backup locks taken by scripted sessions on the replica. The expected behaviour is what
 // a real 10.11.19 replica did (fact sheet /work/shared/domain/mariadb-backup-locks.md §11): under
 // FTWRL the applier stops from the moment the lock is held and the lag grows with the primary's
