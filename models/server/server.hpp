@@ -2,8 +2,8 @@
 // The modelled MariaDB (or MySQL/Percona) server: tables, users, sessions and the statements
 // they run, each taking its locks in the server's order (table metadata lock first, backup lock
 // second), running for its execution time once granted, and releasing its statement locks.
-// All lock behaviour comes from the LockManager and its mode tables; this file only says which
-// lock each statement asks for, and when.
+// All lock behaviour comes from the LockManager and its mode tables; which lock each statement
+// asks for, and in which order, comes from the flavour's LockPlan (lock_plan.cpp).
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -14,6 +14,7 @@
 
 #include "models/locks/lock_manager.hpp"
 #include "models/server/flavor.hpp"
+#include "models/server/lock_plan.hpp"
 #include "models/server/sql.hpp"
 #include "sim/kernel/distribution.hpp"
 #include "sim/kernel/random.hpp"
@@ -240,10 +241,13 @@ class Server {
     static bool commits_implicitly(StmtKind kind);
     std::uint32_t table_id(const std::string& name);
     locks::Duration table_duration(const Session& s) const;
+    /// The lock duration of a plan step for this session.
+    locks::Duration duration_of(const Session& s, Hold hold) const;
 
     sim::Simulation& sim_;
     ServerConfig config_;
     const FlavorTraits& traits_;
+    const LockPlan& plan_;  ///< which locks each statement takes (lock_plan.cpp)
     locks::LockManager locks_;
     sim::RandomStream commit_rng_;
     sim::Resource cpu_;

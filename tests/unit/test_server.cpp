@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/server/flavor.hpp"
+#include "models/server/lock_plan.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
 #include "models/server/sql.hpp"
@@ -599,6 +600,48 @@ TEST_CASE("Server: LOCK TABLES FOR BACKUP on percona-8.0 blocks MyISAM writes, n
     check_no_wait(b.result("innodb", 1), seconds(1), seconds(1) + millis(1) + kCommit);
     check_waited(b.result("ddl", 1), seconds(1), seconds(3), seconds(3) + millis(1), kBackupLock);
     check_no_wait(b.result("reader", 1), seconds(1), seconds(1) + millis(1));
+}
+
+// --- The lock plans -------------------------------------------------------------------------
+
+namespace {
+bool takes(const srv::LockSteps& steps, lockstage::models::locks::Ns ns) {
+    for (const auto& step : steps) {
+        if (step.key.ns == ns) {
+            return true;
+        }
+    }
+    return false;
+}
+}  // namespace
+
+TEST_CASE("LockPlan: each flavour's plan agrees with the backup statements it has") {
+    using lockstage::models::locks::Ns;
+    for (const Flavor f :
+         {Flavor::MariaDB103, Flavor::MariaDB1011, Flavor::MySQL80, Flavor::Percona80}) {
+        const srv::FlavorTraits& t = srv::traits(f);
+        const srv::LockPlan& p = srv::lock_plan(f);
+        INFO(t.name);
+        CHECK(p.flavor == f);
+        // Every statement on a table takes its table lock; a read never takes a backup lock.
+        CHECK(takes(p.dml_read, Ns::Table));
+        CHECK(takes(p.dml_write_backup_safe, Ns::Table));
+        CHECK(takes(p.dml_write_other, Ns::Table));
+        CHECK_FALSE(takes(p.dml_read, Ns::Backup));
+        // FTWRL: GLOBAL S first on the classic flavours, FTWRL1 on MariaDB 10.4+.
+        REQUIRE_FALSE(p.ftwrl.empty());
+        CHECK((p.ftwrl[0].key.ns == Ns::Global) == t.classic_global_read_lock);
+        CHECK(takes(p.commit, Ns::Commit) == t.classic_global_read_lock);
+        // The MDL backup namespace (BACKUP STAGE) brings MDEV-17772's back-off and ALTER's copy
+        // phase; LOCK INSTANCE and LOCK TABLES FOR BACKUP each bring what DDL and writes take.
+        CHECK(takes(p.commit, Ns::Backup) == t.backup_stage);
+        CHECK(p.ddl.backed_off.has_value() == t.backup_stage);
+        CHECK(p.ddl.alter_copy.has_value() == t.backup_stage);
+        CHECK(takes(p.ddl.after_tables, Ns::InstanceBackup) == t.lock_instance);
+        CHECK(takes(p.ddl.after_tables, Ns::TablesBackup) == t.lock_tables_for_backup);
+        CHECK(takes(p.dml_write_other, Ns::TablesBackup) == t.lock_tables_for_backup);
+        CHECK_FALSE(takes(p.dml_write_backup_safe, Ns::TablesBackup));
+    }
 }
 
 // --- StatementResult -----------------------------------------------------------------------
