@@ -430,7 +430,7 @@ BackupActor::BackupActor(Server& server, BackupConfig config, DataConfig data,
     : impl_(std::make_unique<Impl>(server, std::move(config), data, trace, session_index)) {}
 
 BackupActor::~BackupActor() {
-    impl_->server.set_listener(nullptr);
+    impl_->server.remove_hooks(this);
 }
 
 void BackupActor::set_replica(models::topology::ReplicaApplier* replica) {
@@ -440,7 +440,7 @@ void BackupActor::set_replica(models::topology::ReplicaApplier* replica) {
 void BackupActor::start() {
     Impl& b = *impl_;
     b.id = b.server.connect("backup", b.cfg.user);
-    b.server.set_listener(this);
+    b.server.add_hooks(this);
     b.sim().spawn(backup_process(b));
     if (b.cfg.kill_at) {
         b.sim().spawn(kill_process(b, *b.cfg.kill_at));

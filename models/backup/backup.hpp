@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "models/topology/replica.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
+#include "models/topology/replica.hpp"
 
 namespace lockstage::models::backup {
 
@@ -81,7 +81,7 @@ struct BackupResult {
     bool consistent() const { return finished && inconsistencies.empty(); }
 };
 
-class BackupActor : public server::ChangeListener {
+class BackupActor : public server::ServerHooks {
   public:
     BackupActor(server::Server& server, BackupConfig config, DataConfig data,
                 std::vector<server::TraceRow>& trace, std::size_t session_index);

@@ -220,8 +220,8 @@ sim::Task<bool> Server::lock(Session& s, SessionId id, LockKey key, locks::Mode 
 void Server::wait_begins(Session& s, SessionId id, std::string_view state) {
     waiting_count_ += s.waiting.empty() ? 1 : 0;
     s.waiting = state;
-    if (wait_observer_ != nullptr) {
-        wait_observer_->wait_began(id, s.kind, sim_.now());
+    for (ServerHooks* h : hooks_) {
+        h->wait_began(id, s.kind, sim_.now());
     }
 }
 
@@ -229,8 +229,8 @@ void Server::wait_ends(Session& s, SessionId id, std::string_view state, sim::Ti
                        bool backup_ns, StatementResult& r) {
     waiting_count_ -= s.waiting.empty() ? 0 : 1;
     s.waiting = {};
-    if (wait_observer_ != nullptr) {
-        wait_observer_->wait_ended(id, s.kind, sim_.now());
+    for (ServerHooks* h : hooks_) {
+        h->wait_ended(id, s.kind, sim_.now());
     }
     if (waited <= 0) {
         return;
@@ -293,21 +293,40 @@ void Server::commit_gate_opened() {
     }
 }
 
-void Server::notify(SessionId id, BackupLockEvent e) {
-    if (backup_listener_ != nullptr) {
-        backup_listener_->backup_lock_event(id, e, sim_.now());
+void Server::add_hooks(ServerHooks* hooks) {
+    if (std::find(hooks_.begin(), hooks_.end(), hooks) == hooks_.end()) {
+        hooks_.push_back(hooks);
     }
 }
 
+void Server::remove_hooks(ServerHooks* hooks) {
+    hooks_.erase(std::remove(hooks_.begin(), hooks_.end(), hooks), hooks_.end());
+}
+
+void Server::notify(SessionId id, BackupLockEvent e) {
+    for (ServerHooks* h : hooks_) {
+        h->backup_lock_event(id, e, sim_.now());
+    }
+}
+
+bool Server::commits_open() const {
+    for (const ServerHooks* h : hooks_) {
+        if (!h->commits_open()) {
+            return false;
+        }
+    }
+    return true;
+}
+
 sim::Task<bool> Server::pass_commit_gate(Session& s, SessionId id, StatementResult& r) {
-    if (gate_ == nullptr || gate_->commits_open()) {
+    if (commits_open()) {
         co_return true;
     }
     const sim::Time t0 = sim_.now();
     constexpr std::string_view kCertification = "Waiting for certification";
     wait_begins(s, id, kCertification);
     int res = 0;
-    while (gate_ != nullptr && !gate_->commits_open() && res != 1) {
+    while (!commits_open() && res != 1) {
         res = co_await sim_.block(s.gate);
     }
     wait_ends(s, id, kCertification, sim_.now() - t0, false, r);
@@ -323,7 +342,7 @@ sim::Task<bool> Server::commit(Session& s, SessionId id, StatementResult& r) {
         co_return true;
     }
     s.read_write = false;
-    if (gate_ != nullptr) {
+    if (!commits_open()) {
         const bool passed = co_await pass_commit_gate(s, id, r);
         if (!passed) {
             co_return false;
@@ -365,8 +384,10 @@ sim::Task<bool> Server::dml(Session& s, SessionId id, const Statement& st, sim::
             }
         }
     }
-    if (write && tid != 0 && listener_ != nullptr) {
-        listener_->table_written(tables_[tid - 1], sim_.now());
+    if (write && tid != 0) {
+        for (ServerHooks* h : hooks_) {
+            h->table_written(tables_[tid - 1], sim_.now());
+        }
     }
     if (!co_await run_for(s, exec, r)) {
         co_return false;
@@ -428,9 +449,9 @@ sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::
             co_return false;
         }
     }
-    if (listener_ != nullptr) {
+    for (ServerHooks* h : hooks_) {
         for (const auto& k : table_keys) {
-            listener_->table_ddl(tables_[k.object - 1], sim_.now());
+            h->table_ddl(tables_[k.object - 1], sim_.now());
         }
     }
     if (!alter) {

@@ -36,8 +36,7 @@ GaleraNode::GaleraNode(server::Server& server, std::uint64_t seed, Time duration
 
 GaleraNode::~GaleraNode() {
     if (started_) {
-        server_.set_commit_gate(nullptr);
-        server_.set_backup_listener(nullptr);
+        server_.remove_hooks(this);
     }
 }
 
@@ -46,8 +45,7 @@ void GaleraNode::start() {
         return;
     }
     started_ = true;
-    server_.set_commit_gate(this);
-    server_.set_backup_listener(this);
+    server_.add_hooks(this);
     sim_.spawn(cluster());
     sim_.spawn(applier());
 }

@@ -1,15 +1,15 @@
 #pragma once
 // Node 1 of a 3-node Galera cluster, where the backup runs (fact sheet §6 and §11). The modelled
-// server::Server is node 1; this class adds its wsrep provider: the write-sets the other two nodes commit
-// and node 1's applier, and the provider pause the backup locks cause.
+// server::Server is node 1; this class adds its wsrep provider: the write-sets the other two nodes
+// commit and node 1's applier, and the provider pause the backup locks cause.
 //
 // Simplifications (each one deliberate):
 // - The other nodes' commits are ONE Poisson stream at cluster_rate_tps; each write-set enters
 //   node 1's receive queue the moment it is committed (no network delay, no group ordering).
 // - Node 1's applier is one process that applies the queue in order, apply_ms per write-set
 //   (wsrep_slave_threads=1). Appliers are brute-force (BF) threads, which skip BACKUP-namespace
-//   MDL checks, so it is NOT run through server::Server::execute: it takes no lock, no CPU core and no
-//   session, and never conflicts with local transactions (no certification failures, no BF
+//   MDL checks, so it is NOT run through server::Server::execute: it takes no lock, no CPU core and
+//   no session, and never conflicts with local transactions (no certification failures, no BF
 //   aborts). wsrep_mode=BF_ABORT_MARIABACKUP only moves the BACKUP STAGE pause (below).
 // - The receive queue counts write-sets received and not yet applied, the one being applied
 //   included (like the replica's relay backlog).
@@ -20,8 +20,8 @@
 //   one pause, from the first hold to the last release. A write-set being applied when the pause
 //   starts finishes; no further one starts until resume.
 // - While paused, every local commit of a read-write transaction waits ("Waiting for
-//   certification"), before its commit lock; see server::CommitGate in server.hpp. TOI DDL is not
-//   modelled (DDL runs as on a standalone server).
+//   certification"), before its commit lock; see ServerHooks::commits_open in server.hpp. TOI DDL
+//   is not modelled (DDL runs as on a standalone server).
 // - Desync (desync: true, what mariabackup and FTWRL do): the node desyncs when it pauses and
 //   sends no flow control; it is Synced again once, after resume, its receive queue is empty
 //   (the catch-up). With desync: false it stays Synced and flow control is approximated: when
@@ -73,7 +73,7 @@ struct GaleraResult {
     explicit GaleraResult(sim::Time interval) : queue_max_per_interval(interval) {}
 };
 
-class GaleraNode : public server::CommitGate, public server::BackupLockListener {
+class GaleraNode : public server::ServerHooks {
   public:
     /// Throws std::invalid_argument for a rate <= 0, fc_limit < 1 or an interval <= 0.
     GaleraNode(server::Server& server, std::uint64_t seed, sim::Time duration, GaleraConfig c);
@@ -81,8 +81,8 @@ class GaleraNode : public server::CommitGate, public server::BackupLockListener 
     GaleraNode& operator=(const GaleraNode&) = delete;
     ~GaleraNode() override;
 
-    /// Attaches to the server (commit gate, backup lock events) and starts the other nodes'
-    /// stream and the applier. Call once, before running the simulation.
+    /// Attaches to the server (its hooks: the commit gate, the backup lock events) and starts the
+    /// other nodes' stream and the applier. Call once, before running the simulation.
     void start();
 
     bool paused() const { return paused_; }
@@ -91,7 +91,8 @@ class GaleraNode : public server::CommitGate, public server::BackupLockListener 
     std::uint64_t receive_queue() const { return queue_; }
 
     bool commits_open() const override { return !paused_ && !stalled_; }
-    void backup_lock_event(locks::OwnerId session, server::BackupLockEvent e, sim::Time at) override;
+    void backup_lock_event(locks::OwnerId session, server::BackupLockEvent e,
+                           sim::Time at) override;
 
     /// Closes the books at `duration`. Further calls return the same result.
     GaleraResult finish();

@@ -110,7 +110,7 @@ struct GroupResult {
           timeouts_per_interval(interval) {}
 };
 
-class Workload : public server::WaitObserver {
+class Workload : public server::ServerHooks {
   public:
     Workload(server::Server& server, std::uint64_t seed, sim::Time duration, sim::Time interval,
              std::vector<GroupConfig> groups);
