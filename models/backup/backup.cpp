@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <variant>
@@ -17,17 +18,24 @@ using sim::Time;
 
 namespace {
 
+using server::Flavor;
+
+constexpr std::array<Flavor, 1> kMariadb{Flavor::MariaDB1011};
+constexpr std::array<Flavor, 2> kMysqlOrPercona{Flavor::MySQL80, Flavor::Percona80};
+constexpr std::array<Flavor, 1> kPercona{Flavor::Percona80};
+
 struct StrategyName {
     Strategy strategy;
     std::string_view name;
+    std::span<const Flavor> flavors;  ///< empty: any
 };
 constexpr std::array<StrategyName, 6> kStrategies{{
-    {Strategy::MariabackupStages, "mariabackup-stages"},
-    {Strategy::MariabackupLegacy, "mariabackup-legacy"},
-    {Strategy::Ftwrl, "ftwrl"},
-    {Strategy::NoLock, "no-lock"},
-    {Strategy::MysqlLockInstance, "mysql-lock-instance"},
-    {Strategy::PerconaBackupLocks, "percona-backup-locks"},
+    {Strategy::MariabackupStages, "mariabackup-stages", kMariadb},
+    {Strategy::MariabackupLegacy, "mariabackup-legacy", kMariadb},
+    {Strategy::Ftwrl, "ftwrl", {}},
+    {Strategy::NoLock, "no-lock", {}},
+    {Strategy::MysqlLockInstance, "mysql-lock-instance", kMysqlOrPercona},
+    {Strategy::PerconaBackupLocks, "percona-backup-locks", kPercona},
 }};
 
 server::Statement parse(std::string_view sql) {
@@ -47,6 +55,18 @@ std::optional<Strategy> strategy_from_name(std::string_view name) {
 
 std::string_view strategy_name(Strategy s) {
     return kStrategies[static_cast<std::size_t>(s)].name;
+}
+
+std::span<const Flavor> flavors_for(Strategy s) {
+    return kStrategies[static_cast<std::size_t>(s)].flavors;
+}
+
+Flavor flavor_for(Strategy s, Flavor scenario) {
+    const std::span<const Flavor> flavors = flavors_for(s);
+    if (flavors.empty() || std::find(flavors.begin(), flavors.end(), scenario) != flavors.end()) {
+        return scenario;
+    }
+    return flavors.front();
 }
 
 /// The running backup: its session, its clock for the redo-log copier, and what it has protected.
