@@ -16,6 +16,7 @@
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
 #include "models/topology/replica.hpp"
+#include "sim/kernel/event_cost.hpp"
 
 namespace lockstage::models::backup {
 
@@ -92,6 +93,10 @@ struct BackupResult {
     std::vector<Inconsistency> inconsistencies;  ///< empty: a consistent copy
     bool consistent() const { return finished && inconsistencies.empty(); }
 };
+
+/// What the backup's own steps cost in kernel events (sim/kernel/event_cost.hpp): a few dozen,
+/// whatever the data (its copies are one sleep each). One term, key "" (the backup as a whole).
+sim::EventCosts estimate_events(const BackupConfig& c);
 
 class BackupActor : public server::ServerHooks {
   public:

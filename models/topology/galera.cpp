@@ -1,5 +1,7 @@
 #include "models/topology/galera.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -229,6 +231,13 @@ GaleraResult GaleraNode::finish() {
     }
     finished_ = true;
     return result_;
+}
+
+sim::EventCosts estimate_events(const GaleraConfig& c, Time duration) {
+    const double seconds = sim::to_seconds(duration);
+    return {{"cluster_rate_tps",
+             fmt::format("galera: {}/s x {} s x 3 events", c.cluster_rate_tps, seconds),
+             3 * c.cluster_rate_tps * seconds}};
 }
 
 }  // namespace lockstage::models::topology

@@ -37,6 +37,7 @@
 
 #include "models/server/server.hpp"
 #include "sim/kernel/distribution.hpp"
+#include "sim/kernel/event_cost.hpp"
 #include "sim/kernel/process.hpp"
 #include "sim/kernel/random.hpp"
 #include "sim/kernel/simulation.hpp"
@@ -55,6 +56,10 @@ struct GaleraConfig {
     /// Width of the intervals of GaleraResult::queue_max_per_interval (> 0).
     sim::Time queue_sample_interval = sim::kSecond;
 };
+
+/// What the receive stream costs in kernel events (sim/kernel/event_cost.hpp): 3 a write-set
+/// (its arrival, the applier's wake-up, its apply). Key "cluster_rate_tps".
+sim::EventCosts estimate_events(const GaleraConfig& c, sim::Time duration);
 
 struct GaleraResult {
     std::uint64_t received = 0;  ///< write-sets that reached node 1's receive queue

@@ -3,8 +3,8 @@
 // where the backup runs. The primary commits transactions as a Poisson stream; the IO thread
 // receives each one at its commit time (relay log, no network delay); ONE applier session
 // ("replica/sql_thread", like slave_parallel_threads=0) applies them in order, each as an
-// autocommit `UPDATE <table>` run through server::Server::execute with the `apply` execution time. It
-// therefore takes the locks a client write takes: it waits from the moment FTWRL is queued or
+// autocommit `UPDATE <table>` run through server::Server::execute with the `apply` execution time.
+// It therefore takes the locks a client write takes: it waits from the moment FTWRL is queued or
 // held, and under BACKUP STAGE only while BLOCK_COMMIT is held (for an InnoDB table).
 //
 // Lag is MariaDB's Seconds_Behind_Master, in nanoseconds: now minus the primary commit time of
@@ -26,6 +26,7 @@
 
 #include "models/server/server.hpp"
 #include "sim/kernel/distribution.hpp"
+#include "sim/kernel/event_cost.hpp"
 #include "sim/kernel/process.hpp"
 #include "sim/kernel/random.hpp"
 #include "sim/kernel/simulation.hpp"
@@ -44,6 +45,11 @@ struct ReplicaConfig {
     sim::Time lag_sample_interval = sim::kSecond;
 };
 
+/// What the replicated stream costs in kernel events (sim/kernel/event_cost.hpp): 4 an applied
+/// transaction (its arrival on the primary, the applier's wake-up, its execution, its commit).
+/// Key "primary_rate_tps".
+sim::EventCosts estimate_events(const ReplicaConfig& c, sim::Time duration);
+
 struct ReplicaResult {
     std::uint64_t received = 0;            ///< transactions committed on the primary before the end
     std::uint64_t applied = 0;             ///< transactions the applier committed before the end
@@ -58,8 +64,9 @@ struct ReplicaResult {
     /// start_sql_thread() (or the end of the run). The transaction in flight at the stop finishes
     /// within it.
     sim::Time stopped_total = 0;
-    std::uint64_t retries = 0;       ///< transactions retried after a lock wait timeout or deadlock
-    server::Error last_error = server::Error::None;  ///< the error that last stopped the SQL thread, if any
+    std::uint64_t retries = 0;  ///< transactions retried after a lock wait timeout or deadlock
+    server::Error last_error =
+        server::Error::None;  ///< the error that last stopped the SQL thread, if any
 
     ReplicaResult(sim::Time lag_interval, sim::Time interval)
         : lag_max_per_interval(lag_interval), applied_per_interval(interval) {}
@@ -71,8 +78,8 @@ class ReplicaApplier {
     static constexpr int kTransactionRetries = 10;
 
     /// Throws std::invalid_argument for a rate <= 0, a lag interval <= 0 or an unknown table.
-    ReplicaApplier(server::Server& server, std::uint64_t seed, sim::Time duration, sim::Time interval,
-                   ReplicaConfig c);
+    ReplicaApplier(server::Server& server, std::uint64_t seed, sim::Time duration,
+                   sim::Time interval, ReplicaConfig c);
     ReplicaApplier(const ReplicaApplier&) = delete;
     ReplicaApplier& operator=(const ReplicaApplier&) = delete;
 
