@@ -280,6 +280,15 @@ sim::Task<bool> phase(Impl& b, std::string_view what, Time d, bool copies = fals
     co_return !b.killed;
 }
 
+/// Something the tool does at once, without a statement, traced as a row whose sql starts
+/// with "--" (sent, granted and finished now).
+void note(Impl& b, std::string_view what) {
+    server::StatementResult r;
+    r.sent = r.granted = r.finished = b.sim().now();
+    b.trace.push_back(
+        server::TraceRow{b.index, "backup", ++b.seq, fmt::format("-- {}", what), b.sim().now(), r});
+}
+
 /// mariadb-backup --ftwrl-wait-timeout: wait (polling every second) until no query has been
 /// running longer than the threshold; give up after the timeout ("Unable to obtain lock").
 sim::Task<bool> wait_for_long_queries(Impl& b) {
@@ -425,6 +434,13 @@ sim::Process backup_process(Impl& b) {
     }
     if (b.cfg.safe_slave_backup && b.replica != nullptr) {
         b.replica->start_sql_thread();
+    }
+    if (!ok && !b.killed) {
+        // A failed step ends the tool (mariadb-backup dies on a statement's error, or on
+        // "Unable to obtain lock"): its connection closes, so the server gives back whatever
+        // stage, FTWRL or backup lock it held, at once, as a kill does.
+        note(b, "exit: the tool failed; its connection closes");
+        b.server.disconnect_session(b.id);
     }
     b.result.finished = ok && !b.killed;
     b.result.ended = b.sim().now();

@@ -630,6 +630,12 @@ void Server::kill(SessionId target, bool query_only) {
     }
 }
 
+void Server::disconnect_session(SessionId id) {
+    if (!sessions_.at(id - 1).gone) {
+        disconnect(id);
+    }
+}
+
 void Server::disconnect(SessionId id) {
     Session& s = sessions_[id - 1];
     s.gone = true;

@@ -155,6 +155,11 @@ class Server {
     void commit_gate_opened();
     /// KILL [QUERY] from outside a session (mariabackup's long-query killer, a scheduled kill).
     void kill_session(SessionId target, bool query_only) { kill(target, query_only); }
+    /// The client closes its connection (a tool that exits): as DISCONNECT, the session's
+    /// locks go at once and a backup stage or FTWRL it held ends. Nothing if already gone.
+    void disconnect_session(SessionId id);
+    /// False once the session was killed or disconnected.
+    bool connected(SessionId id) const { return !sessions_.at(id - 1).gone; }
     /// Sessions running a statement that started at or before `since` (other than `except`),
     /// oldest first: mariabackup's --ftwrl-wait-timeout looks for these.
     std::vector<SessionId> running_since(sim::Time since, SessionId except) const;
