@@ -483,6 +483,11 @@ void load_backup(const Reader& r, const json& doc, Scenario& s,
     }
     if (b.contains("kill_at_s")) {
         c.kill_at = r.time(b["kill_at_s"], "/backup/kill_at_s", sim::kSecond, true);
+        if (*c.kill_at < c.start_at) {  // a kill before the start would kill nothing
+            r.fail("/backup/kill_at_s",
+                   fmt::format("expected a time at or after /backup/start_at_s ({} s), got {}",
+                               b.at("start_at_s").dump(), b["kill_at_s"].dump()));
+        }
     }
     if (b.contains("user")) {
         c.user = b["user"].get<std::string>();
