@@ -14,25 +14,7 @@ namespace lockstage::app {
 
 namespace {
 
-using models::backup::Strategy;
-using models::server::Flavor;
-
-/// The flavour a strategy runs on: the scenario's, unless the strategy needs another.
-Flavor flavor_for(Strategy s, Flavor scenario) {
-    switch (s) {
-        case Strategy::MariabackupStages:
-        case Strategy::MariabackupLegacy:
-            return Flavor::MariaDB1011;
-        case Strategy::MysqlLockInstance:
-            return scenario == Flavor::Percona80 ? scenario : Flavor::MySQL80;
-        case Strategy::PerconaBackupLocks:
-            return Flavor::Percona80;
-        case Strategy::Ftwrl:
-        case Strategy::NoLock:
-            break;
-    }
-    return scenario;
-}
+using models::backup::flavor_for;
 
 CompareRow run_one(const Scenario& s) {
     const MariadbRun run = simulate_mariadb(s);

@@ -1,13 +1,14 @@
 #pragma once
 // How much work a scenario is, in kernel events, before it runs; and the event budget a run gets.
 //
-// The estimate adds up the event sources of a run: client transactions (open: rate x duration;
-// closed: clients / (think + service), at most pool / service and cores / execution), each
-// costing its arrival, one event per statement, one per commit that writes; DDL and long
-// queries; scripted statements; the replica's applied stream and the Galera receive stream; the
-// lock-queue sampler's ticks; and the backup's steps. Lock waits add a wake-up each and are not
-// counted, so runs with heavy blocking do a little more than estimated. On the shipped scenarios
-// the estimate is within about 10 % of the events the runs report (README, Command line).
+// The estimate adds up the event sources of a run, each estimated by its model from its own
+// configuration (sim/kernel/event_cost.hpp): the client groups (models/workload/estimate.hpp),
+// the scripted sessions, the lock-queue sampler (models/server), the replica's applied stream and
+// the Galera receive stream (models/topology), the backup's steps (models/backup), the queue model
+// (models/queue). This file only assembles them, naming each term by the JSON pointer of the key
+// that drives it. Lock waits add a wake-up each and are not counted, so runs with heavy blocking
+// do a little more than estimated. On the shipped scenarios the estimate is within about 10 % of
+// the events the runs report (README, Command line).
 //
 // A run whose estimate exceeds the limit (10^10 events, or --max-events N when that is larger) is
 // refused before it starts; a run that executes more events than its budget is stopped.

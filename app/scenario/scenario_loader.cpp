@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <set>
+#include <span>
 #include <sstream>
 #include <vector>
 
@@ -445,25 +446,17 @@ void load_backup(const Reader& r, const json& doc, Scenario& s,
     const auto& b = doc["backup"];
     mb::BackupConfig c;
     c.strategy = *mb::strategy_from_name(b.at("strategy").get<std::string>());
-    using F = models::server::Flavor;
-    const F flavor = s.server.flavor;
-    const std::pair<mb::Strategy, std::vector<F>> needs[] = {
-        {mb::Strategy::MariabackupStages, {F::MariaDB1011}},
-        {mb::Strategy::MariabackupLegacy, {F::MariaDB1011}},
-        {mb::Strategy::MysqlLockInstance, {F::MySQL80, F::Percona80}},
-        {mb::Strategy::PerconaBackupLocks, {F::Percona80}}};
-    for (const auto& [strategy, flavors] : needs) {
-        if (c.strategy == strategy &&
-            std::find(flavors.begin(), flavors.end(), flavor) == flavors.end()) {
-            std::vector<std::string> names;
-            for (const F f : flavors) {
-                names.emplace_back(models::server::traits(f).name);
-            }
-            r.fail("/backup/strategy",
-                   fmt::format("{} needs server.flavor {}, and this scenario's server is {}",
-                               b.at("strategy").get<std::string>(), fmt::join(names, " or "),
-                               models::server::traits(flavor).name));
+    const std::span<const models::server::Flavor> flavors = mb::flavors_for(c.strategy);
+    if (!flavors.empty() &&
+        std::find(flavors.begin(), flavors.end(), s.server.flavor) == flavors.end()) {
+        std::vector<std::string> names;
+        for (const auto f : flavors) {
+            names.emplace_back(models::server::traits(f).name);
         }
+        r.fail("/backup/strategy",
+               fmt::format("{} needs server.flavor {}, and this scenario's server is {}",
+                           b.at("strategy").get<std::string>(), fmt::join(names, " or "),
+                           models::server::traits(s.server.flavor).name));
     }
     c.start_at = r.time(b.at("start_at_s"), "/backup/start_at_s", sim::kSecond, true);
     if (c.start_at >= s.duration) {
@@ -490,6 +483,11 @@ void load_backup(const Reader& r, const json& doc, Scenario& s,
     }
     if (b.contains("kill_at_s")) {
         c.kill_at = r.time(b["kill_at_s"], "/backup/kill_at_s", sim::kSecond, true);
+        if (*c.kill_at < c.start_at) {  // a kill before the start would kill nothing
+            r.fail("/backup/kill_at_s",
+                   fmt::format("expected a time at or after /backup/start_at_s ({} s), got {}",
+                               b.at("start_at_s").dump(), b["kill_at_s"].dump()));
+        }
     }
     if (b.contains("user")) {
         c.user = b["user"].get<std::string>();

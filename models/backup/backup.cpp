@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <variant>
@@ -17,17 +18,24 @@ using sim::Time;
 
 namespace {
 
+using server::Flavor;
+
+constexpr std::array<Flavor, 1> kMariadb{Flavor::MariaDB1011};
+constexpr std::array<Flavor, 2> kMysqlOrPercona{Flavor::MySQL80, Flavor::Percona80};
+constexpr std::array<Flavor, 1> kPercona{Flavor::Percona80};
+
 struct StrategyName {
     Strategy strategy;
     std::string_view name;
+    std::span<const Flavor> flavors;  ///< empty: any
 };
 constexpr std::array<StrategyName, 6> kStrategies{{
-    {Strategy::MariabackupStages, "mariabackup-stages"},
-    {Strategy::MariabackupLegacy, "mariabackup-legacy"},
-    {Strategy::Ftwrl, "ftwrl"},
-    {Strategy::NoLock, "no-lock"},
-    {Strategy::MysqlLockInstance, "mysql-lock-instance"},
-    {Strategy::PerconaBackupLocks, "percona-backup-locks"},
+    {Strategy::MariabackupStages, "mariabackup-stages", kMariadb},
+    {Strategy::MariabackupLegacy, "mariabackup-legacy", kMariadb},
+    {Strategy::Ftwrl, "ftwrl", {}},
+    {Strategy::NoLock, "no-lock", {}},
+    {Strategy::MysqlLockInstance, "mysql-lock-instance", kMysqlOrPercona},
+    {Strategy::PerconaBackupLocks, "percona-backup-locks", kPercona},
 }};
 
 server::Statement parse(std::string_view sql) {
@@ -47,6 +55,18 @@ std::optional<Strategy> strategy_from_name(std::string_view name) {
 
 std::string_view strategy_name(Strategy s) {
     return kStrategies[static_cast<std::size_t>(s)].name;
+}
+
+std::span<const Flavor> flavors_for(Strategy s) {
+    return kStrategies[static_cast<std::size_t>(s)].flavors;
+}
+
+Flavor flavor_for(Strategy s, Flavor scenario) {
+    const std::span<const Flavor> flavors = flavors_for(s);
+    if (flavors.empty() || std::find(flavors.begin(), flavors.end(), scenario) != flavors.end()) {
+        return scenario;
+    }
+    return flavors.front();
 }
 
 /// The running backup: its session, its clock for the redo-log copier, and what it has protected.
@@ -261,6 +281,15 @@ sim::Task<bool> phase(Impl& b, std::string_view what, Time d, bool copies = fals
     co_return !b.killed;
 }
 
+/// Something the tool does at once, without a statement, traced as a row whose sql starts
+/// with "--" (sent, granted and finished now).
+void note(Impl& b, std::string_view what) {
+    server::StatementResult r;
+    r.sent = r.granted = r.finished = b.sim().now();
+    b.trace.push_back(
+        server::TraceRow{b.index, "backup", ++b.seq, fmt::format("-- {}", what), b.sim().now(), r});
+}
+
 /// mariadb-backup --ftwrl-wait-timeout: wait (polling every second) until no query has been
 /// running longer than the threshold; give up after the timeout ("Unable to obtain lock").
 sim::Task<bool> wait_for_long_queries(Impl& b) {
@@ -407,6 +436,13 @@ sim::Process backup_process(Impl& b) {
     if (b.cfg.safe_slave_backup && b.replica != nullptr) {
         b.replica->start_sql_thread();
     }
+    if (!ok && !b.killed) {
+        // A failed step ends the tool (mariadb-backup dies on a statement's error, or on
+        // "Unable to obtain lock"): its connection closes, so the server gives back whatever
+        // stage, FTWRL or backup lock it held, at once, as a kill does.
+        note(b, "exit: the tool failed; its connection closes");
+        b.server.disconnect_session(b.id);
+    }
     b.result.finished = ok && !b.killed;
     b.result.ended = b.window.end = b.sim().now();
     b.result.over = true;
@@ -431,7 +467,7 @@ BackupActor::BackupActor(Server& server, BackupConfig config, DataConfig data,
     : impl_(std::make_unique<Impl>(server, std::move(config), data, trace, session_index)) {}
 
 BackupActor::~BackupActor() {
-    impl_->server.set_listener(nullptr);
+    impl_->server.remove_hooks(this);
 }
 
 void BackupActor::set_replica(models::topology::ReplicaApplier* replica) {
@@ -441,7 +477,7 @@ void BackupActor::set_replica(models::topology::ReplicaApplier* replica) {
 void BackupActor::start() {
     Impl& b = *impl_;
     b.id = b.server.connect("backup", b.cfg.user);
-    b.server.set_listener(this);
+    b.server.add_hooks(this);
     b.sim().spawn(backup_process(b));
     if (b.cfg.kill_at) {
         b.sim().spawn(kill_process(b, *b.cfg.kill_at));
@@ -506,6 +542,10 @@ BackupResult BackupActor::finish() {
                           "backup cannot seed a replica"});
     }
     return r;
+}
+
+sim::EventCosts estimate_events(const BackupConfig&) {
+    return {{"", "the backup's steps", 50}};
 }
 
 }  // namespace lockstage::models::backup

@@ -9,12 +9,14 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
 #include "models/topology/replica.hpp"
+#include "sim/kernel/event_cost.hpp"
 
 namespace lockstage::models::backup {
 
@@ -28,6 +30,17 @@ enum class Strategy {
 };
 std::optional<Strategy> strategy_from_name(std::string_view name);
 std::string_view strategy_name(Strategy s);
+
+/// The server flavours a strategy can run on, the one it runs on by default first; empty when
+/// any will do (FTWRL and --no-lock exist everywhere). mariadb-backup's BACKUP STAGE needs
+/// MariaDB 10.4+ (mariadb-10.11 here), LOCK INSTANCE FOR BACKUP MySQL 8.0 or Percona 8.0, LOCK
+/// TABLES FOR BACKUP Percona 8.0 (fact sheet §4, §7). The scenario loader refuses a strategy on
+/// another flavour.
+std::span<const server::Flavor> flavors_for(Strategy s);
+/// The flavour a strategy runs on when compared on a scenario whose server is `scenario`: that
+/// one if the strategy can run on it, else the first it can run on. `compare` runs each strategy
+/// on it, so that one scenario compares strategies of different servers.
+server::Flavor flavor_for(Strategy s, server::Flavor scenario);
 
 /// The data being copied.
 struct DataConfig {
@@ -81,7 +94,11 @@ struct BackupResult {
     bool consistent() const { return finished && inconsistencies.empty(); }
 };
 
-class BackupActor : public server::ChangeListener {
+/// What the backup's own steps cost in kernel events (sim/kernel/event_cost.hpp): a few dozen,
+/// whatever the data (its copies are one sleep each). One term, key "" (the backup as a whole).
+sim::EventCosts estimate_events(const BackupConfig& c);
+
+class BackupActor : public server::ServerHooks {
   public:
     BackupActor(server::Server& server, BackupConfig config, DataConfig data,
                 std::vector<server::TraceRow>& trace, std::size_t session_index);

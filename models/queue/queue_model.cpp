@@ -1,5 +1,7 @@
 #include "models/queue/queue_model.hpp"
 
+#include <fmt/format.h>
+
 #include <Eigen/Sparse>
 #include <Eigen/SparseLU>
 #include <algorithm>
@@ -235,6 +237,15 @@ std::optional<MMcK> mmck(int servers, int capacity, double rate, double mean_ser
     }
     m.blocking_probability = m.stationary.back();
     return m;
+}
+
+sim::EventCosts estimate_events(const QueueModelConfig& c) {
+    // An arrival, a service, and (when a connection was idle) its wake-up: 2 to 3 per customer.
+    const double seconds = sim::to_seconds(c.duration);
+    const double customers = c.rate_tps * seconds;
+    return {
+        {"rate_tps", fmt::format("{}/s x {} s x 2.5 events", c.rate_tps, seconds), 2.5 * customers},
+        {"connections", "connections starting", static_cast<double>(c.connections)}};
 }
 
 }  // namespace lockstage::models::queue

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/kernel/distribution.hpp"
+#include "sim/kernel/event_cost.hpp"
 #include "sim/kernel/time.hpp"
 #include "sim/stats/histogram.hpp"
 #include "sim/stats/timeline.hpp"
@@ -54,6 +55,11 @@ struct QueueModelResult {
           completions_per_interval(interval),
           wait_sum_per_interval(interval) {}
 };
+
+/// What a run costs in kernel events (sim/kernel/event_cost.hpp): 2 to 3 a customer (an
+/// arrival, a service, and, when a connection was idle, its wake-up), and each connection's
+/// start. Keys "rate_tps" and "connections", as in QueueModelConfig.
+sim::EventCosts estimate_events(const QueueModelConfig& c);
 
 /// Without a capacity, the number in system is tracked exactly up to this many.
 inline constexpr int kMaxTrackedInSystem = 1000;

@@ -1,6 +1,9 @@
 #include "models/server/lock_monitor.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cmath>
 
 namespace lockstage::models::server {
 
@@ -112,6 +115,12 @@ WaitGraph LockMonitor::wait_graph(const Server& server,
 QueueDepthResult LockMonitor::finish() {
     result_.wait_time_by_state = server_.wait_time_by_state();
     return result_;
+}
+
+sim::EventCosts LockMonitor::estimate_events(sim::Time interval, sim::Time duration) {
+    return {{"", fmt::format("lock-queue samples every {} ms", sim::to_millis(interval)),
+             std::ceil(static_cast<double>(duration) /
+                       static_cast<double>(std::max<sim::Time>(1, interval)))}};
 }
 
 }  // namespace lockstage::models::server

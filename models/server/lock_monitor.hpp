@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/server/server.hpp"
+#include "sim/kernel/event_cost.hpp"
 #include "sim/kernel/process.hpp"
 #include "sim/stats/histogram.hpp"
 
@@ -65,6 +66,9 @@ class LockMonitor {
     static constexpr sim::Time kMaxSamples = 360'000;
     static constexpr sim::Time kMaxRows = 6'000;
     LockMonitor(Server& server, sim::Time interval, sim::Time duration);
+    /// What the sampler costs in kernel events (sim/kernel/event_cost.hpp): a tick every
+    /// `interval` over `duration` (the cap on samples aside). One term, key "" (the interval).
+    static sim::EventCosts estimate_events(sim::Time interval, sim::Time duration);
     /// Starts the sampler (a sample at 0, interval, 2 interval, ... before duration).
     void start();
     /// Takes one sample now (the sampler's step; tests call it directly).

@@ -1,5 +1,7 @@
 #include "models/server/script.hpp"
 
+#include <fmt/format.h>
+
 namespace lockstage::models::server {
 
 namespace {
@@ -28,6 +30,15 @@ void start_scripts(Server& server, const std::vector<ScriptedSession>& sessions,
     for (std::size_t i = 0; i < sessions.size(); ++i) {
         server.simulation().spawn(play(server, ids[i], i, sessions[i], trace));
     }
+}
+
+sim::EventCosts estimate_events(const std::vector<ScriptedSession>& sessions) {
+    std::size_t statements = 0;
+    for (const auto& session : sessions) {
+        statements += session.statements.size();
+    }
+    return {{"", fmt::format("{} scripted statements x 3 events", statements),
+             3.0 * static_cast<double>(statements)}};
 }
 
 }  // namespace lockstage::models::server

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "models/server/server.hpp"
+#include "sim/kernel/event_cost.hpp"
 #include "sim/kernel/process.hpp"
 
 namespace lockstage::models::server {
@@ -38,5 +39,9 @@ struct TraceRow {
 /// end of the run). Rows are in sending order; sort by (session_index, seq) for a report.
 void start_scripts(Server& server, const std::vector<ScriptedSession>& sessions,
                    std::vector<TraceRow>& trace);
+
+/// What the scripts cost in kernel events (sim/kernel/event_cost.hpp): 3 a statement (its send
+/// time, its execution, its commit or a wake-up). One term, key "" (the sessions as a whole).
+sim::EventCosts estimate_events(const std::vector<ScriptedSession>& sessions);
 
 }  // namespace lockstage::models::server

@@ -14,12 +14,27 @@ using locks::Ns;
 
 namespace {
 
+// The locks of the statements only one flavour has (BACKUP STAGE, LOCK INSTANCE FOR BACKUP,
+// LOCK TABLES FOR BACKUP); every other statement's come from the flavour's LockPlan.
 constexpr LockKey kBackup{Ns::Backup, 0};
-constexpr LockKey kGlobal{Ns::Global, 0};
-constexpr LockKey kCommit{Ns::Commit, 0};
-constexpr LockKey kFlush{Ns::TableFlush, 0};
 constexpr LockKey kInstance{Ns::InstanceBackup, 0};
 constexpr LockKey kTablesBackup{Ns::TablesBackup, 0};
+
+/// A plan step's key: a Table-namespace key stands for the statement's table `tid`.
+LockKey key_of(const LockStep& step, std::uint32_t tid) {
+    return step.key.ns == Ns::Table ? LockKey{Ns::Table, tid} : step.key;
+}
+
+/// Whether a step between `j` and `failed` (exclusive) holds the same key as step `j`, so that
+/// giving back the locks of a failed sequence releases each key once.
+bool held_by_later(const LockSteps& steps, std::size_t j, std::size_t failed) {
+    for (std::size_t k = j + 1; k < failed; ++k) {
+        if (steps[k].hold != Hold::Momentary && steps[k].key == steps[j].key) {
+            return true;
+        }
+    }
+    return false;
+}
 
 struct EngineInfo {
     Engine engine;
@@ -95,6 +110,7 @@ Server::Server(sim::Simulation& sim, ServerConfig config, std::vector<TableDef> 
     : sim_(sim),
       config_(std::move(config)),
       traits_(traits(config_.flavor)),
+      plan_(lock_plan(config_.flavor)),
       locks_(sim),
       commit_rng_(config_.seed, "server/commit"),
       cpu_(sim, config_.cpu_cores) {
@@ -158,6 +174,19 @@ Duration Server::table_duration(const Session& s) const {
     return s.in_transaction ? Duration::Transaction : Duration::Statement;
 }
 
+Duration Server::duration_of(const Session& s, Hold hold) const {
+    switch (hold) {
+        case Hold::Table:
+            return table_duration(s);
+        case Hold::Explicit:
+            return Duration::Explicit;
+        case Hold::Statement:
+        case Hold::Momentary:
+            break;
+    }
+    return Duration::Statement;
+}
+
 bool Server::allowed(const Session& s, StmtKind kind) const {
     const std::string_view priv = required_privilege(traits_, kind);
     return priv.empty() || s.all_privileges || s.privileges.count(std::string(priv)) > 0;
@@ -191,8 +220,8 @@ sim::Task<bool> Server::lock(Session& s, SessionId id, LockKey key, locks::Mode 
 void Server::wait_begins(Session& s, SessionId id, std::string_view state) {
     waiting_count_ += s.waiting.empty() ? 1 : 0;
     s.waiting = state;
-    if (wait_observer_ != nullptr) {
-        wait_observer_->wait_began(id, s.kind, sim_.now());
+    for (ServerHooks* h : hooks_) {
+        h->wait_began(id, s.kind, sim_.now());
     }
 }
 
@@ -200,8 +229,8 @@ void Server::wait_ends(Session& s, SessionId id, std::string_view state, sim::Ti
                        bool backup_ns, StatementResult& r) {
     waiting_count_ -= s.waiting.empty() ? 0 : 1;
     s.waiting = {};
-    if (wait_observer_ != nullptr) {
-        wait_observer_->wait_ended(id, s.kind, sim_.now());
+    for (ServerHooks* h : hooks_) {
+        h->wait_ended(id, s.kind, sim_.now());
     }
     if (waited <= 0) {
         return;
@@ -264,21 +293,40 @@ void Server::commit_gate_opened() {
     }
 }
 
-void Server::notify(SessionId id, BackupLockEvent e) {
-    if (backup_listener_ != nullptr) {
-        backup_listener_->backup_lock_event(id, e, sim_.now());
+void Server::add_hooks(ServerHooks* hooks) {
+    if (std::find(hooks_.begin(), hooks_.end(), hooks) == hooks_.end()) {
+        hooks_.push_back(hooks);
     }
 }
 
+void Server::remove_hooks(ServerHooks* hooks) {
+    hooks_.erase(std::remove(hooks_.begin(), hooks_.end(), hooks), hooks_.end());
+}
+
+void Server::notify(SessionId id, BackupLockEvent e) {
+    for (ServerHooks* h : hooks_) {
+        h->backup_lock_event(id, e, sim_.now());
+    }
+}
+
+bool Server::commits_open() const {
+    for (const ServerHooks* h : hooks_) {
+        if (!h->commits_open()) {
+            return false;
+        }
+    }
+    return true;
+}
+
 sim::Task<bool> Server::pass_commit_gate(Session& s, SessionId id, StatementResult& r) {
-    if (gate_ == nullptr || gate_->commits_open()) {
+    if (commits_open()) {
         co_return true;
     }
     const sim::Time t0 = sim_.now();
     constexpr std::string_view kCertification = "Waiting for certification";
     wait_begins(s, id, kCertification);
     int res = 0;
-    while (gate_ != nullptr && !gate_->commits_open() && res != 1) {
+    while (!commits_open() && res != 1) {
         res = co_await sim_.block(s.gate);
     }
     wait_ends(s, id, kCertification, sim_.now() - t0, false, r);
@@ -294,21 +342,17 @@ sim::Task<bool> Server::commit(Session& s, SessionId id, StatementResult& r) {
         co_return true;
     }
     s.read_write = false;
-    if (gate_ != nullptr) {
+    if (!commits_open()) {
         const bool passed = co_await pass_commit_gate(s, id, r);
         if (!passed) {
             co_return false;
         }
     }
-    bool ok = false;
-    if (traits_.classic_global_read_lock) {
-        ok = co_await lock(s, id, kCommit, locks::scoped::INTENTION_EXCLUSIVE, Duration::Statement,
-                           r);
-    } else {
-        ok = co_await lock(s, id, kBackup, locks::backup::COMMIT, Duration::Statement, r);
-    }
-    if (!ok) {
-        co_return false;
+    for (const LockStep& step : plan_.commit) {
+        const bool ok = co_await lock(s, id, step.key, step.mode, duration_of(s, step.hold), r);
+        if (!ok) {
+            co_return false;
+        }
     }
     sim::Time fsync = config_.commit.sample(commit_rng_);
     if (commit_slowdown_ != 1.0) {
@@ -329,35 +373,21 @@ sim::Task<bool> Server::dml(Session& s, SessionId id, const Statement& st, sim::
     const std::uint32_t tid = st.tables.empty() ? 0 : table_id(st.tables.front());
     const Engine engine = tid ? tables_[tid - 1].engine : Engine::InnoDB;
     if (tid != 0) {
-        if (traits_.classic_global_read_lock && write &&
-            !co_await lock(s, id, kGlobal, locks::scoped::INTENTION_EXCLUSIVE, Duration::Statement,
-                           r)) {
-            co_return false;
-        }
-        const locks::Mode table_mode =
-            write ? locks::table::SHARED_WRITE : locks::table::SHARED_READ;
-        if (!co_await lock(s, id, LockKey{Ns::Table, tid}, table_mode, table_duration(s), r)) {
-            co_return false;
-        }
-        if (traits_.classic_global_read_lock &&
-            !co_await lock(s, id, kFlush, locks::flush::OPEN, Duration::Statement, r)) {
-            co_return false;
-        }
-        if (write && traits_.backup_stage) {
-            const locks::Mode m =
-                backup_safe(engine) ? locks::backup::TRANS_DML : locks::backup::DML;
-            if (!co_await lock(s, id, kBackup, m, Duration::Statement, r)) {
+        const LockSteps& steps = !write                ? plan_.dml_read
+                                 : backup_safe(engine) ? plan_.dml_write_backup_safe
+                                                       : plan_.dml_write_other;
+        for (const LockStep& step : steps) {
+            const bool ok =
+                co_await lock(s, id, key_of(step, tid), step.mode, duration_of(s, step.hold), r);
+            if (!ok) {
                 co_return false;
             }
         }
-        if (write && traits_.lock_tables_for_backup && !backup_safe(engine) &&
-            !co_await lock(s, id, kTablesBackup, locks::scoped::INTENTION_EXCLUSIVE,
-                           Duration::Statement, r)) {
-            co_return false;
-        }
     }
-    if (write && tid != 0 && listener_ != nullptr) {
-        listener_->table_written(tables_[tid - 1], sim_.now());
+    if (write && tid != 0) {
+        for (ServerHooks* h : hooks_) {
+            h->table_written(tables_[tid - 1], sim_.now());
+        }
     }
     if (!co_await run_for(s, exec, r)) {
         co_return false;
@@ -373,6 +403,7 @@ sim::Task<bool> Server::dml(Session& s, SessionId id, const Statement& st, sim::
 
 sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::Time exec,
                             StatementResult& r) {
+    const DdlPlan& plan = plan_.ddl;
     const bool alter = st.kind == StmtKind::AlterTable;
     const locks::Mode table_mode =
         alter ? locks::table::SHARED_UPGRADABLE : locks::table::EXCLUSIVE;
@@ -380,24 +411,26 @@ sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::
     for (const auto& name : st.tables) {
         table_keys.push_back(LockKey{Ns::Table, table_id(name)});
     }
-    if (traits_.classic_global_read_lock &&
-        !co_await lock(s, id, kGlobal, locks::scoped::INTENTION_EXCLUSIVE, Duration::Statement,
-                       r)) {
-        co_return false;
+    for (const LockStep& step : plan.before_tables) {
+        const bool ok = co_await lock(s, id, step.key, step.mode, duration_of(s, step.hold), r);
+        if (!ok) {
+            co_return false;
+        }
     }
     for (const auto& k : table_keys) {
         if (!co_await lock(s, id, k, table_mode, Duration::Statement, r)) {
             co_return false;
         }
     }
-    if (traits_.backup_stage &&
-        !locks_.try_acquire(id, kBackup, locks::backup::DDL, Duration::Statement)) {
+    if (plan.backed_off && !locks_.try_acquire(id, plan.backed_off->key, plan.backed_off->mode,
+                                               duration_of(s, plan.backed_off->hold))) {
         // MDEV-17772: DDL backs off - it gives back its table locks, waits for the backup lock,
         // then takes the table locks again.
         for (const auto& k : table_keys) {
             locks_.release(id, k);
         }
-        if (!co_await lock(s, id, kBackup, locks::backup::DDL, Duration::Statement, r)) {
+        const LockStep& step = *plan.backed_off;
+        if (!co_await lock(s, id, step.key, step.mode, duration_of(s, step.hold), r)) {
             co_return false;
         }
         for (const auto& k : table_keys) {
@@ -406,42 +439,38 @@ sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::
             }
         }
     }
-    // ALTER TABLE opens a non-backup-safe table for writing, so it also needs MDL_BACKUP_DML,
-    // which BACKUP STAGE FLUSH blocks (fact sheet §2; backup_stages.test).
-    if (traits_.backup_stage && alter &&
-        !backup_safe(tables_[table_keys.front().object - 1].engine) &&
-        !co_await lock(s, id, kBackup, locks::backup::DML, Duration::Statement, r)) {
-        co_return false;
+    for (const LockStep& step : plan.after_tables) {
+        if (step.when == When::AlterOfNonBackupSafe &&
+            !(alter && !backup_safe(tables_[table_keys.front().object - 1].engine))) {
+            continue;
+        }
+        const bool ok = co_await lock(s, id, step.key, step.mode, duration_of(s, step.hold), r);
+        if (!ok) {
+            co_return false;
+        }
     }
-    if (traits_.lock_instance &&
-        !co_await lock(s, id, kInstance, locks::scoped::INTENTION_EXCLUSIVE, Duration::Statement,
-                       r)) {
-        co_return false;
-    }
-    if (traits_.lock_tables_for_backup &&
-        !co_await lock(s, id, kTablesBackup, locks::scoped::INTENTION_EXCLUSIVE,
-                       Duration::Statement, r)) {
-        co_return false;
-    }
-    if (listener_ != nullptr) {
+    for (ServerHooks* h : hooks_) {
         for (const auto& k : table_keys) {
-            listener_->table_ddl(tables_[k.object - 1], sim_.now());
+            h->table_ddl(tables_[k.object - 1], sim_.now());
         }
     }
     if (!alter) {
         co_return co_await run_for(s, exec, r);
     }
-    // ALTER TABLE: the copy phase runs under MDL_BACKUP_ALTER_COPY, then the final rename needs
-    // MDL_BACKUP_DDL again and an exclusive table lock.
-    if (traits_.backup_stage) {
-        locks_.downgrade(id, kBackup, locks::backup::DDL, locks::backup::ALTER_COPY);
+    // ALTER TABLE: the copy phase, then the final rename takes its backup lock again (when the
+    // flavour has one) and an exclusive table lock.
+    if (plan.alter_copy) {
+        locks_.downgrade(id, plan.alter_copy->key, plan.alter_copy->held,
+                         plan.alter_copy->during_copy);
     }
     if (!co_await run_for(s, exec, r)) {
         co_return false;
     }
-    if (traits_.backup_stage && !co_await lock(s, id, kBackup, locks::backup::DDL,
-                                               Duration::Statement, r, locks::backup::ALTER_COPY)) {
-        co_return false;
+    if (plan.alter_copy) {
+        const CopyPhase& copy = *plan.alter_copy;
+        if (!co_await lock(s, id, copy.key, copy.held, Duration::Statement, r, copy.during_copy)) {
+            co_return false;
+        }
     }
     for (const auto& k : table_keys) {
         if (!co_await lock(s, id, k, locks::table::EXCLUSIVE, Duration::Statement, r,
@@ -460,37 +489,28 @@ sim::Task<bool> Server::ftwrl(Session& s, SessionId id, StatementResult& r) {
     if (s.global_read_lock) {
         co_return true;
     }
-    if (traits_.classic_global_read_lock) {
-        // <= 10.3 and MySQL: GLOBAL S, then close_cached_tables waits for every open table
-        // (readers included), then COMMIT S.
-        if (!co_await lock(s, id, kGlobal, locks::scoped::SHARED, Duration::Explicit, r)) {
-            co_return false;
-        }
-        const bool flushed =
-            co_await lock(s, id, kFlush, locks::flush::FLUSH, Duration::Statement, r);
-        locks_.release(id, kFlush);
-        if (!flushed ||
-            !co_await lock(s, id, kCommit, locks::scoped::SHARED, Duration::Explicit, r)) {
-            locks_.release(id, kGlobal);
-            co_return false;
-        }
-    } else {
-        // 10.4+: FTWRL1 waits for running writes and DDL; a lost deadlock is retried, as
-        // MariaDB does; then FTWRL2 waits for in-flight commits.
+    // The flavour's sequence (lock_plan.cpp); a failed step gives back what the earlier ones
+    // hold, latest first.
+    const LockSteps& steps = plan_.ftwrl;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        const LockStep& step = steps[i];
         bool ok = false;
         for (;;) {
-            ok = co_await lock(s, id, kBackup, locks::backup::FTWRL1, Duration::Explicit, r);
-            if (ok || r.error != Error::LockDeadlock) {
+            ok = co_await lock(s, id, step.key, step.mode, duration_of(s, step.hold), r, step.from);
+            if (ok || !step.retry_if_deadlock_victim || r.error != Error::LockDeadlock) {
                 break;
             }
             r.error = Error::None;
         }
-        if (!ok) {
-            co_return false;
+        if (step.hold == Hold::Momentary) {
+            locks_.release(id, step.key);
         }
-        if (!co_await lock(s, id, kBackup, locks::backup::FTWRL2, Duration::Explicit, r,
-                           locks::backup::FTWRL1)) {
-            locks_.release(id, kBackup);
+        if (!ok) {
+            for (std::size_t j = i; j-- > 0;) {
+                if (steps[j].hold != Hold::Momentary && !held_by_later(steps, j, i)) {
+                    locks_.release(id, steps[j].key);
+                }
+            }
             co_return false;
         }
     }
@@ -501,11 +521,8 @@ sim::Task<bool> Server::ftwrl(Session& s, SessionId id, StatementResult& r) {
 
 void Server::unlock_tables(Session& s, SessionId id) {
     if (s.global_read_lock) {
-        if (traits_.classic_global_read_lock) {
-            locks_.release(id, kGlobal);
-            locks_.release(id, kCommit);
-        } else {
-            locks_.release(id, kBackup);
+        for (const LockKey& key : plan_.unlock_ftwrl) {
+            locks_.release(id, key);
         }
         s.global_read_lock = false;
         notify(id, BackupLockEvent::FtwrlReleased);
@@ -610,6 +627,12 @@ void Server::kill(SessionId target, bool query_only) {
     }
     if (!query_only) {
         disconnect(target);
+    }
+}
+
+void Server::disconnect_session(SessionId id) {
+    if (!sessions_.at(id - 1).gone) {
+        disconnect(id);
     }
 }
 

@@ -2,8 +2,8 @@
 // The modelled MariaDB (or MySQL/Percona) server: tables, users, sessions and the statements
 // they run, each taking its locks in the server's order (table metadata lock first, backup lock
 // second), running for its execution time once granted, and releasing its statement locks.
-// All lock behaviour comes from the LockManager and its mode tables; this file only says which
-// lock each statement asks for, and when.
+// All lock behaviour comes from the LockManager and its mode tables; which lock each statement
+// asks for, and in which order, comes from the flavour's LockPlan (lock_plan.cpp).
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -14,6 +14,7 @@
 
 #include "models/locks/lock_manager.hpp"
 #include "models/server/flavor.hpp"
+#include "models/server/lock_plan.hpp"
 #include "models/server/sql.hpp"
 #include "sim/kernel/distribution.hpp"
 #include "sim/kernel/random.hpp"
@@ -77,15 +78,6 @@ struct WaitingSession {
     StmtKind kind;           ///< the statement that waits
 };
 
-/// Told when a session starts and stops waiting for a lock (the workload's write-blocked time
-/// listens). Called on every lock request that waits, so it must be O(1).
-class WaitObserver {
-  public:
-    virtual ~WaitObserver() = default;
-    virtual void wait_began(locks::OwnerId session, StmtKind kind, sim::Time at) = 0;
-    virtual void wait_ended(locks::OwnerId session, StmtKind kind, sim::Time at) = 0;
-};
-
 struct ServerConfig {
     Flavor flavor = Flavor::MariaDB1011;
     std::uint64_t seed = 1;
@@ -97,29 +89,6 @@ struct ServerConfig {
     int max_connections = 151;
 };
 
-/// Told of every change to a table, as it executes (the backup's consistency check listens).
-class ChangeListener {
-  public:
-    virtual ~ChangeListener() = default;
-    /// A write statement runs on `table` (its locks granted).
-    virtual void table_written(const TableDef& table, sim::Time at) = 0;
-    /// A DDL statement runs on `table`.
-    virtual void table_ddl(const TableDef& table, sim::Time at) = 0;
-};
-
-/// Galera hooks (models/server/galera.hpp). With neither attached the server behaves as a
-/// standalone one. A CommitGate is consulted by every commit of a read-write transaction, BEFORE
-/// the commit lock (MDL_BACKUP_COMMIT / COMMIT IX) is requested: while it is closed the session
-/// waits (state "Waiting for certification", counted in the statement's wait) without holding
-/// the commit lock, so BACKUP STAGE BLOCK_COMMIT is not held up by it. Whoever closes the gate
-/// calls Server::commit_gate_opened() when it opens again.
-class CommitGate {
-  public:
-    virtual ~CommitGate() = default;
-    /// false while local commits must wait (a Galera provider pause or flow control).
-    virtual bool commits_open() const = 0;
-};
-
 /// The points of a session's backup locks where a Galera node pauses or resumes its provider.
 enum class BackupLockEvent {
     FtwrlHeld,      ///< FLUSH TABLES WITH READ LOCK fully granted
@@ -129,10 +98,34 @@ enum class BackupLockEvent {
     BackupEnded,    ///< BACKUP STAGE END, or the session gone, while a backup stage was held
 };
 
-class BackupLockListener {
+/// What the models attached to a server hear of it, and the one thing the server asks them.
+/// Every method does nothing by default; a model overrides what it needs and registers with
+/// Server::add_hooks. Hooks are called in registration order. The server does not own them.
+///   - the backup actor listens to table changes (its consistency verdict);
+///   - a Galera node listens to the backup-lock events (its provider pause) and closes the
+///     commit gate;
+///   - the workload listens to waits (its write-blocked time).
+class ServerHooks {
   public:
-    virtual ~BackupLockListener() = default;
-    virtual void backup_lock_event(locks::OwnerId session, BackupLockEvent e, sim::Time at) = 0;
+    virtual ~ServerHooks() = default;
+    /// A write statement runs on `table` (its locks granted).
+    virtual void table_written(const TableDef& /*table*/, sim::Time /*at*/) {}
+    /// A DDL statement runs on `table`.
+    virtual void table_ddl(const TableDef& /*table*/, sim::Time /*at*/) {}
+    /// A session reached or left a backup lock (see BackupLockEvent).
+    virtual void backup_lock_event(locks::OwnerId /*session*/, BackupLockEvent /*e*/,
+                                   sim::Time /*at*/) {}
+    /// A session starts and stops waiting for a lock (or at the commit gate). Called around
+    /// every lock request (one granted at once begins and ends its wait at the same instant),
+    /// so they must be O(1).
+    virtual void wait_began(locks::OwnerId /*session*/, StmtKind /*kind*/, sim::Time /*at*/) {}
+    virtual void wait_ended(locks::OwnerId /*session*/, StmtKind /*kind*/, sim::Time /*at*/) {}
+    /// The commit gate: consulted by every commit of a read-write transaction, BEFORE its commit
+    /// lock (MDL_BACKUP_COMMIT / COMMIT IX) is requested. While any hook says false, the session
+    /// waits (state "Waiting for certification", counted in the statement's wait) without
+    /// holding the commit lock, so BACKUP STAGE BLOCK_COMMIT is not held up by it. Whoever closes
+    /// the gate calls Server::commit_gate_opened() when it opens again.
+    virtual bool commits_open() const { return true; }
 };
 
 class Server {
@@ -152,17 +145,21 @@ class Server {
     sim::Task<StatementResult> execute(SessionId id, Statement st, sim::Time exec);
 
     const FlavorTraits& flavor() const { return traits_; }
-    void set_listener(ChangeListener* listener) { listener_ = listener; }
+    /// Registers `hooks` (once; a second call does nothing); remove_hooks before it dies.
+    void add_hooks(ServerHooks* hooks);
+    void remove_hooks(ServerHooks* hooks);
     /// Commits (their fsync) take `factor` times longer, e.g. while a backup's copy competes for
     /// the disk (backup.io_contention); 1 restores them.
     void set_commit_slowdown(double factor) { commit_slowdown_ = factor; }
-    /// Galera hooks; nullptr detaches. See CommitGate and BackupLockListener.
-    void set_commit_gate(CommitGate* gate) { gate_ = gate; }
-    void set_backup_listener(BackupLockListener* l) { backup_listener_ = l; }
     /// Wakes the sessions waiting at the commit gate (each checks the gate again).
     void commit_gate_opened();
     /// KILL [QUERY] from outside a session (mariabackup's long-query killer, a scheduled kill).
     void kill_session(SessionId target, bool query_only) { kill(target, query_only); }
+    /// The client closes its connection (a tool that exits): as DISCONNECT, the session's
+    /// locks go at once and a backup stage or FTWRL it held ends. Nothing if already gone.
+    void disconnect_session(SessionId id);
+    /// False once the session was killed or disconnected.
+    bool connected(SessionId id) const { return !sessions_.at(id - 1).gone; }
     /// Sessions running a statement that started at or before `since` (other than `except`),
     /// oldest first: mariabackup's --ftwrl-wait-timeout looks for these.
     std::vector<SessionId> running_since(sim::Time since, SessionId except) const;
@@ -185,8 +182,6 @@ class Server {
     const std::map<std::string_view, sim::Time>& wait_time_by_state() const {
         return wait_by_state_;
     }
-    /// Told of every wait's start and end; nullptr detaches.
-    void set_wait_observer(WaitObserver* o) { wait_observer_ = o; }
 
   private:
     struct Session {
@@ -233,6 +228,8 @@ class Server {
     void end_backup(Session& s, SessionId id);
     void kill(SessionId target, bool query_only);
     void notify(SessionId id, BackupLockEvent e);
+    /// Whether every hook lets commits through.
+    bool commits_open() const;
     /// Waits while the commit gate is closed; false if the statement was killed meanwhile.
     sim::Task<bool> pass_commit_gate(Session& s, SessionId id, StatementResult& r);
     void disconnect(SessionId id);
@@ -240,19 +237,19 @@ class Server {
     static bool commits_implicitly(StmtKind kind);
     std::uint32_t table_id(const std::string& name);
     locks::Duration table_duration(const Session& s) const;
+    /// The lock duration of a plan step for this session.
+    locks::Duration duration_of(const Session& s, Hold hold) const;
 
     sim::Simulation& sim_;
     ServerConfig config_;
     const FlavorTraits& traits_;
+    const LockPlan& plan_;  ///< which locks each statement takes (lock_plan.cpp)
     locks::LockManager locks_;
     sim::RandomStream commit_rng_;
     sim::Resource cpu_;
-    ChangeListener* listener_ = nullptr;
-    std::size_t waiting_count_ = 0;  ///< sessions whose `waiting` is set
+    std::vector<ServerHooks*> hooks_;  ///< in registration order
+    std::size_t waiting_count_ = 0;    ///< sessions whose `waiting` is set
     double commit_slowdown_ = 1.0;
-    CommitGate* gate_ = nullptr;
-    BackupLockListener* backup_listener_ = nullptr;
-    WaitObserver* wait_observer_ = nullptr;
     std::map<std::string_view, sim::Time> wait_by_state_;
     std::map<std::string, std::uint32_t> table_ids_;
     std::vector<TableDef> tables_;  ///< indexed by id - 1

@@ -1,5 +1,7 @@
 #include "models/topology/galera.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -36,8 +38,7 @@ GaleraNode::GaleraNode(server::Server& server, std::uint64_t seed, Time duration
 
 GaleraNode::~GaleraNode() {
     if (started_) {
-        server_.set_commit_gate(nullptr);
-        server_.set_backup_listener(nullptr);
+        server_.remove_hooks(this);
     }
 }
 
@@ -46,8 +47,7 @@ void GaleraNode::start() {
         return;
     }
     started_ = true;
-    server_.set_commit_gate(this);
-    server_.set_backup_listener(this);
+    server_.add_hooks(this);
     sim_.spawn(cluster());
     sim_.spawn(applier());
 }
@@ -231,6 +231,13 @@ GaleraResult GaleraNode::finish() {
     }
     finished_ = true;
     return result_;
+}
+
+sim::EventCosts estimate_events(const GaleraConfig& c, Time duration) {
+    const double seconds = sim::to_seconds(duration);
+    return {{"cluster_rate_tps",
+             fmt::format("galera: {}/s x {} s x 3 events", c.cluster_rate_tps, seconds),
+             3 * c.cluster_rate_tps * seconds}};
 }
 
 }  // namespace lockstage::models::topology

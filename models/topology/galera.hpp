@@ -20,8 +20,8 @@
 //   one pause, from the first hold to the last release. A write-set being applied when the pause
 //   starts finishes; no further one starts until resume.
 // - While paused, every local commit of a read-write transaction waits ("Waiting for
-//   certification"), before its commit lock; see server::CommitGate in server.hpp. TOI DDL is not
-//   modelled (DDL runs as on a standalone server).
+//   certification"), before its commit lock; see ServerHooks::commits_open in server.hpp. TOI DDL
+//   is not modelled (DDL runs as on a standalone server).
 // - Desync (desync: true, what mariabackup and FTWRL do): the node desyncs when it pauses and
 //   sends no flow control; it is Synced again once, after resume, its receive queue is empty
 //   (the catch-up). With desync: false it stays Synced and flow control is approximated: when
@@ -37,6 +37,7 @@
 
 #include "models/server/server.hpp"
 #include "sim/kernel/distribution.hpp"
+#include "sim/kernel/event_cost.hpp"
 #include "sim/kernel/process.hpp"
 #include "sim/kernel/random.hpp"
 #include "sim/kernel/simulation.hpp"
@@ -56,6 +57,10 @@ struct GaleraConfig {
     sim::Time queue_sample_interval = sim::kSecond;
 };
 
+/// What the receive stream costs in kernel events (sim/kernel/event_cost.hpp): 3 a write-set
+/// (its arrival, the applier's wake-up, its apply). Key "cluster_rate_tps".
+sim::EventCosts estimate_events(const GaleraConfig& c, sim::Time duration);
+
 struct GaleraResult {
     std::uint64_t received = 0;  ///< write-sets that reached node 1's receive queue
     std::uint64_t applied = 0;   ///< write-sets node 1 applied
@@ -73,7 +78,7 @@ struct GaleraResult {
     explicit GaleraResult(sim::Time interval) : queue_max_per_interval(interval) {}
 };
 
-class GaleraNode : public server::CommitGate, public server::BackupLockListener {
+class GaleraNode : public server::ServerHooks {
   public:
     /// Throws std::invalid_argument for a rate <= 0, fc_limit < 1 or an interval <= 0.
     GaleraNode(server::Server& server, std::uint64_t seed, sim::Time duration, GaleraConfig c);
@@ -81,8 +86,8 @@ class GaleraNode : public server::CommitGate, public server::BackupLockListener 
     GaleraNode& operator=(const GaleraNode&) = delete;
     ~GaleraNode() override;
 
-    /// Attaches to the server (commit gate, backup lock events) and starts the other nodes'
-    /// stream and the applier. Call once, before running the simulation.
+    /// Attaches to the server (its hooks: the commit gate, the backup lock events) and starts the
+    /// other nodes' stream and the applier. Call once, before running the simulation.
     void start();
 
     bool paused() const { return paused_; }

@@ -1,5 +1,7 @@
 #include "models/topology/replica.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -180,6 +182,13 @@ ReplicaResult ReplicaApplier::finish() {
     }
     finished_ = true;
     return result_;
+}
+
+sim::EventCosts estimate_events(const ReplicaConfig& c, Time duration) {
+    const double seconds = sim::to_seconds(duration);
+    return {{"primary_rate_tps",
+             fmt::format("replication: {}/s x {} s x 4 events", c.primary_rate_tps, seconds),
+             4 * c.primary_rate_tps * seconds}};
 }
 
 }  // namespace lockstage::models::topology

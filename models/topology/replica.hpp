@@ -26,6 +26,7 @@
 
 #include "models/server/server.hpp"
 #include "sim/kernel/distribution.hpp"
+#include "sim/kernel/event_cost.hpp"
 #include "sim/kernel/process.hpp"
 #include "sim/kernel/random.hpp"
 #include "sim/kernel/simulation.hpp"
@@ -43,6 +44,11 @@ struct ReplicaConfig {
     /// Width of the intervals of ReplicaResult::lag_max_per_interval (> 0).
     sim::Time lag_sample_interval = sim::kSecond;
 };
+
+/// What the replicated stream costs in kernel events (sim/kernel/event_cost.hpp): 4 an applied
+/// transaction (its arrival on the primary, the applier's wake-up, its execution, its commit).
+/// Key "primary_rate_tps".
+sim::EventCosts estimate_events(const ReplicaConfig& c, sim::Time duration);
 
 struct ReplicaResult {
     std::uint64_t received = 0;            ///< transactions committed on the primary before the end

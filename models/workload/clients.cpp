@@ -360,7 +360,7 @@ Workload::Workload(Server& server, std::uint64_t seed, Time duration, Time inter
 }
 
 Workload::~Workload() {
-    server_.set_wait_observer(nullptr);
+    server_.remove_hooks(this);
 }
 
 namespace {
@@ -406,7 +406,7 @@ void Workload::wait_ended(Server::SessionId session, server::StmtKind kind, Time
 
 void Workload::start() {
     sim::Simulation& sim = server_.simulation();
-    server_.set_wait_observer(this);
+    server_.add_hooks(this);
     for (auto& gp : groups_) {
         Group& g = *gp;
         g.window = &window_;

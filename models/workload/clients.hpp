@@ -128,7 +128,7 @@ struct WorkloadResult {
     GroupResult all;
 };
 
-class Workload : public server::WaitObserver {
+class Workload : public server::ServerHooks {
   public:
     Workload(server::Server& server, std::uint64_t seed, sim::Time duration, sim::Time interval,
              std::vector<GroupConfig> groups);

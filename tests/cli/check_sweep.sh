@@ -61,12 +61,12 @@ assert float(f["r2"]) > 0.95, f
 PY
 
 mkdir -p "$work/false"
-sed 's#"base": "../default.json"#"base": "'"$scenarios"'/default.json"#; s#"p99_ms\[mariabackup-stages\] < p99_ms\[ftwrl\]"#"p99_ms[ftwrl] < p99_ms[mariabackup-stages]"#' \
+sed 's#"base": "../default.json"#"base": "'"$scenarios"'/default.json"#; s#"backup_p99_ms\[app\]\[mariabackup-stages\] < backup_p99_ms\[app\]\[ftwrl\]"#"backup_p99_ms[app][ftwrl] < backup_p99_ms[app][mariabackup-stages]"#' \
   "$scenarios/ci/sweep.json" > "$work/false/sweep.json"
 "$lockstage" sweep "$work/false/sweep.json" --out "$work/false-out" --quiet 2>"$work/stderr"
 code=$?
 [ "$code" -eq 1 ] && ok || ko "a false expect line: exit $code, expected 1"
-grep -q 'expectation failed at point 0 (/data/myisam_gb=0.5, /backup/log_copy_interval_ms=100.0): p99_ms\[ftwrl\] < p99_ms\[mariabackup-stages\] is false' "$work/stderr" && ok || { ko "the failure does not name the point"; cat "$work/stderr"; }
+grep -q 'expectation failed at point 0 (/data/myisam_gb=0.5, /backup/log_copy_interval_ms=100.0): backup_p99_ms\[app\]\[ftwrl\] < backup_p99_ms\[app\]\[mariabackup-stages\] is false' "$work/stderr" && ok || { ko "the failure does not name the point"; cat "$work/stderr"; }
 
 bad() {  # bad NAME EXPECTED-MESSAGE-REGEX SED-EXPR
   sed "$3" "$work/false/sweep.json" > "$work/$1.json"

@@ -14,9 +14,9 @@ work = pathlib.Path(tempfile.mkdtemp())
 passed = failed = 0
 
 
-def run(name):
+def run(name, folder=scenarios):
     out = work / name
-    subprocess.run([lockstage, "run", str(scenarios / f"{name}.json"), "--out", str(out), "--quiet"],
+    subprocess.run([lockstage, "run", str(folder / f"{name}.json"), "--out", str(out), "--quiet"],
                    check=True)
     summary = json.loads((out / "summary.json").read_text())
     with open(out / "trace.csv", newline="") as f:
@@ -150,10 +150,12 @@ s, trace, groups = run("backup-io-contention")
 lat = groups["app"]["latency_ms"]
 check(4.0 <= lat["p90"] <= 6.5, f"io_contention: p90 latency {lat['p90']} ms, expected 0.5 ms exec + 4 ms fsync")
 
-# Options and failures.
+# Options and failures. A failed backup's tool exits: its last trace row says so.
+EXIT = "-- exit: the tool failed; its connection closes"
 s, trace, _ = run("backup-no-reload")
 check(not s["backup"]["finished"] and "BACKUP STAGE START: ER_SPECIFIC_ACCESS_DENIED_ERROR" in s["backup"]["failure"]
-      and trace[-1]["sql"] == "BACKUP STAGE START", f"no RELOAD: {s['backup']['failure']}, last {trace[-1]['sql']}")
+      and [r["sql"] for r in trace[-2:]] == ["BACKUP STAGE START", EXIT],
+      f"no RELOAD: {s['backup']['failure']}, last {[r['sql'] for r in trace[-2:]]}")
 s, trace, _ = run("backup-no-reload-ftwrl-fallback")
 check([r["sql"] for r in trace if r["error"]] == ["BACKUP STAGE START", "FLUSH TABLES WITH READ LOCK"]
       and not s["backup"]["finished"], "on_missing_privilege ftwrl: tries FTWRL, which needs RELOAD too")
@@ -171,6 +173,21 @@ check(batch["error"] == "ER_QUERY_INTERRUPTED" and near(t(ftwrl, "wait_s"), 5.0,
 s, _, _ = run("backup-ddl-during-no-lock")
 check([i["table"] for i in s["backup"]["inconsistencies"]] == ["orders", "(binlog)"]
       and "DDL" in s["backup"]["inconsistencies"][0]["reason"], f"DDL during no-lock: {s['backup']['inconsistencies']}")
+
+# A backup that fails part way gives back its locks at the failure: BLOCK_DDL times out behind a
+# long TRUNCATE (backup.lock_wait_timeout_s 5), and the FLUSH stage the session still held goes
+# with its connection, so the MyISAM writer is blocked from FLUSH to the failure, not to the end.
+s, trace, groups = run("backup-fails-at-block-ddl", pathlib.Path(__file__).resolve().parent)
+b = s["backup"]
+flush = t(row(trace, "BACKUP STAGE FLUSH"), "granted_s")
+log = groups["log_writer"]
+check(not b["finished"] and b["failure"] == "BACKUP STAGE BLOCK_DDL: ER_LOCK_WAIT_TIMEOUT"
+      and trace[-1]["sql"] == EXIT and near(t(trace[-1], "sent_s"), b["ended_s"], 1e-6),
+      f"failed at BLOCK_DDL: {b['failure']}, last {trace[-1]['sql']}")
+check(near(log["write_blocked_s"], b["ended_s"] - flush, 0.1) and near(log["write_blocked_start_s"], flush, 0.1)
+      and log["timeouts"] == 0 and log["failed"] == 0,
+      f"failed at BLOCK_DDL: MyISAM writes blocked {log['write_blocked_s']} s from {log['write_blocked_start_s']} s "
+      f"({log['timeouts']} timeouts), expected FLUSH {flush} s to the failure {b['ended_s']} s")
 
 print(f"backups: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "app/scenario/event_estimate.hpp"
 #include "app/scenario/scenario_loader.hpp"
@@ -100,4 +101,45 @@ TEST_CASE("the queue model: 2.5 events a customer") {
       "server": {"model": "queue", "connections": 4},
       "workload": {"rate_tps": 100, "service": {"dist": "exponential", "mean_ms": 1}}})"));
     CHECK(e.total == doctest::Approx(2.5 * 1000 + 4));
+}
+
+TEST_CASE("each model's terms are named by the JSON pointer of the key that drives them") {
+    std::vector<std::string> pointers;
+    const auto mariadb = cli::estimate_events(load(R"({"name": "m", "duration_s": 10,
+      "server": {}, "tables": [{"name": "t"}], "topology": "replica",
+      "replication": {"table": "t"},
+      "sessions": [{"name": "s", "statements": [{"sql": "SELECT * FROM t"}]}],
+      "workload": {"groups": [
+        {"name": "a", "arrivals": {"kind": "open", "rate_tps": 10},
+         "transactions": [{"statements": [{"sql": "UPDATE t"}]}]},
+        {"name": "b", "arrivals": {"kind": "closed", "clients": 2},
+         "ddl_rate_per_h": 1, "ddl": [{"sql": "ALTER TABLE t"}],
+         "transactions": [{"statements": [{"sql": "UPDATE t"}]}]}]},
+      "backup": {"strategy": "ftwrl"}})"));
+    for (const auto& t : mariadb.terms) {
+        pointers.push_back(t.pointer);
+    }
+    const std::vector<std::string> want = {"/workload/groups/0/arrivals/rate_tps",
+                                           "/workload/groups/0/pool_size",
+                                           "/workload/groups/1/arrivals/clients",
+                                           "/workload/groups/1/ddl_rate_per_h",
+                                           "/workload/groups/1/pool_size",
+                                           "/sessions",
+                                           "/replication/primary_rate_tps",
+                                           "/output/queue_sample_ms",
+                                           "/backup"};
+    CHECK(pointers == want);
+    // And the models' own keys, relative to their configuration.
+    lockstage::models::topology::GaleraConfig galera;
+    const auto g =
+        lockstage::models::topology::estimate_events(galera, lockstage::sim::seconds(10));
+    REQUIRE(g.size() == 1);
+    CHECK(g[0].key == "cluster_rate_tps");
+    CHECK(g[0].events == doctest::Approx(3 * 200 * 10));
+    const auto q = cli::estimate_events(load(R"({"name": "q", "duration_s": 10,
+      "server": {"model": "queue", "connections": 4},
+      "workload": {"rate_tps": 100, "service": {"dist": "exponential", "mean_ms": 1}}})"));
+    REQUIRE(q.terms.size() == 2);
+    CHECK(q.terms[0].pointer == "/workload/rate_tps");
+    CHECK(q.terms[1].pointer == "/server/connections");
 }

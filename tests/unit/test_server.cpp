@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/server/flavor.hpp"
+#include "models/server/lock_plan.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
 #include "models/server/sql.hpp"
@@ -599,6 +600,137 @@ TEST_CASE("Server: LOCK TABLES FOR BACKUP on percona-8.0 blocks MyISAM writes, n
     check_no_wait(b.result("innodb", 1), seconds(1), seconds(1) + millis(1) + kCommit);
     check_waited(b.result("ddl", 1), seconds(1), seconds(3), seconds(3) + millis(1), kBackupLock);
     check_no_wait(b.result("reader", 1), seconds(1), seconds(1) + millis(1));
+}
+
+// --- Hooks ---------------------------------------------------------------------------------
+
+namespace {
+// Records what it hears, tagged with its name, into a log shared by several hooks.
+struct Recorder : srv::ServerHooks {
+    std::string name;
+    std::vector<std::string>& log;
+    bool open = true;
+    Recorder(std::string n, std::vector<std::string>& l) : name(std::move(n)), log(l) {}
+    void table_written(const srv::TableDef& t, Time) override {
+        log.push_back(name + " write " + t.name);
+    }
+    void table_ddl(const srv::TableDef& t, Time) override {
+        log.push_back(name + " ddl " + t.name);
+    }
+    void backup_lock_event(lockstage::models::locks::OwnerId, srv::BackupLockEvent e,
+                           Time) override {
+        log.push_back(name + " event " + std::to_string(static_cast<int>(e)));
+    }
+    void wait_began(lockstage::models::locks::OwnerId, srv::StmtKind, Time) override {
+        log.push_back(name + " wait");
+    }
+    void wait_ended(lockstage::models::locks::OwnerId, srv::StmtKind, Time) override {
+        log.push_back(name + " waited");
+    }
+    bool commits_open() const override { return open; }
+};
+}  // namespace
+
+TEST_CASE("ServerHooks: every hook hears every event, in registration order") {
+    Bench b;
+    std::vector<std::string> log;
+    Recorder first("a", log), second("b", log);
+    srv::ServerHooks silent;  // the defaults: hears nothing, lets commits through
+    b.server.add_hooks(&first);
+    b.server.add_hooks(&silent);
+    b.server.add_hooks(&second);
+    b.server.add_hooks(&first);  // registered once only
+    b.play({{"backup", "", {at(0, "FLUSH TABLES WITH READ LOCK"), at(seconds(1), "UNLOCK TABLES")}},
+            {"w", "", {at(millis(500), "INSERT INTO m1 VALUES (1)")}},
+            {"d", "", {at(seconds(2), "TRUNCATE TABLE t2")}}},
+           seconds(3));
+    // Every entry of `a` is followed at once by the same entry of `b`.
+    REQUIRE(log.size() % 2 == 0);
+    std::vector<std::string> heard;  // what `a` heard, waits aside
+    std::size_t waits = 0;
+    for (std::size_t i = 0; i < log.size(); i += 2) {
+        CHECK(log[i].substr(0, 2) == "a ");
+        CHECK(log[i + 1] == "b " + log[i].substr(2));
+        if (log[i] == "a wait" || log[i] == "a waited") {
+            ++waits;
+        } else {
+            heard.push_back(log[i]);
+        }
+    }
+    // FTWRL held (event 0), the MyISAM write's wait behind it, UNLOCK TABLES (event 1), the
+    // write, the TRUNCATE; every lock request begins and ends a wait (at once when granted).
+    const std::vector<std::string> want = {"a event 0", "a event 1", "a write m1", "a ddl t2"};
+    CHECK(heard == want);
+    CHECK(waits % 2 == 0);
+    CHECK(waits >= 2 * 4);  // FTWRL1, FTWRL2, the INSERT's table and backup locks, ...
+    b.server.remove_hooks(&first);
+    b.server.remove_hooks(&second);
+    log.clear();
+    b.play({{"x", "", {at(seconds(4), "INSERT INTO m2 VALUES (1)")}}}, seconds(5));
+    CHECK(log.empty());
+}
+
+TEST_CASE("ServerHooks: a commit waits while any hook closes the gate") {
+    Bench b;
+    std::vector<std::string> log;
+    Recorder open("open", log), gate("gate", log);
+    b.server.add_hooks(&open);
+    b.server.add_hooks(&gate);
+    gate.open = false;
+    b.play({{"w", "", {at(0, "INSERT INTO t1 VALUES (1)")}}}, seconds(1));
+    CHECK_FALSE(b.finished("w", 1));  // ran, and waits at the gate
+    gate.open = true;
+    b.server.commit_gate_opened();
+    b.sim.run_until(seconds(2));
+    const StatementResult r = b.result("w", 1);
+    CHECK(r.error == Error::None);
+    CHECK(r.granted == seconds(1));
+    CHECK(r.wait_state == "Waiting for certification");
+    CHECK(r.finished == seconds(1) + kCommit);
+    b.server.remove_hooks(&open);
+    b.server.remove_hooks(&gate);
+}
+
+// --- The lock plans -------------------------------------------------------------------------
+
+namespace {
+bool takes(const srv::LockSteps& steps, lockstage::models::locks::Ns ns) {
+    for (const auto& step : steps) {
+        if (step.key.ns == ns) {
+            return true;
+        }
+    }
+    return false;
+}
+}  // namespace
+
+TEST_CASE("LockPlan: each flavour's plan agrees with the backup statements it has") {
+    using lockstage::models::locks::Ns;
+    for (const Flavor f :
+         {Flavor::MariaDB103, Flavor::MariaDB1011, Flavor::MySQL80, Flavor::Percona80}) {
+        const srv::FlavorTraits& t = srv::traits(f);
+        const srv::LockPlan& p = srv::lock_plan(f);
+        INFO(t.name);
+        CHECK(p.flavor == f);
+        // Every statement on a table takes its table lock; a read never takes a backup lock.
+        CHECK(takes(p.dml_read, Ns::Table));
+        CHECK(takes(p.dml_write_backup_safe, Ns::Table));
+        CHECK(takes(p.dml_write_other, Ns::Table));
+        CHECK_FALSE(takes(p.dml_read, Ns::Backup));
+        // FTWRL: GLOBAL S first on the classic flavours, FTWRL1 on MariaDB 10.4+.
+        REQUIRE_FALSE(p.ftwrl.empty());
+        CHECK((p.ftwrl[0].key.ns == Ns::Global) == t.classic_global_read_lock);
+        CHECK(takes(p.commit, Ns::Commit) == t.classic_global_read_lock);
+        // The MDL backup namespace (BACKUP STAGE) brings MDEV-17772's back-off and ALTER's copy
+        // phase; LOCK INSTANCE and LOCK TABLES FOR BACKUP each bring what DDL and writes take.
+        CHECK(takes(p.commit, Ns::Backup) == t.backup_stage);
+        CHECK(p.ddl.backed_off.has_value() == t.backup_stage);
+        CHECK(p.ddl.alter_copy.has_value() == t.backup_stage);
+        CHECK(takes(p.ddl.after_tables, Ns::InstanceBackup) == t.lock_instance);
+        CHECK(takes(p.ddl.after_tables, Ns::TablesBackup) == t.lock_tables_for_backup);
+        CHECK(takes(p.dml_write_other, Ns::TablesBackup) == t.lock_tables_for_backup);
+        CHECK_FALSE(takes(p.dml_write_backup_safe, Ns::TablesBackup));
+    }
 }
 
 // --- StatementResult -----------------------------------------------------------------------

@@ -1,0 +1,112 @@
+#include "models/workload/estimate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace lockstage::models::workload {
+
+namespace {
+
+/// What one transaction of a group costs on average: statements, commits that write, and its
+/// service time (execution and commits, ns) and execution time alone.
+struct TxCost {
+    double statements = 0;
+    double commits = 0;
+    double service_ns = 0;
+    double exec_ns = 0;
+};
+
+TxCost transaction_cost(const GroupConfig& g, double commit_ns) {
+    TxCost mix;
+    double weights = 0;
+    for (const auto& t : g.transactions) {
+        weights += t.weight;
+    }
+    for (const auto& t : g.transactions) {
+        const double share =
+            weights > 0 ? t.weight / weights : 1.0 / static_cast<double>(g.transactions.size());
+        TxCost one;
+        double writes = 0;
+        for (const auto& st : t.statements) {
+            one.statements += 1;
+            one.exec_ns += st.exec.mean();
+            writes += st.statement.is_write() ? 1 : 0;
+        }
+        if (t.explicit_transaction) {
+            one.statements += 2;  // BEGIN and COMMIT
+            one.commits = writes > 0 ? 1 : 0;
+        } else {
+            one.commits = writes;
+        }
+        one.service_ns = one.exec_ns + one.commits * commit_ns;
+        mix.statements += share * one.statements;
+        mix.commits += share * one.commits;
+        mix.service_ns += share * one.service_ns;
+        mix.exec_ns += share * one.exec_ns;
+    }
+    return mix;
+}
+
+double mean_exec_ns(const Occasional& o) {
+    double sum = 0;
+    for (const auto& t : o.statements) {
+        sum += t.exec.mean();
+    }
+    return o.statements.empty() ? 0 : sum / static_cast<double>(o.statements.size());
+}
+
+}  // namespace
+
+sim::EventCosts estimate_events(const GroupConfig& g, sim::Time duration,
+                                const server::ServerConfig& server) {
+    sim::EventCosts out;
+    const double seconds = sim::to_seconds(duration);
+    const TxCost tx = transaction_cost(g, server.commit.mean());
+    // A transaction: its arrival (open: the arrival and the request's start; closed: the think
+    // time), an event per statement, one per commit that writes.
+    if (g.arrivals.kind == Arrivals::Kind::Open) {
+        const double per_tx = 2 + tx.statements + tx.commits;
+        out.push_back({"arrivals/rate_tps",
+                       fmt::format("group {}: {}/s x {} s x {:.1f} events", g.name,
+                                   g.arrivals.rate_tps, seconds, per_tx),
+                       g.arrivals.rate_tps * seconds * per_tx});
+    } else {
+        // A client's cycle is its think time and the service; a zero cycle retries every
+        // millisecond. The pool and the cores cap the rate.
+        double cycle_ns = g.arrivals.think.mean() + tx.service_ns;
+        const bool retries = cycle_ns <= 0;  // each cycle also sleeps the millisecond
+        if (retries) {
+            cycle_ns = 1e6;
+        }
+        double rate = g.arrivals.clients / cycle_ns * 1e9;
+        if (tx.service_ns > 0) {
+            rate = std::min(rate, g.pool_size / tx.service_ns * 1e9);
+        }
+        if (tx.exec_ns > 0) {
+            rate = std::min(rate, server.cpu_cores / tx.exec_ns * 1e9);
+        }
+        const double per_tx = 1 + tx.statements + tx.commits +
+                              (g.arrivals.clients > g.pool_size ? 1 : 0) + (retries ? 1 : 0);
+        out.push_back({"arrivals/clients",
+                       fmt::format("group {}: {} clients, about {:.4g}/s x {} s x {:.1f} events",
+                                   g.name, g.arrivals.clients, rate, seconds, per_tx),
+                       rate * seconds * per_tx});
+    }
+    // DDL and long queries: the arrival, the statement and its wake-ups, about 4 each.
+    for (const auto& [o, key] : {std::pair{&g.ddl, "ddl_rate_per_h"},
+                                 std::pair{&g.long_queries, "long_query_rate_per_h"}}) {
+        if (o->rate_per_h > 0 && !o->statements.empty()) {
+            const double per_s =
+                std::min(o->rate_per_h / 3600, 1e9 / std::max(1.0, mean_exec_ns(*o)));
+            out.push_back({key, fmt::format("group {}: {} {}/h", g.name, key, o->rate_per_h),
+                           4 * per_s * seconds});
+        }
+    }
+    out.push_back({"pool_size", fmt::format("group {}: connections", g.name),
+                   static_cast<double>(g.pool_size)});
+    return out;
+}
+
+}  // namespace lockstage::models::workload

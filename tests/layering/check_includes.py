@@ -1,0 +1,133 @@
+"""The layering sim <- models <- app, checked on the sources (ctest layering.includes).
+
+For every .cpp and .hpp under sim/, models/ and app/:
+- each #include "..." (and each #include <...> of a project folder) names a header the file's
+  library may see: its own folder, the folders of the libraries it links, and, through those, of
+  the libraries they link PUBLIC, as the build's include roots give them (lockstage_library() in
+  the root CMakeLists.txt), plus the headers a library generates into an include directory of its
+  own (configure_file into generated/);
+- no #include goes up with "../";
+- no file in sim/ or models/ opens files (only the application does): no <fstream>,
+  <filesystem>, std::ifstream/ofstream/fstream, std::filesystem, fopen/freopen, opendir,
+  <dirent.h>, <fcntl.h>, <unistd.h>.
+
+The allowed map is derived from one place, the CMake files themselves: each folder's
+lockstage_library(NAME FOLDER ...) and target_link_libraries(NAME PUBLIC ... PRIVATE ...) lines
+(only lockstage_* targets count), so the check follows the build graph without a copy of it.
+Usage: check_includes.py SOURCE_DIR
+"""
+import pathlib
+import re
+import sys
+
+source = pathlib.Path(sys.argv[1]).resolve()
+LAYERS = ("sim", "models", "app")
+
+# --- The build graph, from the CMake files ------------------------------------------------------
+folder_of = {}     # library -> its folder ("models/server")
+links = {}         # library -> [(dependency, public?)]
+generated = {}     # library -> {generated header names}
+for cmake in sorted(source.glob("*/*/CMakeLists.txt")):
+    if cmake.parts[-3] not in LAYERS:
+        continue
+    text = re.sub(r"#[^\n]*", "", cmake.read_text())
+    owner = None
+    for name, folder in re.findall(r"\blockstage_library\(\s*(\S+)\s+(\S+)", text):
+        folder_of[name] = folder
+        links.setdefault(name, [])
+        owner = name
+    for target, args in re.findall(r"\btarget_link_libraries\(\s*(\S+)(.*?)\)", text, re.S):
+        public = True  # CMake's default for the plain signature
+        for token in args.split():
+            if token in ("PUBLIC", "INTERFACE"):
+                public = True
+            elif token == "PRIVATE":
+                public = False
+            elif token.startswith("lockstage_") and token != "lockstage_warnings":
+                links.setdefault(target, []).append((token, public))
+    for header in re.findall(r"\bconfigure_file\([^)]*?/generated/(\S+\.hpp)", text, re.S):
+        if owner is not None:
+            generated.setdefault(owner, set()).add(header)
+
+errors = []
+for lib, deps in links.items():
+    for dep, _ in deps:
+        if dep not in folder_of:
+            errors.append(f"CMake: {lib} links {dep}, which is no lockstage_library()")
+
+
+def interface(lib, seen=None):
+    """What a library's users see: its folder and generated headers, and those of its PUBLIC
+    dependencies, transitively."""
+    seen = set() if seen is None else seen
+    if lib in seen:
+        return set()
+    seen.add(lib)
+    out = {folder_of[lib]} | {f"<generated>/{h}" for h in generated.get(lib, ())}
+    for dep, public in links.get(lib, []):
+        if public and dep in folder_of:
+            out |= interface(dep, seen)
+    return out
+
+
+def visible(lib):
+    """What a library's own sources see: its interface, and the interface of every library it
+    links, PUBLIC or PRIVATE."""
+    out = interface(lib)
+    for dep, _ in links.get(lib, []):
+        if dep in folder_of:
+            out |= interface(dep)
+    return out
+
+
+library_of_folder = {folder: lib for lib, folder in folder_of.items()}
+
+# --- The sources ---------------------------------------------------------------------------------
+INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
+FILE_IO = re.compile(
+    r"#\s*include\s*<(fstream|filesystem|dirent\.h|fcntl\.h|unistd\.h)>"
+    r"|\bstd::(i|o)?fstream\b|\bstd::filesystem\b|\bfopen\b|\bfreopen\b|\bopendir\b")
+
+files = sorted(p for layer in LAYERS for p in (source / layer).rglob("*")
+               if p.suffix in (".cpp", ".hpp"))
+checked = 0
+for path in files:
+    rel = path.relative_to(source).as_posix()
+    folder = "/".join(rel.split("/")[:2])
+    lib = library_of_folder.get(folder)
+    if lib is None:
+        errors.append(f"{rel}: its folder {folder} is no lockstage_library()")
+        continue
+    seen = visible(lib)
+    text = path.read_text()
+    for kind, header in INCLUDE.findall(text):
+        shown = f'"{header}"' if kind == '"' else f"<{header}>"
+        if header.startswith("../") or "/../" in header:
+            errors.append(f"{rel}: #include {shown}: goes up with ../")
+            continue
+        top = header.split("/")[0]
+        if kind == '"' and "/" not in header:
+            if f"<generated>/{header}" not in seen:
+                errors.append(f"{rel}: #include {shown}: not a header {lib} may see "
+                              f"(no folder, and not generated by a library it links)")
+            continue
+        if kind == "<" and top not in LAYERS:
+            continue  # a system or third-party header
+        header_folder = "/".join(header.split("/")[:2])
+        if header_folder not in seen:
+            errors.append(f"{rel}: #include {shown}: {lib} may not see {header_folder}/ "
+                          f"(it sees {', '.join(sorted(s for s in seen if '<' not in s))})")
+        elif not (source / header).is_file():
+            errors.append(f"{rel}: #include {shown}: no such file")
+    if rel.split("/")[0] in ("sim", "models"):
+        for m in FILE_IO.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            errors.append(f"{rel}:{line}: file I/O ({m.group(0)}) outside app/: only the "
+                          f"application opens files")
+    checked += 1
+
+for e in errors:
+    print("FAIL", e)
+print(f"layering includes: {checked} files checked against {len(folder_of)} libraries, "
+      f"{len(errors)} problems")
+sys.exit(1 if errors or checked == 0 else 0)
