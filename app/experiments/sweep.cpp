@@ -280,6 +280,26 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
                 s.base_file, "/backup",
                 "a sweep varies the backup strategy: the base scenario needs a \"backup\"");
         }
+        // An axis on the flavour must not be overridden: compare runs a strategy that needs
+        // another flavour on that one, whatever the point says.
+        for (std::size_t a = 0; a < s.axes.size(); ++a) {
+            if (!is_prefix_pointer(s.axes[a].pointer, "/server/flavor")) {
+                continue;
+            }
+            for (const auto& name : s.strategies) {
+                const auto st = models::backup::strategy_from_name(name);
+                const auto runs_on = models::backup::flavor_for(*st, sc.server.flavor);
+                if (st && runs_on != sc.server.flavor) {
+                    throw ScenarioError(
+                        s.file, fmt::format("/axes/{}/pointer", a),
+                        fmt::format("strategy {} runs on {} whatever {} says ({} at {}): the axis "
+                                    "would be ignored for it; sweep the flavour with strategies "
+                                    "that run on every value (ftwrl, no-lock)",
+                                    name, models::server::traits(runs_on).name, s.axes[a].pointer,
+                                    models::server::traits(sc.server.flavor).name, sc.file));
+                }
+            }
+        }
         std::vector<std::string> names;
         for (const auto& g : sc.groups) {
             names.push_back(g.name);
