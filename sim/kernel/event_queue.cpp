@@ -16,6 +16,11 @@ std::uint32_t EventQueue::take_slot() {
     return static_cast<std::uint32_t>(slots_.size() - 1);
 }
 
+void EventQueue::release_slot(std::uint32_t slot) {
+    slots_[slot] = Slot{};
+    free_slots_.push_back(slot);
+}
+
 EventHandle EventQueue::schedule(Time at, Action action) {
     if (at < now_) {
         throw std::logic_error("EventQueue::schedule: time in the past");
@@ -45,28 +50,55 @@ bool EventQueue::cancel(EventHandle h) {
     if (!pending(h)) {
         return false;
     }
-    slots_[h.slot].action = Action{};  // the entry is skipped (and its slot freed) when popped
+    slots_[h.slot].action = Action{};  // the entry is dropped at the front or by compact()
     --live_;
+    ++dead_;
+    if (2 * dead_ > stored()) {
+        compact();
+    }
     return true;
+}
+
+void EventQueue::compact() {
+    // Each compaction drops more than half of what it scans, so its cost is paid by the cancels
+    // that made those entries dead. Any valid heap pops in the same (time, seq) order.
+    std::size_t out = 0;
+    for (const Entry& e : heap_) {
+        if (is_dead(e)) {
+            release_slot(e.slot);
+        } else {
+            heap_[out++] = e;
+        }
+    }
+    heap_.resize(out);
+    std::make_heap(heap_.begin(), heap_.end(), later);
+    out = 0;
+    for (std::size_t i = ring_head_; i < ring_.size(); ++i) {  // keeps the ring's seq order
+        if (is_dead(ring_[i])) {
+            release_slot(ring_[i].slot);
+        } else {
+            ring_[out++] = ring_[i];
+        }
+    }
+    ring_.resize(out);
+    ring_head_ = 0;
+    dead_ = 0;
 }
 
 void EventQueue::drop_dead_heads() {
     // Frees the slots of cancelled events sitting at the front of either structure.
-    for (;;) {
-        if (ring_head_ < ring_.size() && slots_[ring_[ring_head_].slot].action.fn == nullptr) {
-            slots_[ring_[ring_head_].slot].seq = 0;
-            free_slots_.push_back(ring_[ring_head_].slot);
+    while (dead_ != 0) {
+        if (ring_head_ < ring_.size() && is_dead(ring_[ring_head_])) {
+            release_slot(ring_[ring_head_].slot);
             ++ring_head_;
-            continue;
-        }
-        if (!heap_.empty() && slots_[heap_.front().slot].action.fn == nullptr) {
-            slots_[heap_.front().slot].seq = 0;
-            free_slots_.push_back(heap_.front().slot);
+        } else if (!heap_.empty() && is_dead(heap_.front())) {
+            release_slot(heap_.front().slot);
             std::pop_heap(heap_.begin(), heap_.end(), later);
             heap_.pop_back();
-            continue;
+        } else {
+            break;
         }
-        break;
+        --dead_;
     }
     if (ring_head_ == ring_.size()) {
         ring_.clear();
@@ -105,10 +137,12 @@ Action EventQueue::pop_before(Time end) {
     Slot& s = slots_[e.slot];
     assert(s.seq == e.seq && s.action.fn != nullptr);
     const Action a = s.action;
-    s = Slot{};
-    free_slots_.push_back(e.slot);
+    release_slot(e.slot);
     --live_;
     now_ = e.at;
+    if (dead_ != 0 && 2 * dead_ > stored()) {
+        compact();  // keeps stored() <= 2 * size() while live events drain
+    }
     return a;
 }
 

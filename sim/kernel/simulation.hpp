@@ -110,7 +110,11 @@ class Simulation {
     void set_event_limit(std::uint64_t limit) { event_limit_ = limit; }
 
     std::uint64_t events_executed() const { return events_executed_; }
+    /// Live scheduled events.
     std::size_t pending_events() const { return queue_.size(); }
+    /// Entries the event queue holds, live or cancelled but not yet dropped (EventQueue::stored,
+    /// at most 2 * pending_events()). For tests: a cancelled lock-wait timeout does not linger.
+    std::size_t stored_events() const { return queue_.stored(); }
     std::size_t live_processes() const { return live_processes_; }
 
     static Action resume_action(std::coroutine_handle<> h) {

@@ -167,6 +167,18 @@ with tempfile.TemporaryDirectory() as work:
         check(any(r.startswith("con2,1,ALTER TABLE t1 ADD COLUMN c INT,1.000000,3.000000,3.000000,1.900000")
                   for r in rows), f"deadlock-prone: ALTER did not run after the COMMIT: {rows}")
 
+    # Two hours of writes queueing behind a DDL a second, each wait with a day-long timeout that
+    # is cancelled when the lock is granted: it runs to the end with every write served (the
+    # unit tests check that the cancelled timeouts do not pile up in the event queue).
+    s, _ = summary("ddl-heavy-2h")
+    if s:
+        g = s["groups"][0]
+        check(g["completed"] == g["arrived"] > 2_000_000 and g["failed"] == 0 and g["timeouts"] == 0,
+              f"ddl-heavy-2h: arrived {g['arrived']}, completed {g['completed']}, failed {g['failed']}")
+        check(g["ddl_sent"] > 5000, f"ddl-heavy-2h: {g['ddl_sent']} DDL sent")
+        check(g["latency_ms"]["p99"] > 100, f"ddl-heavy-2h: writes did not wait: {g['latency_ms']}")
+        near(s["kernel"]["events"], 9.5e6, 0.1, "ddl-heavy-2h: kernel events")
+
 for f in failures:
     print("FAIL", f)
 print(f"extreme: {len(failures)} failed")

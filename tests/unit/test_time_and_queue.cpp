@@ -351,3 +351,103 @@ TEST_CASE("EventQueue agrees with a reference model under random schedule/cancel
     CHECK(cancels > 300);
     CHECK(same_time > 300);
 }
+
+TEST_CASE("EventQueue frees cancelled events: far-future timeouts cancelled in bulk stay bounded") {
+    // The lock-wait pattern, at queue level: each cycle schedules a burst of timeouts a day
+    // ahead and some near work, cancels most outstanding timeouts (the locks were granted) and
+    // pops a little. Without freeing, every cancelled timeout would stay stored for a day.
+    boost::random::mt19937_64 rng(13);
+    auto pick = [&rng](std::uint64_t lo, std::uint64_t hi) {
+        return boost::random::uniform_int_distribution<std::uint64_t>(lo, hi)(rng);
+    };
+    const Time day = sim::seconds(86'400);
+
+    EventQueue q;
+    std::vector<std::uint64_t> fired;
+    // Reference: live events by time; a multimap keeps equal times in insertion (= seq) order.
+    using Ref = std::multimap<Time, std::uint64_t>;
+    Ref ref;
+    std::vector<Ref::iterator> where;  // by id - 1; ref.end() once fired or cancelled
+    std::vector<EventHandle> handles;  // by id - 1
+    std::vector<std::unique_ptr<RandomEvent>> events;
+    std::vector<std::uint64_t> outstanding;  // ids of timeouts not cancelled yet (may have fired)
+    std::uint64_t cancels = 0, pops = 0, timeouts_fired = 0;
+    std::size_t max_stored = 0;
+
+    auto schedule = [&](Time at) {
+        const std::uint64_t id = events.size() + 1;
+        events.push_back(std::make_unique<RandomEvent>(RandomEvent{id, &fired}));
+        handles.push_back(q.schedule(at, Action{&record_id, events.back().get()}));
+        where.push_back(ref.emplace(at, id));
+        return id;
+    };
+    auto check_bound = [&] {
+        REQUIRE(q.size() == ref.size());
+        REQUIRE(q.stored() <= 2 * q.size());
+        max_stored = std::max(max_stored, q.stored());
+    };
+    // Pops every event before `end`, each in exact reference order.
+    auto pop_until = [&](Time end, std::uint64_t at_most) {
+        for (std::uint64_t k = 0; k < at_most; ++k) {
+            fired.clear();
+            const Action a = q.pop_before(end);
+            if (ref.empty() || ref.begin()->first >= end) {
+                REQUIRE(is_empty(a));
+                return;
+            }
+            REQUIRE_FALSE(is_empty(a));
+            a.fn(a.ctx);
+            REQUIRE(fired.size() == 1);
+            REQUIRE(fired[0] == ref.begin()->second);
+            REQUIRE(q.now() == ref.begin()->first);
+            timeouts_fired += ref.begin()->first >= day ? 1 : 0;
+            where[fired[0] - 1] = ref.end();
+            ref.erase(ref.begin());
+            ++pops;
+            check_bound();
+        }
+    };
+
+    for (int cycle = 0; cycle < 400; ++cycle) {
+        const Time now = q.now();
+        for (std::uint64_t n = pick(50, 150); n > 0; --n) {
+            // Few distinct times, so equal-time timeouts must keep their seq order.
+            outstanding.push_back(schedule(now + day + static_cast<Time>(pick(0, 3)) * 1000));
+            check_bound();
+        }
+        for (std::uint64_t n = pick(0, 20); n > 0; --n) {
+            schedule(now + static_cast<Time>(pick(0, 3)));  // 0: the same-time ring
+            check_bound();
+        }
+        // Cancel about 90 % of the outstanding timeouts, in random order.
+        for (std::size_t n = outstanding.size() * 9 / 10; n > 0; --n) {
+            const std::size_t i = pick(0, outstanding.size() - 1);
+            const std::uint64_t id = outstanding[i];
+            outstanding[i] = outstanding.back();
+            outstanding.pop_back();
+            const bool live = where[id - 1] != ref.end();
+            REQUIRE(q.pending(handles[id - 1]) == live);
+            REQUIRE(q.cancel(handles[id - 1]) == live);
+            if (live) {
+                ref.erase(where[id - 1]);
+                where[id - 1] = ref.end();
+                ++cancels;
+            }
+            check_bound();
+        }
+        pop_until(now + 4, pick(0, 30));
+        if (cycle % 100 == 99) {
+            pop_until(q.now() + 2 * day, std::numeric_limits<std::uint64_t>::max());  // a day on
+        }
+    }
+    pop_until(sim::kForever, std::numeric_limits<std::uint64_t>::max());
+    CHECK(ref.empty());
+    CHECK(q.size() == 0);
+    CHECK(q.stored() == 0);
+    CHECK(cancels > 30'000);
+    CHECK(timeouts_fired > 100);  // the surviving timeouts did fire, in order
+    CHECK(pops > 3'000);
+    // A handful of live timeouts and near events at any time: the store never grew with the
+    // tens of thousands of cancels (it would hold them all if cancelled entries stayed).
+    CHECK(max_stored < 1'000);
+}
