@@ -52,6 +52,16 @@ def summary(name):
     return s, tuple(rows)
 
 
+def groups(s):
+    """Each group's metrics (summary.json's metrics.groups) with its details from "groups", in
+    scenario order."""
+    return [{**g, **s["metrics"]["groups"][g["name"]]} for g in s["groups"]]
+
+
+def run_metric(s, name):
+    return s["metrics"]["run"][name]
+
+
 def phase_seconds(rows, prefix):
     """Duration of the backup's trace row whose sql starts with `prefix` (None if unfinished)."""
     for line in rows[1:]:
@@ -67,14 +77,15 @@ def near(got, want, rel, what):
 
 
 with tempfile.TemporaryDirectory() as work:
-    # 1 ns: nothing can finish; every figure is a plain 0, not NaN.
+    # 1 ns: nothing can finish; every figure is a plain 0 (or null where it does not apply, as
+    # latency without a request), not NaN.
     s, rows = summary("one-nanosecond")
     if s:
-        for g in s["groups"]:
+        for g in groups(s):
             check(g["completed"] == 0 and g["throughput_tps"] == 0,
                   f"one-nanosecond: group {g['name']} completed {g['completed']}")
         b = s["backup"]
-        check(not b["finished"] and b["failure"].startswith("still running"),
+        check(run_metric(s, "backup_finished") == 0 and b["failure"].startswith("still running"),
               f"one-nanosecond: backup {b}")
         check(b["began_s"] == 0 and b["ended_s"] == 1e-9, f"one-nanosecond: backup window {b}")
         check(0 < s["kernel"]["events"] < 100, f"one-nanosecond: {s['kernel']['events']} events")
@@ -85,19 +96,20 @@ with tempfile.TemporaryDirectory() as work:
     # still copying, from its start to the end of the run, and the application is unharmed.
     s, rows = summary("terabyte-at-1mbs")
     if s:
-        b = s["backup"]
-        check(not b["finished"] and not b["consistent"], f"terabyte: backup {b}")
+        b, r = s["backup"], s["metrics"]["run"]
+        check(r["backup_finished"] == 0 and r["consistent"] == 0, f"terabyte: backup {b}, {r}")
         check("still running when the simulation ended, in: copy InnoDB files" in b["failure"],
               f"terabyte: failure {b['failure']!r}")
-        check((b["began_s"], b["ended_s"], b["duration_s"]) == (1.0, 60.0, 59.0),
-              f"terabyte: window {b['began_s']}..{b['ended_s']} ({b['duration_s']} s)")
+        check((b["began_s"], b["ended_s"], r["backup_s"]) == (1.0, 60.0, 59.0),
+              f"terabyte: window {b['began_s']}..{b['ended_s']} ({r['backup_s']} s)")
         check(phase_seconds(rows, "-- copy InnoDB files") is None, "terabyte: the copy finished")
-        near(s["groups"][0]["throughput_tps"], 100, 0.05, "terabyte: app throughput")
+        near(groups(s)[0]["throughput_tps"], 100, 0.05, "terabyte: app throughput")
     out = run("terabyte-at-1mbs", "compare")
     if out:
         for row in strict_json(out / "compare.json")["strategies"]:
-            check(row["backup_s"] == 59.0 and not row["backup_finished"],
-                  f"terabyte compare: {row['strategy']} backup_s {row['backup_s']}")
+            r = row["metrics"]["run"]
+            check(r["backup_s"] == 59.0 and r["backup_finished"] == 0,
+                  f"terabyte compare: {row['strategy']} backup_s {r['backup_s']}, finished {r['backup_finished']}")
 
     # 0 tables of one engine: a copy costs its size / throughput; 0 GB costs per-table time.
     gb_450 = 4.5 * 1024 / 450  # 10.24 s
@@ -111,28 +123,29 @@ with tempfile.TemporaryDirectory() as work:
     ]:
         s, rows = summary(name)
         if s:
-            check(s["backup"]["finished"] and s["backup"]["consistent"], f"{name}: {s['backup']}")
+            check(run_metric(s, "backup_finished") == 1 and run_metric(s, "consistent") == 1,
+                  f"{name}: {s['backup']}")
             got = phase_seconds(rows, prefix)
             check(got is not None and abs(got - want) < 1e-6, f"{name}: {prefix} took {got}, expected {want}")
     s, _ = summary("myisam-tables-zero")
     if s:  # FTWRL is held for the whole 10.24 s copy
-        check(s["groups"][0]["write_blocked_s"] > gb_450, f"myisam-tables-zero: {s['groups'][0]['write_blocked_s']}")
+        check(groups(s)[0]["write_blocked_s"] > gb_450, f"myisam-tables-zero: {groups(s)[0]['write_blocked_s']}")
 
     # 10,000 closed clients, pool 10,000: throughput = clients / (think + service).
     s, _ = summary("closed-10000-clients")
     if s:
-        g = s["groups"][0]
+        g = groups(s)[0]
         near(g["throughput_tps"], 10000 / (1.0 + 0.001 + 0.0001), 0.02, "10,000 clients: throughput")
-        check(g["timeouts"] == 0 and g["pool_wait_ms"]["max"] == 0,
-              f"10,000 clients: timeouts {g['timeouts']}, pool wait {g['pool_wait_ms']['max']} ms")
+        check(g["timeouts"] == 0 and g["pool_wait_max_ms"] == 0,
+              f"10,000 clients: timeouts {g['timeouts']}, pool wait {g['pool_wait_max_ms']} ms")
     # A pool of 100,000 on 16 cores: the cores cap it at 16,000/s from the first arrivals (0.5 s).
     s, _ = summary("pool-100000")
     if s:
-        near(s["groups"][0]["throughput_tps"], 16000 * 9.5 / 10, 0.02, "pool of 100,000: throughput")
+        near(groups(s)[0]["throughput_tps"], 16000 * 9.5 / 10, 0.02, "pool of 100,000: throughput")
     # Requests that take no time: a millisecond retry each, not a loop at one instant.
     s, _ = summary("closed-zero-time")
     if s:
-        near(s["groups"][0]["throughput_tps"], 10 * 1000, 0.01, "zero-time clients: throughput")
+        near(groups(s)[0]["throughput_tps"], 10 * 1000, 0.01, "zero-time clients: throughput")
         check(s["kernel"]["events"] < 1e6, f"zero-time clients: {s['kernel']['events']} events")
 
     # Values past the end of 64-bit time: a copy that never ends, rates whose mean gap does not
@@ -142,7 +155,7 @@ with tempfile.TemporaryDirectory() as work:
         s, _ = summary(name)
         if s:
             b = s["backup"]
-            check(not b["finished"] and "in: copy InnoDB files" in b["failure"]
+            check(run_metric(s, "backup_finished") == 0 and "in: copy InnoDB files" in b["failure"]
                   and b["ended_s"] == 5.0, f"{name}: backup {b}")
     s, rows = summary("lock-wait-timeout-huge")
     if s:
@@ -151,7 +164,7 @@ with tempfile.TemporaryDirectory() as work:
               f"lock-wait-timeout-huge: the UPDATE did not wait to the end: {rows}")
     s, _ = summary("rates-tiny")
     if s:
-        g = s["groups"][0]
+        g = groups(s)[0]
         check((g["arrived"], g["ddl_sent"], g["long_queries_sent"], s["replica"]["received"])
               == (0, 0, 0, 0), f"rates-tiny: something arrived: {g['arrived']}, {s['replica']}")
     s, _ = summary("queue-rate-tiny")

@@ -45,7 +45,7 @@ fi
 declare -A results=([tutorial-tables]=$tmp/tutorial [one-run]=$tmp/one-run [sweep]=$tmp/sweep)
 declare -A figures=([tutorial-tables]="tutorial-vs-simulated verdicts"
                     [one-run]="tps-timeline queue-depth latency-histograms"
-                    [sweep]="sweep-write_blocked_s sweep-tps_mean sweep-p99_ms sweep-backup_s")
+                    [sweep]="sweep-write_blocked_s sweep-tps_mean sweep-backup_p99_ms sweep-backup_s")
 passed=0 failed=0
 for name in tutorial-tables one-run sweep; do
   nb=$notebooks/$name.ipynb

@@ -100,6 +100,11 @@ with tempfile.TemporaryDirectory() as d:
     check(mean["peak_waiting"] == 260 and span["peak_waiting"] == (260, 260),
           f"simulated FTWRL peak waiting = all threads: {mean}, {span}")
     check(all(span[k][0] <= mean[k] <= span[k][1] for k in mean), f"mean inside range: {span}")
+    # every compared figure is read from summary.json's metric table, and is a number there
+    check(sorted(mean) == sorted(k for k, _, _ in realserver.METRICS)
+          and all(isinstance(v, (int, float)) for v in mean.values())
+          and 0 < mean["innodb_p99_ms"] <= mean["innodb_max_ms"] and mean["innodb_tps"] > 0,
+          f"simulated metrics: {mean}")
     loaded = subprocess.run([lockstage, "check", os.path.join(d, "real-server-ftwrl-seed1.json")],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     check(loaded.returncode == 0, f"generated scenario loads: {loaded.stdout}")
