@@ -82,7 +82,8 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
     out.add("T1", "BACKUP STAGE write-blocked time (InnoDB)", "0.3 s",
             fmt::format("{:.3f} s", s1_app), near(s1_app, 0.3),
             "BLOCK_COMMIT ends on the redo copier's check-in: 0.3 s needs --log-copy-interval "
-            "~300 ms; the default 1 s gives ~1 s (fact sheet §10)");
+            "~300 ms; the default 1 s gives ~1 s "
+            "(docs/measured.md#what-sets-each-stages-length)");
     out.add("T1", "BACKUP STAGE TPS during the backup", "950-1000",
             fmt::format("{:.1f} (mean)", value(s1, "tps_mean")),
             inside(value(s1, "tps_mean"), 950, 1000),
@@ -150,7 +151,8 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
                 "BLOCK_DDL ends on the redo copier's next check-in");
         out.add("T3", "BLOCK_COMMIT", "100-500 ms", fmt::format("{:.3f} s", s_commit),
                 inside(s_commit, 0.1, 0.5),
-                "with the default --log-copy-interval (1 s) it is ~1 s (fact sheet §10)");
+                "with the default --log-copy-interval (1 s) it is ~1 s "
+                "(docs/measured.md#what-sets-each-stages-length)");
         out.add("T3", "END", "0 ms",
                 fmt::format("{:.1f} ms", sim::to_millis(end->result->finished - end->sent)),
                 end->result->finished == end->sent, "");
@@ -185,7 +187,8 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
                         t2.data.innodb_tables + t2.data.myisam_tables),
             false,
             "BLOCK_COMMIT's work is the log/statistics tables and a redo check-in, not per-table "
-            "copies; with 1000 tables a real mariadb-backup spent 0.21-0.89 s there (§10)");
+            "copies; with 1000 tables a real mariadb-backup spent 0.21-0.89 s there "
+            "(docs/measured.md#stage-times-of-a-real-mariadb-backup)");
     {
         const Scenario s = load_scenario_file(dir / "backup-killed-mid-copy.json");
         const auto r = simulate_mariadb(s);
@@ -208,7 +211,9 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
                 fmt::format("paused {:.1f} s, queue {}, cluster stalled {:.1f} s, no eviction",
                             sim::to_seconds(g.pause_total), g.peak_receive_queue,
                             sim::to_seconds(g.cluster_stall_total)),
-                false, "the node desyncs and pauses; the rest of the cluster keeps writing (§11)");
+                false,
+                "the node desyncs and pauses; the rest of the cluster keeps writing "
+                "(docs/measured.md#replicas-and-galera-observed)");
     }
     {
         const Scenario s = load_scenario_file(dir / "galera-backup-stage.json");
@@ -217,7 +222,8 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
         out.add("T5", "Galera: BACKUP STAGE lets replicated DML continue", "apply continues",
                 fmt::format("paused {:.1f} s (BLOCK_DDL to END)", sim::to_seconds(g.pause_total)),
                 g.pause_total == 0,
-                "the node also desyncs and pauses, from BLOCK_DDL to END (§11)");
+                "the node also desyncs and pauses, from BLOCK_DDL to END "
+                "(docs/measured.md#replicas-and-galera-observed)");
     }
     {
         const Scenario s = load_scenario_file(dir / "backup-no-reload.json");

@@ -1,8 +1,8 @@
 #pragma once
-// `lockstage report tutorial`: the tutorial's benchmark tables (shared/seed/benchmark-claims.md,
-// T1-T5) row by row: the tutorial's figure, the simulated one under real MariaDB semantics, and
-// a verdict: reproduced (within 25 %, or inside the stated range), reported (a figure without a
-// claim to check), or differs, with the reason from real semantics.
+// `lockstage report tutorial`: the tutorial's benchmark tables (T1-T5; the claims they test are
+// in docs/tutorial-claims.md) row by row: the tutorial's figure, the simulated one under real
+// MariaDB semantics, and a verdict: reproduced (within 25 %, or inside the stated range),
+// reported (a figure without a claim to check), or differs, with the reason from real semantics.
 #include <filesystem>
 #include <string>
 #include <vector>

@@ -118,7 +118,9 @@ namespace {
 using Impl = BackupActor::Impl;
 
 // --- The scripts ---------------------------------------------------------------------------------
-// Each strategy is a list of steps, in the tool's order of work (fact sheet §5, §7, §10).
+// Each strategy is a list of steps, in the tool's order of work
+// (docs/backup-tools.md#versions-at-a-glance, docs/backup-tools.md#percona-xtrabackup; how long
+// each stage lasts: docs/measured.md#stage-times-of-a-real-mariadb-backup).
 
 enum class Op {
     Send,        ///< a statement; the backup fails if it fails
@@ -143,7 +145,9 @@ struct Step {
 const std::vector<Step>& script(Strategy s) {
     static const std::vector<Step> stages = {
         {Op::Send, "BACKUP STAGE START"},
-        {Op::ProtectDdl},  // START begins ddl.log: DDL from now on is replayed (§2, §5)
+        // START begins ddl.log: DDL from now on is replayed
+        // (docs/backup-stage.md#ddl-during-a-backup)
+        {Op::ProtectDdl},
         {Op::CopyInnodb},
         {Op::CopyAria},
         {Op::Send, "BACKUP STAGE FLUSH"},

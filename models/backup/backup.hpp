@@ -1,9 +1,12 @@
 #pragma once
 // Backup actors: a session that sends lock statements and, in between, copies files. Each
-// strategy is one readable script, in the real tool's order of work (fact sheet §5, §7), and each
-// stage lasts what the real tool spends there (§10): copies at `throughput_mb_s` plus a cost per
-// table, and, where mariadb-backup must copy the redo log up to a point, a wait for the redo-log
-// copier's next check-in (every `log_copy_interval`, counted from the start of the backup).
+// strategy is one readable script, in the real tool's order of work
+// (docs/backup-tools.md#versions-at-a-glance, docs/backup-tools.md#percona-xtrabackup), and each
+// stage lasts what the real tool spends there
+// (docs/measured.md#stage-times-of-a-real-mariadb-backup): copies at `throughput_mb_s` plus a
+// cost per table, and, where mariadb-backup must copy the redo log up to a point, a wait for the
+// redo-log copier's next check-in (every `log_copy_interval`, counted from the start of the
+// backup).
 // Every statement and every copy phase becomes a row of the trace. The actor also judges the
 // copy: whether it is consistent, and why not.
 #include <cstdint>
@@ -34,8 +37,10 @@ std::string_view strategy_name(Strategy s);
 /// The server flavours a strategy can run on, the one it runs on by default first; empty when
 /// any will do (FTWRL and --no-lock exist everywhere). mariadb-backup's BACKUP STAGE needs
 /// MariaDB 10.4+ (mariadb-10.11 here), LOCK INSTANCE FOR BACKUP MySQL 8.0 or Percona 8.0, LOCK
-/// TABLES FOR BACKUP Percona 8.0 (fact sheet §4, §7). The scenario loader refuses a strategy on
-/// another flavour.
+/// TABLES FOR BACKUP Percona 8.0 (docs/backup-tools.md#versions-at-a-glance,
+/// docs/mdl-backup-namespace.md#mysql-lock-instance-for-backup,
+/// docs/mdl-backup-namespace.md#percona-lock-tables-for-backup). The scenario loader refuses a
+/// strategy on another flavour.
 std::span<const server::Flavor> flavors_for(Strategy s);
 /// The flavour a strategy runs on when compared on a scenario whose server is `scenario`: that
 /// one if the strategy can run on it, else the first it can run on. `compare` runs each strategy

@@ -17,11 +17,13 @@ std::uint32_t bits(std::initializer_list<Mode> modes) {
 }
 
 // BACKUP. Both matrices are MariaDB's bitmaps MDL_backup_lock::m_granted_incompatible and
-// m_waiting_incompatible (sql/mdl.cc, 10.11 / main), which are also the fact sheet's §1 tables
+// m_waiting_incompatible (sql/mdl.cc, 10.11 / main), which are also the tables in
+// docs/mdl-backup-namespace.md#granted-matrix and docs/mdl-backup-namespace.md#waiting-matrix
 // (checked cell by cell: they agree). mdl.cc's comment tables above the bitmaps are stale for
 // BLOCK_DDL (granted row: they omit START..WAIT_COMMIT and BLOCK_DDL; waiting row: they omit
-// START); the bitmaps are what MariaDB runs, and what we use. MDL_BACKUP_COMMIT_HIGH_PRIO
-// (newer mdl.h, unmerged work) is left out, as the fact sheet says.
+// START; docs/mdl-backup-namespace.md#stale-comment-tables); the bitmaps are what MariaDB runs,
+// and what we use. MDL_BACKUP_COMMIT_HIGH_PRIO (newer mdl.h, unmerged work) is left out
+// (docs/mdl-backup-namespace.md#modes).
 // Weights (MDL_ticket::get_deadlock_weight): FTWRL1 -> DEADLOCK_WEIGHT_FTWRL1, every other
 // backup mode -> DEADLOCK_WEIGHT_DDL (so backup DML/TRANS_DML/COMMIT weigh 100, not 1).
 ModeTable make_backup() {
@@ -169,7 +171,9 @@ std::array<ModeTable, kNamespaceCount> make_all() {
             // MySQL 8.0 (sql/mdl.h MDL_key::BACKUP_LOCK, a scoped lock: LOCK INSTANCE FOR BACKUP
             // takes MDL_SHARED, file-changing DDL takes MDL_INTENTION_EXCLUSIVE) and Percona 8.0
             // (BACKUP_TABLES: LOCK TABLES FOR BACKUP takes S, DDL and writes to non-transactional
-            // tables take IX); both show "Waiting for backup lock" (fact sheet §7).
+            // tables take IX); both show "Waiting for backup lock"
+            // (docs/mdl-backup-namespace.md#mysql-lock-instance-for-backup,
+            // docs/mdl-backup-namespace.md#percona-lock-tables-for-backup).
             make_scoped("BACKUP_LOCK", "Waiting for backup lock", true),
             make_scoped("BACKUP_TABLES", "Waiting for backup lock", true)};
 }

@@ -19,8 +19,9 @@ constexpr LockKey kFlush{Ns::TableFlush, 0};
 constexpr LockKey kInstance{Ns::InstanceBackup, 0};
 constexpr LockKey kTablesBackup{Ns::TablesBackup, 0};
 
-// Shared rows. Sources: fact sheet (/work/shared/domain/mariadb-backup-locks.md) §1-3 and §7,
-// MariaDB's sql/{mdl.cc,lock.cc,backup.cc,sql_base.cc,handler.cc}, MySQL 8.0's sql/mdl.h.
+// Shared rows. Sources: docs/mdl-backup-namespace.md, docs/backup-stage.md and docs/ftwrl.md
+// (anchors below), MariaDB's sql/{mdl.cc,lock.cc,backup.cc,sql_base.cc,handler.cc}, MySQL 8.0's
+// sql/mdl.h.
 
 // Every statement that opens a table takes its metadata lock first (open_table): SHARED_READ to
 // read, SHARED_WRITE to write, held to the end of the transaction inside one (MDL_TRANSACTION).
@@ -35,9 +36,9 @@ constexpr LockStep kWriteTable{kTheTable, table::SHARED_WRITE, Hold::Table};
 constexpr LockStep kClassicWriteGlobal{kGlobal, scoped::INTENTION_EXCLUSIVE};
 constexpr LockStep kClassicOpen{kFlush, flush::OPEN};
 constexpr LockStep kClassicCommit{kCommit, scoped::INTENTION_EXCLUSIVE};
-// FTWRL <= 10.3 / MySQL (lock.cc, sql_reload.cc; fact sheet §3, last paragraph): GLOBAL S, then
-// close_cached_tables waits for every open table, readers included ("Waiting for table flush"),
-// then COMMIT S. UNLOCK TABLES gives back GLOBAL, then COMMIT.
+// FTWRL <= 10.3 / MySQL (lock.cc, sql_reload.cc; docs/ftwrl.md#ftwrl-in-103-and-mysql): GLOBAL S,
+// then close_cached_tables waits for every open table, readers included ("Waiting for table
+// flush"), then COMMIT S. UNLOCK TABLES gives back GLOBAL, then COMMIT.
 constexpr LockSteps kClassicFtwrl{
     {kGlobal, scoped::SHARED, Hold::Explicit},
     {kFlush, flush::FLUSH, Hold::Momentary},
@@ -60,16 +61,20 @@ constexpr std::array<LockPlan, 4> kPlans{{
      .ftwrl = kClassicFtwrl,
      .unlock_ftwrl = {kGlobal, kCommit}},
 
-    // mariadb-10.11: the MDL BACKUP namespace (10.4+; fact sheet §1).
+    // mariadb-10.11: the MDL BACKUP namespace (10.4+; docs/mdl-backup-namespace.md#modes).
     {.flavor = Flavor::MariaDB1011,
-     // A SELECT takes no backup lock: FTWRL and every stage let reads run (§1, §3).
+     // A SELECT takes no backup lock: FTWRL and every stage let reads run
+     // (docs/ftwrl.md#what-ftwrl-blocks-while-held,
+     // docs/backup-stage.md#what-runs-at-block-commit).
      .dml_read = {kReadTable},
      // A write to a backup-safe engine takes MDL_BACKUP_TRANS_DML after its table lock, a write
-     // to any other engine MDL_BACKUP_DML, for the statement (§1, rows 7 and 8; sql_base.cc
+     // to any other engine MDL_BACKUP_DML, for the statement
+     // (docs/mdl-backup-namespace.md#who-takes-which-mode, D and TD; sql_base.cc
      // open_table: the table MDL first, the backup lock second).
      .dml_write_backup_safe = {kWriteTable, {kBackup, backup::TRANS_DML}},
      .dml_write_other = {kWriteTable, {kBackup, backup::DML}},
-     // ha_commit_trans: MDL_BACKUP_COMMIT for the commit of a read-write transaction (§1 row 13).
+     // ha_commit_trans: MDL_BACKUP_COMMIT for the commit of a read-write transaction
+     // (docs/mdl-backup-namespace.md#who-takes-which-mode, C).
      .commit = {{kBackup, backup::COMMIT}},
      .ddl =
          {
@@ -78,22 +83,24 @@ constexpr std::array<LockPlan, 4> kPlans{{
              // while it waits for it, then takes them again.
              .backed_off = LockStep{kBackup, backup::DDL},
              // ALTER TABLE of a non-backup-safe table opens it for writing, so it also needs
-             // MDL_BACKUP_DML, which BACKUP STAGE FLUSH blocks (§2 FLUSH row; backup_stages.test).
+             // MDL_BACKUP_DML, which BACKUP STAGE FLUSH blocks
+             // (docs/backup-stage.md#alter-table-copy-phase; backup_stages.test).
              .after_tables = {{kBackup, backup::DML, Hold::Statement, When::AlterOfNonBackupSafe}},
              // ALTER TABLE copies under MDL_BACKUP_ALTER_COPY, then goes back to MDL_BACKUP_DDL
-             // for the final rename (§1 row 12).
+             // for the final rename (docs/backup-stage.md#alter-table-copy-phase).
              .alter_copy = CopyPhase{kBackup, backup::DDL, backup::ALTER_COPY},
          },
-     // FTWRL 10.4+ (§3, lock.cc): FTWRL1 waits for running writes and DDL (a lost deadlock is
-     // retried, as MariaDB does), then the upgrade to FTWRL2 waits for in-flight commits.
-     // UNLOCK TABLES gives back the one ticket.
+     // FTWRL 10.4+ (docs/ftwrl.md#steps-in-104-and-later, lock.cc): FTWRL1 waits for running
+     // writes and DDL (a lost deadlock is retried, as MariaDB does), then the upgrade to FTWRL2
+     // waits for in-flight commits. UNLOCK TABLES gives back the one ticket.
      .ftwrl = {{kBackup, backup::FTWRL1, Hold::Explicit, When::Always, /*from=*/std::nullopt,
                 /*retry_if_deadlock_victim=*/true},
                {kBackup, backup::FTWRL2, Hold::Explicit, When::Always, /*from=*/backup::FTWRL1}},
      .unlock_ftwrl = {kBackup}},
 
     // mysql-8.0: the classic global read lock; DDL also takes BACKUP_LOCK IX after its table
-    // locks, which LOCK INSTANCE FOR BACKUP (S) blocks (sql/mdl.h MDL_key::BACKUP_LOCK; §7).
+    // locks, which LOCK INSTANCE FOR BACKUP (S) blocks (sql/mdl.h MDL_key::BACKUP_LOCK;
+    // docs/mdl-backup-namespace.md#mysql-lock-instance-for-backup).
     {.flavor = Flavor::MySQL80,
      .dml_read = {kReadTable, kClassicOpen},
      .dml_write_backup_safe = {kClassicWriteGlobal, kWriteTable, kClassicOpen},
@@ -107,7 +114,8 @@ constexpr std::array<LockPlan, 4> kPlans{{
      .unlock_ftwrl = {kGlobal, kCommit}},
 
     // percona-8.0: MySQL's, plus BACKUP_TABLES IX for DDL and for writes to non-transactional
-    // tables, which LOCK TABLES FOR BACKUP (S) blocks (§7; InnoDB writes never take it).
+    // tables, which LOCK TABLES FOR BACKUP (S) blocks
+    // (docs/mdl-backup-namespace.md#percona-lock-tables-for-backup; InnoDB writes never take it).
     {.flavor = Flavor::Percona80,
      .dml_read = {kReadTable, kClassicOpen},
      .dml_write_backup_safe = {kClassicWriteGlobal, kWriteTable, kClassicOpen},

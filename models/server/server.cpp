@@ -553,7 +553,8 @@ sim::Task<bool> Server::backup_stage(Session& s, SessionId id, BackupStage targe
             co_return false;
         }
         // Newer backup.cc: BLOCK_DDL first (waits for running DDL and another backup), then
-        // down to START (fact sheet §9).
+        // down to START (docs/backup-stage.md#start; 10.11 does so:
+        // docs/measured.md#real-1011-replayed-statement-by-statement).
         if (!co_await lock(s, id, kBackup, locks::backup::BLOCK_DDL, Duration::Explicit, r)) {
             co_return false;
         }

@@ -25,7 +25,8 @@ namespace lockstage::models::server {
 
 enum class Engine { InnoDB, MyISAM, Aria, Memory, CSV, Archive };
 /// Backup-safe (transactional) engines take MDL_BACKUP_TRANS_DML for writes, others
-/// MDL_BACKUP_DML (fact sheet §1).
+/// MDL_BACKUP_DML (docs/mdl-backup-namespace.md#who-takes-which-mode; which engines:
+/// docs/backup-stage.md#backup-safe-engines).
 bool backup_safe(Engine e);
 std::optional<Engine> engine_from_name(std::string_view name);
 std::string_view engine_names();

@@ -1,7 +1,8 @@
 #pragma once
-// Node 1 of a 3-node Galera cluster, where the backup runs (fact sheet §6 and §11). The modelled
-// server::Server is node 1; this class adds its wsrep provider: the write-sets the other two nodes
-// commit and node 1's applier, and the provider pause the backup locks cause.
+// Node 1 of a 3-node Galera cluster, where the backup runs (docs/topologies.md#galera and
+// docs/measured.md#replicas-and-galera-observed). The modelled server::Server is node 1; this
+// class adds its wsrep provider: the write-sets the other two nodes commit and node 1's applier,
+// and the provider pause the backup locks cause.
 //
 // Simplifications (each one deliberate):
 // - The other nodes' commits are ONE Poisson stream at cluster_rate_tps; each write-set enters

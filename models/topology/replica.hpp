@@ -1,7 +1,8 @@
 #pragma once
-// An asynchronous replica's SQL applier (fact sheet §11). The modelled server is the replica,
-// where the backup runs. The primary commits transactions as a Poisson stream; the IO thread
-// receives each one at its commit time (relay log, no network delay); ONE applier session
+// An asynchronous replica's SQL applier (docs/topologies.md#async-replica; observed:
+// docs/measured.md#replicas-and-galera-observed). The modelled server is the replica, where the
+// backup runs. The primary commits transactions as a Poisson stream; the IO thread receives each
+// one at its commit time (relay log, no network delay); ONE applier session
 // ("replica/sql_thread", like slave_parallel_threads=0) applies them in order, each as an
 // autocommit `UPDATE <table>` run through server::Server::execute with the `apply` execution time.
 // It therefore takes the locks a client write takes: it waits from the moment FTWRL is queued or

@@ -17,10 +17,11 @@
 
 // Backup actors (models/backup) on the mariadb-10.11 server, with scripted sessions for the
 // application. A real mariadb-backup that fails part way exits: its connection closes and the
-// server gives back its locks at once (fact sheet /work/shared/domain/mariadb-backup-locks.md §2:
-// "Disconnect ... run an implicit END"; §5: stage queries use die-on-error). So whatever the
-// failure, a MyISAM write sent after it is granted at once, and the backup's session holds
-// nothing. Coroutines are free functions (g++ 12 mishandles coroutine lambdas).
+// server gives back its locks at once (docs/backup-stage.md#implicit-end: a session that ends runs
+// an implicit END; docs/backup-tools.md#session-setup: the stage statements are sent with
+// die-on-error). So whatever the failure, a MyISAM write sent after it is granted at once, and
+// the backup's session holds nothing. Coroutines are free functions (g++ 12 mishandles coroutine
+// lambdas).
 namespace {
 
 namespace sim = lockstage::sim;
@@ -234,8 +235,9 @@ TEST_CASE("Backup: ER_LOCK_DEADLOCK at BLOCK_DDL (an ALTER of a MyISAM table und
 }
 
 TEST_CASE("Backup: a missing privilege ends the backup and closes its connection") {
-    // mariadb-backup dies when BACKUP STAGE is refused (§5). No lock is held yet at that point
-    // (every script's first lock statement needs the privilege), but the connection closes.
+    // mariadb-backup dies when BACKUP STAGE is refused (docs/backup-tools.md#privileges). No lock
+    // is held yet at that point (every script's first lock statement needs the privilege), but the
+    // connection closes.
     SUBCASE("without RELOAD") {
         auto c = backup_config(mb::Strategy::MariabackupStages);
         c.user = "nobody";

@@ -15,9 +15,10 @@
 #include "sim/kernel/simulation.hpp"
 #include "sim/kernel/time.hpp"
 
-// The expected behaviour comes from literal copies of the source tables below (the fact sheet's
-// BACKUP matrices, mdl.cc's comment tables for TABLE and the scoped locks), never from
-// mode_table(): a flipped cell in mdl_modes.cpp makes these tests fail.
+// The expected behaviour comes from literal copies of the source tables below (MariaDB's sql/mdl.cc
+// BACKUP bitmaps as written in docs/mdl-backup-namespace.md#granted-matrix and
+// docs/mdl-backup-namespace.md#waiting-matrix, mdl.cc's comment tables for TABLE and the scoped
+// locks), never from mode_table(): a flipped cell in mdl_modes.cpp makes these tests fail.
 // Coroutines are free functions (no coroutine lambdas: g++ 12 mishandles them).
 namespace {
 
@@ -38,7 +39,8 @@ using sim::Time;
 
 // --- Literal source tables -----------------------------------------------------------------
 
-// /work/shared/domain/mariadb-backup-locks.md §1, "Granted matrix", verbatim.
+// MariaDB's sql/mdl.cc MDL_backup_lock::m_granted_incompatible, as written in
+// docs/mdl-backup-namespace.md#granted-matrix, cell for cell.
 constexpr std::string_view kBackupGranted = R"(
 |Req\Held|S0|S1|S2|S3|S4|F1|F2|D|TD|SD|DD|BL|AC|C|
 |-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|
@@ -58,7 +60,9 @@ constexpr std::string_view kBackupGranted = R"(
 |C|.|.|.|.|X|.|X|.|.|.|.|.|.|.|
 )";
 
-// Same file, §1, "Waiting matrix", verbatim.
+// sql/mdl.cc MDL_backup_lock::m_waiting_incompatible, as written in
+// docs/mdl-backup-namespace.md#waiting-matrix, cell for cell (the rows of S1-S4 and F1, F2 are
+// one row here).
 constexpr std::string_view kBackupWaiting = R"(
 | Request | Blocked by queued |
 |---|---|
@@ -233,7 +237,7 @@ Matrix parse_grid(std::string_view text, const std::vector<std::string>& abbr) {
     return m;
 }
 
-/// The fact sheet's "| Request(s) | Blocked by queued |" list.
+/// A "| Request(s) | Blocked by queued |" list, as in docs/mdl-backup-namespace.md#waiting-matrix.
 Matrix parse_blocked_by(std::string_view text, const std::vector<std::string>& abbr) {
     Matrix m(abbr.size(), std::vector<bool>(abbr.size(), false));
     std::vector<bool> seen(abbr.size(), false);
@@ -447,7 +451,7 @@ std::vector<std::string> check_every_cell(LockKey key, const std::vector<std::st
 
 }  // namespace
 
-TEST_CASE("BACKUP: every cell of the fact sheet's granted and waiting matrices") {
+TEST_CASE("BACKUP: every cell of docs/mdl-backup-namespace.md's granted and waiting matrices") {
     const Matrix g = parse_grid(kBackupGranted, kBackupAbbr);
     const Matrix w = parse_blocked_by(kBackupWaiting, kBackupAbbr);
     CHECK(check_every_cell(kBackup, kBackupAbbr, g, w).empty());

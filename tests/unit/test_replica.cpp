@@ -23,10 +23,11 @@
 
 // An asynchronous replica's SQL applier (models/topology/replica) on the mariadb-10.11 server,
 // with the backup locks taken by scripted sessions on the replica. The expected behaviour is what
-// a real 10.11.19 replica did (fact sheet /work/shared/domain/mariadb-backup-locks.md §11): under
-// FTWRL the applier stops from the moment the lock is held and the lag grows with the primary's
-// commits; under BACKUP STAGE it stops only during BLOCK_COMMIT; after the lock the backlog drains
-// at the applier's own speed. Coroutines are free functions (g++ 12 mishandles coroutine lambdas).
+// a real 10.11.19 replica did (docs/measured.md#replicas-and-galera-observed; the rules:
+// docs/topologies.md#async-replica): under FTWRL the applier stops from the moment the lock is held
+// and the lag grows with the primary's commits; under BACKUP STAGE it stops only during
+// BLOCK_COMMIT; after the lock the backlog drains at the applier's own speed. Coroutines are free
+// functions (g++ 12 mishandles coroutine lambdas).
 namespace {
 
 namespace sim = lockstage::sim;
@@ -252,8 +253,9 @@ TEST_CASE("Replica: BACKUP STAGE stops the applier only during BLOCK_COMMIT") {
 }
 
 TEST_CASE("Replica: on a MyISAM table the applier waits from BACKUP STAGE FLUSH to END") {
-    // Not observed in §11 (the replica there wrote InnoDB): the applier takes a client write's
-    // locks, and BACKUP STAGE FLUSH blocks writes to non-transactional tables.
+    // Not among the runs in docs/measured.md#replicas-and-galera-observed (the replica there wrote
+    // InnoDB): the applier takes a client write's locks, and BACKUP STAGE FLUSH blocks writes to
+    // non-transactional tables (docs/topologies.md#backup-stage-on-a-replica).
     Options o;
     o.scripts = {backup({at(seconds(5), "BACKUP STAGE START"), at(seconds(5), "BACKUP STAGE FLUSH"),
                          at(seconds(5), "BACKUP STAGE BLOCK_DDL"),

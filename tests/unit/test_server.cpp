@@ -19,8 +19,9 @@
 
 // The server model driven statement by statement, as mysqltest would: scripted sessions
 // (start_scripts), or a coroutine of our own calling Server::execute. The expected behaviour is
-// MariaDB's (fact sheet /work/shared/domain/mariadb-backup-locks.md §1-3 and §9, observed on
-// 10.11.19), never read back from the model's tables. All times are exact, in nanoseconds.
+// MariaDB's (docs/mdl-backup-namespace.md, docs/backup-stage.md and docs/ftwrl.md; observed on
+// 10.11.19: docs/measured.md#real-1011-replayed-statement-by-statement), never read back from the
+// model's tables. All times are exact, in nanoseconds.
 // Coroutines are free functions (no coroutine lambdas: g++ 12 mishandles them).
 namespace {
 
@@ -207,7 +208,9 @@ TEST_CASE("Server: engines") {
     CHECK(srv::error_name(Error::None) == "");
 }
 
-// --- BACKUP STAGE (fact sheet §2, §9) ------------------------------------------------------
+// --- BACKUP STAGE --------------------------------------------------------------------------
+// docs/backup-stage.md#stage-overview; observed on 10.11.19:
+// docs/measured.md#real-1011-replayed-statement-by-statement.
 
 TEST_CASE("Server: MyISAM writes wait from FLUSH to END, InnoDB writes only at BLOCK_COMMIT") {
     Bench b;
@@ -225,7 +228,8 @@ TEST_CASE("Server: MyISAM writes wait from FLUSH to END, InnoDB writes only at B
         s.push_back({"myisam@" + stage[i], "", {at(t, "INSERT INTO m1 VALUES (1)")}});
         s.push_back({"innodb@" + stage[i], "", {at(t, "INSERT INTO t1 VALUES (1)")}});
     }
-    // DDL sent during BLOCK_DDL is released at END, not at BLOCK_COMMIT (§9).
+    // DDL sent during BLOCK_DDL is released at END, not at BLOCK_COMMIT
+    // (docs/backup-stage.md#block-ddl).
     s.push_back({"ddl@block_ddl", "", {at(millis(2500), "CREATE TABLE t9 (id INT)")}});
     b.play(std::move(s), seconds(10));
 
