@@ -1,6 +1,6 @@
 """Scenario tests: run the shipped scenarios and assert on what users would feel.
 
-Each check names the behaviour it pins (the issue's acceptance lines and the fact sheet §9).
+Each check names the behaviour it pins (the issue's acceptance lines and docs/measured.md#real-1011-replayed-statement-by-statement).
 Run with Debian's python3: check_acceptance.py LOCKSTAGE SCENARIOS_DIR
 """
 import csv
@@ -122,7 +122,8 @@ with open(work / "two-groups-ftwrl" / "latency_histogram.csv", newline="") as f:
 check({("app", "latency_innodb_write"), ("log_writer", "latency_myisam_write"),
        ("app", "blocked_backup_lock")} <= metrics, "two-groups-ftwrl: per-class histograms in latency_histogram.csv")
 
-# BACKUP STAGE, BLOCK_DDL 5 s then BLOCK_COMMIT 0.3 s: InnoDB stops 0.3 s, MyISAM 5.3 s (§9).
+# BACKUP STAGE, BLOCK_DDL 5 s then BLOCK_COMMIT 0.3 s: InnoDB stops 0.3 s, MyISAM 5.3 s
+# (docs/measured.md#real-1011-replayed-statement-by-statement).
 s, trace = run("two-groups-backup-stage")
 app, log = group(s, "app"), group(s, "log_writer")
 check(between(app["longest_commit_gap_s"], 0.3, 0.35),
@@ -178,8 +179,9 @@ insert = t[("app", 1)]
 check(insert["granted_s"] == "5.000000" and insert["wait_state"] == "Waiting for backup lock",
       f"ddl-during-block-ddl: MyISAM insert waits until END, got {insert}")
 
-# An async replica (fact sheet §11): FTWRL for 8 s at 500 applied tps gives a lag peak of
-# about 8 s; BACKUP STAGE lags only for BLOCK_COMMIT; --safe-slave-backup for the whole backup.
+# An async replica (docs/topologies.md#async-replica, docs/measured.md#replicas-and-galera-observed):
+# FTWRL for 8 s at 500 applied tps gives a lag peak of about 8 s; BACKUP STAGE lags only for
+# BLOCK_COMMIT; --safe-slave-backup for the whole backup.
 s, _ = run("replica-ftwrl")
 r = s["replica"]
 lag = run_metrics(s)["replica_peak_lag_s"]
@@ -197,10 +199,11 @@ r = run_metrics(s)
 check(abs(r["replica_stopped_s"] - r["backup_s"]) < 0.01 and r["replica_peak_lag_s"] >= r["backup_s"] - 0.01,
       f"replica-safe-slave-backup: SQL thread stopped {r['replica_stopped_s']} s, lag {r['replica_peak_lag_s']} s, backup {r['backup_s']} s")
 
-# Galera node 1 of 3 (fact sheet §6, §11): FTWRL pauses node 1 within 0.1 s and resumes at
-# UNLOCK; BACKUP STAGE pauses at BLOCK_DDL and resumes at END; desynced, the other nodes never
-# stall and node 1's receive queue grows to rate x pause (1,600 for 8 s at 200/s; the real
-# cluster showed 1,600-1,800) and drains at about 5,000/s; without desync the cluster stalls.
+# Galera node 1 of 3 (docs/topologies.md#galera, docs/measured.md#replicas-and-galera-observed):
+# FTWRL pauses node 1 within 0.1 s and resumes at UNLOCK; BACKUP STAGE pauses at BLOCK_DDL and
+# resumes at END; desynced, the other nodes never stall and node 1's receive queue grows to
+# rate x pause (1,600 for 8 s at 200/s; the real cluster showed 1,600-1,800) and drains at
+# about 5,000/s; without desync the cluster stalls.
 s, t = run("galera-ftwrl")
 g, r = s["galera"], run_metrics(s)
 ftwrl, unlock = t[("backup", 1)], t[("backup", 2)]

@@ -1,5 +1,5 @@
 """Backup actors: each strategy's order of work, what it blocks, its calibration against the
-real mariadb-backup (fact sheet §10), its consistency verdict, and a kill mid-copy.
+real mariadb-backup (docs/measured.md#stage-times-of-a-real-mariadb-backup), its consistency verdict, and a kill mid-copy.
 Run with Debian's python3: check_backups.py LOCKSTAGE SCENARIOS_DIR
 """
 import csv
@@ -70,7 +70,7 @@ def t(r, col):
     return float(r[col])
 
 
-# The order of lock statements and copy phases, per strategy (fact sheet §5, §7).
+# The order of lock statements and copy phases, per strategy (docs/backup-tools.md#versions-at-a-glance).
 ORDER = {
     "mariabackup-stages": ["SET", "BACKUP STAGE START", "-- copy InnoDB", "BACKUP STAGE FLUSH",
                            "-- copy non-transactional", "BACKUP STAGE BLOCK_DDL", "-- copy .frm",
@@ -146,7 +146,7 @@ s, _, _ = run("backup-no-lock-innodb-only")
 check(consistent(s) and s["backup"]["inconsistencies"] == [],
       f"no-lock on InnoDB only: {s['backup']}")
 
-# Calibration against the real tool (§10).
+# Calibration against the real tool (docs/measured.md#stage-times-of-a-real-mariadb-backup).
 s, trace, groups = run("backup-calibration-small")
 check(near(groups["app"]["longest_commit_gap_s"], 1.0, 0.06), f"small: InnoDB blocked {groups['app']['longest_commit_gap_s']} s, real ~1.0 s")
 check(near(groups["log_writer"]["longest_commit_gap_s"], 1.9, 0.1), f"small: MyISAM blocked {groups['log_writer']['longest_commit_gap_s']} s, real ~1.9 s")
