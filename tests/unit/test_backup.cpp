@@ -14,6 +14,7 @@
 #include "models/server/sql.hpp"
 #include "sim/kernel/simulation.hpp"
 #include "sim/kernel/time.hpp"
+#include "sql_helpers.hpp"
 
 // Backup actors (models/backup) on the mariadb-10.11 server, with scripted sessions for the
 // application. A real mariadb-backup that fails part way exits: its connection closes and the
@@ -27,6 +28,8 @@ namespace {
 namespace sim = lockstage::sim;
 namespace srv = lockstage::models::server;
 namespace mb = lockstage::models::backup;
+using lockstage::tests::at;
+using lockstage::tests::sql;
 using sim::millis;
 using sim::seconds;
 using sim::Time;
@@ -37,18 +40,6 @@ using srv::ScriptedStatement;
 using srv::StatementResult;
 
 constexpr std::string_view kBackupLock = "Waiting for backup lock";
-
-srv::Statement sql(std::string_view text) {
-    auto r = srv::parse_sql(text);
-    if (const auto* msg = std::get_if<std::string>(&r)) {
-        FAIL("test SQL refused: " << *msg);
-    }
-    return std::get<srv::Statement>(r);
-}
-
-ScriptedStatement at(Time t, std::string_view text, Time exec = millis(1)) {
-    return ScriptedStatement{t, std::string(text), sql(text), exec};
-}
 
 /// Data that copies in whole seconds at 450 MB/s: `innodb_s` of InnoDB, `myisam_s` of MyISAM.
 mb::DataConfig data(double innodb_s, double myisam_s) {

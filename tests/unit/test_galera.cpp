@@ -18,6 +18,7 @@
 #include "sim/kernel/process.hpp"
 #include "sim/kernel/simulation.hpp"
 #include "sim/kernel/time.hpp"
+#include "sql_helpers.hpp"
 
 // Node 1 of a Galera cluster (models/topology/galera) on the mariadb-10.11 server, with the backup
 // locks taken by scripted sessions on node 1. The expected behaviour is what a real 3-node
@@ -33,23 +34,13 @@ namespace srv = lockstage::models::server;
 using lockstage::models::topology::GaleraConfig;
 using lockstage::models::topology::GaleraNode;
 using lockstage::models::topology::GaleraResult;
+using lockstage::tests::at;
+using lockstage::tests::sql;
 using sim::millis;
 using sim::seconds;
 using sim::Time;
 using srv::ScriptedSession;
 using srv::ScriptedStatement;
-
-srv::Statement sql(std::string_view text) {
-    auto r = srv::parse_sql(text);
-    if (const auto* msg = std::get_if<std::string>(&r)) {
-        FAIL("test SQL refused: " << *msg);
-    }
-    return std::get<srv::Statement>(r);
-}
-
-ScriptedStatement at(Time t, std::string_view text) {
-    return ScriptedStatement{t, std::string(text), sql(text), millis(1)};
-}
 
 ScriptedSession session(std::string name, std::vector<ScriptedStatement> statements) {
     return ScriptedSession{std::move(name), "", std::move(statements)};

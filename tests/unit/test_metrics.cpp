@@ -17,6 +17,7 @@
 #include "sim/kernel/distribution.hpp"
 #include "sim/kernel/simulation.hpp"
 #include "sim/kernel/time.hpp"
+#include "sql_helpers.hpp"
 
 // "What users felt": the lock-queue sampler (queue depth by state, the statements waiting at
 // the peak, the wait-for graph there) and the workload's per-class latency, blocked time,
@@ -26,24 +27,14 @@ namespace {
 namespace sim = lockstage::sim;
 namespace srv = lockstage::models::server;
 namespace wl = lockstage::models::workload;
+using lockstage::tests::at;
+using lockstage::tests::sql;
 using sim::millis;
 using sim::seconds;
 using sim::Time;
 
 constexpr std::string_view kBackupLock = "Waiting for backup lock";
 constexpr std::string_view kTableMdl = "Waiting for table metadata lock";
-
-srv::Statement sql(std::string_view text) {
-    auto r = srv::parse_sql(text);
-    if (const auto* msg = std::get_if<std::string>(&r)) {
-        FAIL("test SQL refused: " << *msg);
-    }
-    return std::get<srv::Statement>(r);
-}
-
-srv::ScriptedStatement at(Time t, std::string_view text, Time exec = millis(1)) {
-    return srv::ScriptedStatement{t, std::string(text), sql(text), exec};
-}
 
 std::vector<srv::TableDef> tables() {
     return {{"t1", srv::Engine::InnoDB}, {"t2", srv::Engine::InnoDB}, {"m1", srv::Engine::MyISAM}};

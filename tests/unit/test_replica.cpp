@@ -20,6 +20,7 @@
 #include "sim/kernel/simulation.hpp"
 #include "sim/kernel/time.hpp"
 #include "sim/stats/timeline.hpp"
+#include "sql_helpers.hpp"
 
 // An asynchronous replica's SQL applier (models/topology/replica) on the mariadb-10.11 server,
 // with the backup locks taken by scripted sessions on the replica. The expected behaviour is what
@@ -35,6 +36,8 @@ namespace srv = lockstage::models::server;
 using lockstage::models::topology::ReplicaApplier;
 using lockstage::models::topology::ReplicaConfig;
 using lockstage::models::topology::ReplicaResult;
+using lockstage::tests::at;
+using lockstage::tests::sql;
 using sim::millis;
 using sim::seconds;
 using sim::Time;
@@ -42,18 +45,6 @@ using srv::ScriptedSession;
 using srv::ScriptedStatement;
 
 constexpr Time kCommit = sim::micros(100);  // the server's commit (fsync) time in these tests
-
-srv::Statement sql(std::string_view text) {
-    auto r = srv::parse_sql(text);
-    if (const auto* msg = std::get_if<std::string>(&r)) {
-        FAIL("test SQL refused: " << *msg);
-    }
-    return std::get<srv::Statement>(r);
-}
-
-ScriptedStatement at(Time t, std::string_view text) {
-    return ScriptedStatement{t, std::string(text), sql(text), millis(1)};
-}
 
 ScriptedSession backup(std::vector<ScriptedStatement> statements) {
     return ScriptedSession{"backup", "", std::move(statements)};

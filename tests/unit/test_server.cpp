@@ -16,6 +16,7 @@
 #include "sim/kernel/process.hpp"
 #include "sim/kernel/simulation.hpp"
 #include "sim/kernel/time.hpp"
+#include "sql_helpers.hpp"
 
 // The server model driven statement by statement, as mysqltest would: scripted sessions
 // (start_scripts), or a coroutine of our own calling Server::execute. The expected behaviour is
@@ -27,6 +28,8 @@ namespace {
 
 namespace sim = lockstage::sim;
 namespace srv = lockstage::models::server;
+using lockstage::tests::at;
+using lockstage::tests::sql;
 using sim::millis;
 using sim::seconds;
 using sim::Time;
@@ -45,18 +48,6 @@ constexpr std::string_view kGlobalReadLock = "Waiting for global read lock";
 
 // The time every read-write commit takes in these tests (fsync), while the commit lock is held.
 constexpr Time kCommit = sim::micros(250);
-
-srv::Statement sql(std::string_view text) {
-    auto r = srv::parse_sql(text);
-    if (const auto* msg = std::get_if<std::string>(&r)) {
-        FAIL("test SQL refused: " << *msg);
-    }
-    return std::get<srv::Statement>(r);
-}
-
-ScriptedStatement at(Time t, std::string_view text, Time exec = millis(1)) {
-    return ScriptedStatement{t, std::string(text), sql(text), exec};
-}
 
 // Tables every test can use: InnoDB t1, t2; MyISAM m1, m2.
 std::vector<srv::TableDef> default_tables() {

@@ -19,6 +19,7 @@
 #include "sim/kernel/time.hpp"
 #include "sim/stats/histogram.hpp"
 #include "sim/stats/timeline.hpp"
+#include "sql_helpers.hpp"
 
 // OLTP client groups (models/workload) on the mariadb-10.11 server model: arrivals, pools,
 // client timeouts, the transaction mix, and what GroupResult reports.
@@ -27,6 +28,7 @@ namespace {
 namespace sim = lockstage::sim;
 namespace srv = lockstage::models::server;
 namespace wl = lockstage::models::workload;
+using lockstage::tests::sql;
 using sim::Distribution;
 using sim::millis;
 using sim::seconds;
@@ -38,14 +40,6 @@ using wl::StatementTemplate;
 using wl::TransactionTemplate;
 
 constexpr Time kCommit = sim::micros(100);
-
-srv::Statement sql(std::string_view text) {
-    auto r = srv::parse_sql(text);
-    if (const auto* msg = std::get_if<std::string>(&r)) {
-        FAIL("test SQL refused: " << *msg);
-    }
-    return std::get<srv::Statement>(r);
-}
 
 StatementTemplate stmt(std::string_view text, Distribution exec = Distribution::constant(millis(1)),
                        std::vector<std::string> tables = {}) {
