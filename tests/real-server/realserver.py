@@ -454,16 +454,22 @@ def compare(real, sim, span):
     rows, ok = [], True
     for key, label, tol in METRICS:
         r, s = real[key], sim[key]
-        err = (s - r) / r if r else (0.0 if s == r else float("inf"))
+        # relative error; none when the real figure is 0 and the simulated one is not (a
+        # relative error is undefined there, and JSON has no infinity): such a checked metric fails
+        err = (s - r) / r if r else (0.0 if s == r else None)
         verdict = "reported"
         if tol is not None:
-            passed = abs(err) <= tol
+            passed = err is not None and abs(err) <= tol
             ok &= passed
             verdict = f"{'ok' if passed else 'FAIL'} (±{tol:.0%})"
         rows.append({"metric": key, "label": label, "real": r, "simulated": s,
                      "simulated_range": span[key], "error": err, "tolerance": tol,
                      "verdict": verdict})
     return rows, ok
+
+
+def pct(err):
+    return "n/a (real 0)" if err is None else f"{err:+.1%}"
 
 
 def fmt(v):
@@ -576,7 +582,7 @@ def main():
         for r in p["rows"]:
             lo, hi = r["simulated_range"]
             lines.append(f"| {p['phase']} | {r['label']} | {fmt(r['real'])} | {fmt(r['simulated'])} "
-                         f"| {fmt(lo)}–{fmt(hi)} | {r['error']:+.1%} | {r['verdict']} |")
+                         f"| {fmt(lo)}–{fmt(hi)} | {pct(r['error'])} | {r['verdict']} |")
     table = "\n".join(lines) + "\n"
     with open(os.path.join(tmp_out, "real-vs-sim.md"), "w") as f:
         f.write(table)

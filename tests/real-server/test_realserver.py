@@ -4,6 +4,7 @@ generated lockstage scenario (it must load), and the verdicts.
 Run with Debian's python3: test_realserver.py LOCKSTAGE
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -118,6 +119,19 @@ sim["innodb_gap_s"] = 126.0
 rows, ok = realserver.compare(real, sim, {k: (v, v) for k, v in sim.items()})
 check(not ok and [r["verdict"].split()[0] for r in rows][:2] == ["FAIL", "ok"],
       f"26 % off a write gap fails its 25 % tolerance: {rows}")
+
+# A real figure of 0 against a simulated 1 (the BACKUP STAGE client queue, sampled once a second
+# by sysbench) has no relative error: shown as such, written as JSON null, and fails if checked.
+real = {k: 100.0 for k, _, _ in realserver.METRICS}
+real["peak_client_queue"] = 0.0
+sim = dict(real, peak_client_queue=1.0)
+rows, ok = realserver.compare(real, sim, {k: (v, v) for k, v in sim.items()})
+queue = next(r for r in rows if r["metric"] == "peak_client_queue")
+check(ok and queue["error"] is None and realserver.pct(queue["error"]) == "n/a (real 0)"
+      and "Infinity" not in json.dumps(rows), f"real 0, simulated 1: {queue}")
+real["innodb_gap_s"] = 0.0
+rows, ok = realserver.compare(real, sim, {k: (v, v) for k, v in sim.items()})
+check(not ok, f"a checked metric with real 0 and simulated 100 fails: {rows}")
 
 print(f"real-server analysis: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
