@@ -69,7 +69,7 @@ for strategy in ("ftwrl", "mariabackup-stages"):
     o, _ = run([lockstage, "run", str(scenario(f"t2-{strategy}", doc)), "--out", str(work / "t2-out")])
     s = json.loads((work / "t2-out" / "summary.json").read_text())
     wall = wall_of(o)
-    tx = sum(g["completed"] + g["failed"] for g in s["groups"])
+    tx = sum(g["completed"] + g["failed"] for g in s["metrics"]["groups"].values())
     results["t2"][strategy] = {"wall_s": wall, "transactions": tx, "tx_per_wall_s": tx / wall,
                                "events": s["kernel"]["events"], "events_per_wall_s": s["kernel"]["events"] / wall}
 o, _ = run([lockstage, "compare", str(scenarios / "tutorial" / "t2.json"), "--out", str(work / "t2-compare")])
@@ -93,7 +93,7 @@ for clients in (10, 100, 1000):
     o, rss = run([lockstage, "run", str(scenario(f"clients-{clients}", doc)), "--out", str(work / "c-out")], rss=True)
     s = json.loads((work / "c-out" / "summary.json").read_text())
     results["growth_clients"].append({"clients": clients, "wall_s": wall_of(o), "peak_rss_mb": rss,
-                                      "tps": s["groups"][0]["throughput_tps"]})
+                                      "tps": s["metrics"]["groups"][g["name"]]["throughput_tps"]})
 
 # 4. A sweep of 16 points at --jobs 1 and --jobs 2 (median of 5 each).
 sweep = work / "sweep16.json"
