@@ -83,11 +83,30 @@ class Cursor {
         return true;
     }
     std::optional<std::string> identifier() {
-        if (at_end() ||
-            !(std::isalnum(static_cast<unsigned char>(w_[i_][0])) || w_[i_][0] == '_')) {
+        if (at_end() || !identifier_at(i_)) {
             return std::nullopt;
         }
         return w_[i_++];
+    }
+    bool identifier_at(std::size_t j) const {
+        return std::isalnum(static_cast<unsigned char>(w_[j][0])) || w_[j][0] == '_';
+    }
+    /// The word after `kw =` anywhere further on (ALTER TABLE t ..., ALGORITHM = COPY), upper
+    /// case; "" if `kw` does not occur, nullopt if it occurs without `= word`.
+    std::optional<std::string> option(std::string_view kw) const {
+        for (std::size_t j = i_; j < w_.size(); ++j) {
+            if (upper(w_[j]) == kw) {
+                std::size_t k = j + 1;
+                if (k < w_.size() && w_[k] == "=") {
+                    ++k;
+                }
+                if (k < w_.size() && identifier_at(k)) {
+                    return upper(w_[k]);
+                }
+                return std::nullopt;
+            }
+        }
+        return std::string();
     }
     /// Skips to just after keyword `kw` (for SELECT ... FROM t).
     bool skip_past(std::string_view kw) {
@@ -108,6 +127,40 @@ class Cursor {
 std::string unknown(std::string_view text) {
     return "SQL not understood: \"" + std::string(text) +
            "\"; known statements: " + std::string(known_statements());
+}
+
+/// ALTER TABLE's ALGORITHM= and LOCK= clauses, wherever they stand after the table name
+/// (sql_yacc.yy alter_algorithm_option, alter_lock_option). False for a value MariaDB refuses.
+bool alter_options(const Cursor& c, Statement& s) {
+    const auto algorithm = c.option("ALGORITHM");
+    const auto lock = c.option("LOCK");
+    if (!algorithm || !lock) {
+        return false;
+    }
+    const std::pair<std::string_view, AlterAlgorithm> algorithms[] = {
+        {"", AlterAlgorithm::Default},        {"DEFAULT", AlterAlgorithm::Default},
+        {"INPLACE", AlterAlgorithm::Inplace}, {"COPY", AlterAlgorithm::Copy},
+        {"INSTANT", AlterAlgorithm::Instant}, {"NOCOPY", AlterAlgorithm::Inplace}};
+    const std::pair<std::string_view, AlterLock> locks[] = {{"", AlterLock::Default},
+                                                            {"DEFAULT", AlterLock::Default},
+                                                            {"NONE", AlterLock::None},
+                                                            {"SHARED", AlterLock::Shared},
+                                                            {"EXCLUSIVE", AlterLock::Exclusive}};
+    bool found_algorithm = false;
+    for (const auto& [name, a] : algorithms) {
+        if (*algorithm == name) {
+            s.algorithm = a;
+            found_algorithm = true;
+        }
+    }
+    bool found_lock = false;
+    for (const auto& [name, l] : locks) {
+        if (*lock == name) {
+            s.alter_lock = l;
+            found_lock = true;
+        }
+    }
+    return found_algorithm && found_lock;
 }
 
 }  // namespace
@@ -132,7 +185,8 @@ std::string_view stage_name(BackupStage s) {
 
 std::string_view known_statements() {
     return "SELECT ... FROM t, INSERT INTO t, UPDATE t, DELETE FROM t, BEGIN, START TRANSACTION, "
-           "COMMIT, ROLLBACK, ALTER TABLE t, CREATE TABLE t, DROP TABLE t, TRUNCATE TABLE t, "
+           "COMMIT, ROLLBACK, ALTER TABLE t [ALGORITHM=INPLACE|COPY|INSTANT] "
+           "[LOCK=NONE|SHARED|EXCLUSIVE], CREATE TABLE t, DROP TABLE t, TRUNCATE TABLE t, "
            "RENAME TABLE t TO u, FLUSH TABLES WITH READ LOCK, UNLOCK TABLES, BACKUP STAGE "
            "START|FLUSH|BLOCK_DDL|BLOCK_COMMIT|END, LOCK INSTANCE FOR BACKUP, UNLOCK INSTANCE, "
            "LOCK TABLES FOR BACKUP, SET lock_wait_timeout = N, KILL [CONNECTION|QUERY] session, "
@@ -198,6 +252,9 @@ std::variant<Statement, std::string> parse_sql(std::string_view text) {
                 return unknown(text);
             }
             if (kind == StmtKind::RenameTable && !(c.accept("TO") && table())) {
+                return unknown(text);
+            }
+            if (kind == StmtKind::AlterTable && !alter_options(c, s)) {
                 return unknown(text);
             }
             return s;

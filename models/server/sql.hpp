@@ -37,6 +37,10 @@ enum class StmtKind {
 enum class BackupStage { None, Start, Flush, BlockDdl, BlockCommit, End };
 std::string_view stage_name(BackupStage s);
 
+/// ALTER TABLE's ALGORITHM= and LOCK= clauses (Default: not given).
+enum class AlterAlgorithm { Default, Inplace, Copy, Instant };
+enum class AlterLock { Default, None, Shared, Exclusive };
+
 struct Statement {
     StmtKind kind = StmtKind::Select;
     std::vector<std::string> tables;  ///< tables named (RENAME: from, to); empty if none
@@ -44,6 +48,8 @@ struct Statement {
     double seconds = 0.0;     ///< SET lock_wait_timeout = N
     std::string target;       ///< KILL target session
     bool kill_query = false;  ///< KILL QUERY (the statement only) vs KILL [CONNECTION]
+    AlterAlgorithm algorithm = AlterAlgorithm::Default;  ///< ALTER TABLE ... ALGORITHM=
+    AlterLock alter_lock = AlterLock::Default;           ///< ALTER TABLE ... LOCK=
 
     bool is_write() const {
         return kind == StmtKind::Insert || kind == StmtKind::Update || kind == StmtKind::Delete;

@@ -38,7 +38,8 @@ std::optional<std::string> refusal(std::string_view sql) {
 
 bool same(const Statement& a, const Statement& b) {
     return a.kind == b.kind && a.tables == b.tables && a.stage == b.stage &&
-           a.seconds == b.seconds && a.target == b.target && a.kill_query == b.kill_query;
+           a.seconds == b.seconds && a.target == b.target && a.kill_query == b.kill_query &&
+           a.algorithm == b.algorithm && a.alter_lock == b.alter_lock;
 }
 
 using Tables = std::vector<std::string>;
@@ -127,7 +128,7 @@ TEST_CASE("parse_sql: the text after the head is ignored") {
     CHECK(same(parsed("INSERT INTO t2 VALUES (1)"), parsed("INSERT INTO t2")));
     CHECK(same(parsed("INSERT INTO t2 (a, b) SELECT a, b FROM t3"), parsed("INSERT INTO t2")));
     CHECK(same(parsed("ALTER TABLE t1 ADD COLUMN c INT"), parsed("ALTER TABLE t1")));
-    CHECK(same(parsed("ALTER TABLE t1 ENGINE=InnoDB, ALGORITHM=COPY"), parsed("ALTER TABLE t1")));
+    CHECK(same(parsed("ALTER TABLE t1 ENGINE=InnoDB, FORCE"), parsed("ALTER TABLE t1")));
     CHECK(same(parsed("UPDATE t3 SET a = 2 WHERE id = 9"), parsed("UPDATE t3")));
     CHECK(same(parsed("DELETE FROM t4 LIMIT 10"), parsed("DELETE FROM t4")));
     CHECK(same(parsed("COMMIT WORK"), parsed("COMMIT")));
@@ -413,4 +414,25 @@ TEST_CASE("required_privilege: RELOAD for FTWRL and BACKUP STAGE, BACKUP_ADMIN f
                                   StmtKind::LockInstanceForBackup) == "BACKUP_ADMIN");
     CHECK(srv::required_privilege(srv::traits(Flavor::Percona80), StmtKind::LockTablesForBackup) ==
           "BACKUP_ADMIN");
+}
+
+TEST_CASE("parse_sql: ALTER TABLE's ALGORITHM= and LOCK= decide its plan") {
+    using srv::AlterAlgorithm;
+    using srv::AlterLock;
+    const Statement plain = parsed("ALTER TABLE t1 ADD COLUMN c INT");
+    CHECK(plain.algorithm == AlterAlgorithm::Default);
+    CHECK(plain.alter_lock == AlterLock::Default);
+    const Statement copy = parsed("ALTER TABLE t1 ENGINE=InnoDB, ALGORITHM=COPY, LOCK=SHARED");
+    CHECK(copy.algorithm == AlterAlgorithm::Copy);
+    CHECK(copy.alter_lock == AlterLock::Shared);
+    const Statement inplace = parsed("alter table t1 add index (a), algorithm inplace, lock none");
+    CHECK(inplace.algorithm == AlterAlgorithm::Inplace);
+    CHECK(inplace.alter_lock == AlterLock::None);
+    CHECK(parsed("ALTER TABLE t1 ADD COLUMN d INT, ALGORITHM=INSTANT").algorithm ==
+          AlterAlgorithm::Instant);
+    CHECK(parsed("ALTER TABLE t1 FORCE, LOCK=EXCLUSIVE").alter_lock == AlterLock::Exclusive);
+    CHECK(parsed("ALTER TABLE t1 FORCE, ALGORITHM=DEFAULT").algorithm == AlterAlgorithm::Default);
+    // A value MariaDB's grammar refuses is refused here too.
+    CHECK(std::holds_alternative<std::string>(srv::parse_sql("ALTER TABLE t1 ALGORITHM=FAST")));
+    CHECK(std::holds_alternative<std::string>(srv::parse_sql("ALTER TABLE t1 LOCK=")));
 }
