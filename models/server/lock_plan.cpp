@@ -79,8 +79,8 @@ constexpr std::array<LockPlan, 4> kPlans{{
      .ddl =
          {
              .before_tables = {},
-             // MDEV-17772: DDL that cannot get MDL_BACKUP_DDL at once gives back its table locks
-             // while it waits for it, then takes them again.
+             // MDEV-17772: DDL that cannot get MDL_BACKUP_DDL at once gives back its table locks,
+             // waits for it, gives it back too, and starts again (lock_table_names()).
              .backed_off = LockStep{kBackup, backup::DDL},
              // ALTER TABLE of a non-backup-safe table opens it for writing, so it also needs
              // MDL_BACKUP_DML, which BACKUP STAGE FLUSH blocks
@@ -98,7 +98,7 @@ constexpr std::array<LockPlan, 4> kPlans{{
                {kBackup, backup::FTWRL2, Hold::Explicit, When::Always, /*from=*/backup::FTWRL1}},
      .unlock_ftwrl = {kBackup}},
 
-    // mysql-8.0: the classic global read lock; DDL also takes BACKUP_LOCK IX after its table
+    // mysql-8.0: the classic global read lock; DDL also takes BACKUP_LOCK IX before its table
     // locks, which LOCK INSTANCE FOR BACKUP (S) blocks (sql/mdl.h MDL_key::BACKUP_LOCK;
     // docs/mdl-backup-namespace.md#mysql-lock-instance-for-backup).
     {.flavor = Flavor::MySQL80,
@@ -106,9 +106,13 @@ constexpr std::array<LockPlan, 4> kPlans{{
      .dml_write_backup_safe = {kClassicWriteGlobal, kWriteTable, kClassicOpen},
      .dml_write_other = {kClassicWriteGlobal, kWriteTable, kClassicOpen},
      .commit = {kClassicCommit},
-     .ddl = {.before_tables = {kClassicWriteGlobal},
+     // lock_table_names() puts GLOBAL IX and BACKUP_LOCK IX in one request list with the
+     // table locks; MDL_context::acquire_locks() takes them sorted by MDL_key, whose namespace
+     // order is GLOBAL, BACKUP_LOCK, ..., TABLE (sql/mdl.h): the backup lock before the tables
+     // (docs/mdl-backup-namespace.md#lock-order-and-ddl-back-off).
+     .ddl = {.before_tables = {kClassicWriteGlobal, {kInstance, scoped::INTENTION_EXCLUSIVE}},
              .backed_off = std::nullopt,
-             .after_tables = {{kInstance, scoped::INTENTION_EXCLUSIVE}},
+             .after_tables = {},
              .alter_copy = std::nullopt},
      .ftwrl = kClassicFtwrl,
      .unlock_ftwrl = {kGlobal, kCommit}},
@@ -124,10 +128,11 @@ constexpr std::array<LockPlan, 4> kPlans{{
                          kClassicOpen,
                          {kTablesBackup, scoped::INTENTION_EXCLUSIVE}},
      .commit = {kClassicCommit},
-     .ddl = {.before_tables = {kClassicWriteGlobal},
+     // BACKUP_LOCK IX before the tables, as MySQL's; BACKUP_TABLES IX after them (where
+     // Percona's lock_table_names() requests it was not read).
+     .ddl = {.before_tables = {kClassicWriteGlobal, {kInstance, scoped::INTENTION_EXCLUSIVE}},
              .backed_off = std::nullopt,
-             .after_tables = {{kInstance, scoped::INTENTION_EXCLUSIVE},
-                              {kTablesBackup, scoped::INTENTION_EXCLUSIVE}},
+             .after_tables = {{kTablesBackup, scoped::INTENTION_EXCLUSIVE}},
              .alter_copy = std::nullopt},
      .ftwrl = kClassicFtwrl,
      .unlock_ftwrl = {kGlobal, kCommit}},

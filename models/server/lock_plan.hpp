@@ -84,11 +84,11 @@ struct CopyPhase {
 
 /// DDL: `before_tables`, then the table locks (ALTER TABLE: SHARED_UPGRADABLE, other DDL:
 /// EXCLUSIVE, on every table it names, whatever the flavour), then `backed_off`, then
-/// `after_tables`; then it runs (ALTER: its copy phase, then the table locks go up to EXCLUSIVE).
+/// `after_tables`; then it runs (ALTER: the phases of its algorithm, server.cpp alter_phases).
 struct DdlPlan {
     LockSteps before_tables;
     /// Tried at once once the table locks are held; if refused, the table locks are given back,
-    /// this one is waited for, and the table locks are taken again (MDEV-17772).
+    /// this one is waited for and given back, and the table locks are taken again (MDEV-17772).
     std::optional<LockStep> backed_off = std::nullopt;
     LockSteps after_tables;
     std::optional<CopyPhase> alter_copy = std::nullopt;

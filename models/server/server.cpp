@@ -101,6 +101,8 @@ std::string_view error_name(Error e) {
             return "ER_NO_SUCH_THREAD";
         case Error::BackupLockIsActive:
             return "ER_BACKUP_LOCK_IS_ACTIVE";
+        case Error::AlterNotSupported:
+            return "ER_ALTER_OPERATION_NOT_SUPPORTED_REASON";
     }
     return "?";
 }
@@ -417,27 +419,8 @@ sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::
             co_return false;
         }
     }
-    for (const auto& k : table_keys) {
-        if (!co_await lock(s, id, k, table_mode, Duration::Statement, r)) {
-            co_return false;
-        }
-    }
-    if (plan.backed_off && !locks_.try_acquire(id, plan.backed_off->key, plan.backed_off->mode,
-                                               duration_of(s, plan.backed_off->hold))) {
-        // MDEV-17772: DDL backs off - it gives back its table locks, waits for the backup lock,
-        // then takes the table locks again.
-        for (const auto& k : table_keys) {
-            locks_.release(id, k);
-        }
-        const LockStep& step = *plan.backed_off;
-        if (!co_await lock(s, id, step.key, step.mode, duration_of(s, step.hold), r)) {
-            co_return false;
-        }
-        for (const auto& k : table_keys) {
-            if (!co_await lock(s, id, k, table_mode, Duration::Statement, r)) {
-                co_return false;
-            }
-        }
+    if (!co_await ddl_table_locks(s, id, table_keys, table_mode, r)) {
+        co_return false;
     }
     for (const LockStep& step : plan.after_tables) {
         if (step.when == When::AlterOfNonBackupSafe &&
@@ -457,26 +440,121 @@ sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::
     if (!alter) {
         co_return co_await run_for(s, exec, r);
     }
-    // ALTER TABLE: the copy phase, then the final rename takes its backup lock again (when the
-    // flavour has one) and an exclusive table lock.
-    if (plan.alter_copy) {
-        locks_.downgrade(id, plan.alter_copy->key, plan.alter_copy->held,
-                         plan.alter_copy->during_copy);
+    co_return co_await alter_phases(s, id, st, table_keys.front(), exec, r);
+}
+
+sim::Task<bool> Server::ddl_table_locks(Session& s, SessionId id, const std::vector<LockKey>& keys,
+                                        locks::Mode mode, StatementResult& r) {
+    // sql_base.cc lock_table_names() (MDEV-17772): the table locks first, then the backup lock
+    // without waiting; if refused, every lock goes back, the backup lock is waited for and given
+    // back at once, and the whole sequence starts again. So a DDL never holds its backup lock
+    // while it waits for a table (docs/mdl-backup-namespace.md#lock-order-and-ddl-back-off).
+    const std::optional<LockStep>& backed_off = plan_.ddl.backed_off;
+    bool backed_off_once = true;
+    while (backed_off_once) {
+        for (const auto& k : keys) {
+            if (!co_await lock(s, id, k, mode, Duration::Statement, r)) {
+                co_return false;
+            }
+        }
+        if (!backed_off || locks_.try_acquire(id, backed_off->key, backed_off->mode,
+                                              duration_of(s, backed_off->hold))) {
+            co_return true;
+        }
+        for (const auto& k : keys) {
+            locks_.release(id, k);
+        }
+        if (!co_await lock(s, id, backed_off->key, backed_off->mode,
+                           duration_of(s, backed_off->hold), r)) {
+            co_return false;
+        }
+        locks_.release(id, backed_off->key);
+        backed_off_once = !s.gone;
     }
+    co_return false;
+}
+
+sim::Task<bool> Server::alter_table_lock(Session& s, SessionId id, LockKey table, locks::Mode& held,
+                                         locks::Mode to, StatementResult& r) {
+    const locks::Mode from = held;
+    if (to > from) {
+        const bool ok = co_await lock(s, id, table, to, Duration::Statement, r, from);
+        if (!ok) {
+            co_return false;
+        }
+    } else if (to < from) {
+        locks_.downgrade(id, table, from, to);
+    }
+    held = to;
+    co_return true;
+}
+
+sim::Task<bool> Server::alter_phases(Session& s, SessionId id, const Statement& st, LockKey table,
+                                     sim::Time exec, StatementResult& r) {
+    // The phases of mysql_alter_table() (sql/sql_table.cc),
+    // docs/backup-stage.md#alter-table-phases. Without ALGORITHM=, an InnoDB table is altered in
+    // place, any other engine by a copy.
+    using namespace locks::table;
+    const CopyPhase* copy = plan_.ddl.alter_copy ? &*plan_.ddl.alter_copy : nullptr;
+    AlterAlgorithm algorithm = st.algorithm;
+    if (algorithm == AlterAlgorithm::Default) {
+        algorithm = tables_[table.object - 1].engine == Engine::InnoDB ? AlterAlgorithm::Inplace
+                                                                       : AlterAlgorithm::Copy;
+    }
+    locks::Mode held = SHARED_UPGRADABLE;
+    if (algorithm == AlterAlgorithm::Copy) {
+        // The copy: LOCK=NONE is refused (ER_ALTER_OPERATION_NOT_SUPPORTED_REASON); the table
+        // lock goes up to SHARED_NO_WRITE (EXCLUSIVE with LOCK=EXCLUSIVE) for the whole copy,
+        // so writes to the table wait; copy_data_between_tables() copies under ALTER_COPY and
+        // takes MDL_BACKUP_DDL back before it returns; only then does the rename upgrade the
+        // table lock to EXCLUSIVE (wait_while_table_is_used).
+        if (st.alter_lock == AlterLock::None) {
+            r.error = Error::AlterNotSupported;
+            co_return false;
+        }
+        const locks::Mode during =
+            st.alter_lock == AlterLock::Exclusive ? EXCLUSIVE : SHARED_NO_WRITE;
+        if (!co_await alter_table_lock(s, id, table, held, during, r)) {
+            co_return false;
+        }
+        if (copy) {
+            locks_.downgrade(id, copy->key, copy->held, copy->during_copy);
+        }
+        if (!co_await run_for(s, exec, r)) {
+            co_return false;
+        }
+        if (copy && !co_await lock(s, id, copy->key, copy->held, Duration::Statement, r,
+                                   copy->during_copy)) {
+            co_return false;
+        }
+        co_return co_await alter_table_lock(s, id, table, held, EXCLUSIVE, r);
+    }
+    // In place (mysql_inplace_alter_table): MDL_BACKUP_ALTER_COPY first, then EXCLUSIVE for the
+    // prepare phase; then down to SHARED_UPGRADABLE (LOCK=NONE or DEFAULT) or SHARED_NO_WRITE
+    // (LOCK=SHARED) while the engine works, EXCLUSIVE kept with LOCK=EXCLUSIVE or INSTANT. Its
+    // end upgrades the table lock to EXCLUSIVE and only then takes MDL_BACKUP_DDL back: an
+    // ALTER that ends while BLOCK_DDL or BLOCK_COMMIT is held waits until END holding its table
+    // exclusively, so every statement on the table waits too.
+    if (copy) {
+        locks_.downgrade(id, copy->key, copy->held, copy->during_copy);
+    }
+    if (!co_await alter_table_lock(s, id, table, held, EXCLUSIVE, r)) {
+        co_return false;
+    }
+    const locks::Mode during =
+        algorithm == AlterAlgorithm::Instant || st.alter_lock == AlterLock::Exclusive ? EXCLUSIVE
+        : st.alter_lock == AlterLock::Shared ? SHARED_NO_WRITE
+                                             : SHARED_UPGRADABLE;
+    co_await alter_table_lock(s, id, table, held, during, r);  // a downgrade: never waits
     if (!co_await run_for(s, exec, r)) {
         co_return false;
     }
-    if (plan.alter_copy) {
-        const CopyPhase& copy = *plan.alter_copy;
-        if (!co_await lock(s, id, copy.key, copy.held, Duration::Statement, r, copy.during_copy)) {
-            co_return false;
-        }
+    if (!co_await alter_table_lock(s, id, table, held, EXCLUSIVE, r)) {
+        co_return false;
     }
-    for (const auto& k : table_keys) {
-        if (!co_await lock(s, id, k, locks::table::EXCLUSIVE, Duration::Statement, r,
-                           locks::table::SHARED_UPGRADABLE)) {
-            co_return false;
-        }
+    if (copy) {
+        co_return co_await lock(s, id, copy->key, copy->held, Duration::Statement, r,
+                                copy->during_copy);
     }
     co_return true;
 }
@@ -588,10 +666,7 @@ sim::Task<bool> Server::backup_stage(Session& s, SessionId id, BackupStage targe
                 // DDL; a failure at WAIT_DDL goes back to FLUSH (backup.cc).
                 ok = co_await lock(s, id, kBackup, WAIT_FLUSH, Duration::Explicit, r, FLUSH);
                 if (ok) {
-                    ok = co_await lock(s, id, kBackup, WAIT_DDL, Duration::Explicit, r, WAIT_FLUSH);
-                    if (!ok) {
-                        locks_.downgrade(id, kBackup, WAIT_FLUSH, FLUSH);
-                    }
+                    ok = co_await block_ddl_wait_ddl(s, id, r);
                 }
                 break;
             case BackupStage::BlockCommit:
@@ -611,6 +686,34 @@ sim::Task<bool> Server::backup_stage(Session& s, SessionId id, BackupStage targe
         }
     }
     co_return true;
+}
+
+sim::Task<bool> Server::block_ddl_wait_ddl(Session& s, SessionId id, StatementResult& r) {
+    // backup_block_ddl() (sql/backup.cc): a lost deadlock at the upgrade to WAIT_DDL is retried
+    // MAX_RETRY_COUNT (5) more times, after my_sleep(100) then five times longer each time -
+    // my_sleep counts microseconds, so 0.1 + 0.5 + 2.5 + 12.5 + 62.5 = 78.1 ms of pauses in all.
+    // Any other failure, or a sixth deadlock, goes back to FLUSH
+    // (docs/backup-stage.md#block-ddl).
+    using namespace locks::backup;
+    constexpr int kMaxRetryCount = 5;
+    sim::Time pause = sim::micros(100);
+    for (int attempt = 0;; ++attempt) {
+        if (co_await lock(s, id, kBackup, WAIT_DDL, Duration::Explicit, r, WAIT_FLUSH)) {
+            co_return true;
+        }
+        if (r.error != Error::LockDeadlock || attempt == kMaxRetryCount) {
+            break;
+        }
+        r.error = Error::None;
+        co_await sim_.sleep(pause);
+        pause *= 5;
+        if (s.gone) {
+            r.error = s.kill_error;
+            co_return false;  // KILL CONNECTION released everything already
+        }
+    }
+    locks_.downgrade(id, kBackup, WAIT_FLUSH, FLUSH);
+    co_return false;
 }
 
 void Server::kill(SessionId target, bool query_only) {

@@ -56,6 +56,7 @@ enum class Error {
     ServerGone,              // 2006 CR_SERVER_GONE_ERROR, on the client side
     NoSuchThread,            // 1094 KILL of an unknown session
     BackupLockIsActive,      // 4145: a write, DDL or FTWRL in the session running BACKUP STAGE
+    AlterNotSupported,       // 1846: ALTER TABLE ... ALGORITHM=COPY, LOCK=NONE
 };
 std::string_view error_name(Error e);
 
@@ -222,8 +223,20 @@ class Server {
                         StatementResult& r);
     sim::Task<bool> ddl(Session& s, SessionId id, const Statement& st, sim::Time exec,
                         StatementResult& r);
+    /// DDL's table locks, and (MariaDB 10.4+) its backup lock with the MDEV-17772 back-off.
+    sim::Task<bool> ddl_table_locks(Session& s, SessionId id,
+                                    const std::vector<locks::LockKey>& keys, locks::Mode mode,
+                                    StatementResult& r);
+    /// ALTER TABLE once its locks are held: the phases of its algorithm.
+    sim::Task<bool> alter_phases(Session& s, SessionId id, const Statement& st,
+                                 locks::LockKey table, sim::Time exec, StatementResult& r);
+    /// The table lock of an ALTER goes from `held` to `to` (waiting if `to` is stronger).
+    sim::Task<bool> alter_table_lock(Session& s, SessionId id, locks::LockKey table,
+                                     locks::Mode& held, locks::Mode to, StatementResult& r);
     sim::Task<bool> ftwrl(Session& s, SessionId id, StatementResult& r);
     sim::Task<bool> backup_stage(Session& s, SessionId id, BackupStage target, StatementResult& r);
+    /// BACKUP STAGE BLOCK_DDL's upgrade to WAIT_DDL, with backup.cc's deadlock retries.
+    sim::Task<bool> block_ddl_wait_ddl(Session& s, SessionId id, StatementResult& r);
     void unlock_tables(Session& s, SessionId id);
     void end_transaction(Session& s, SessionId id);
     void end_backup(Session& s, SessionId id);

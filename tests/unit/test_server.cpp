@@ -721,7 +721,8 @@ TEST_CASE("LockPlan: each flavour's plan agrees with the backup statements it ha
         CHECK(takes(p.commit, Ns::Backup) == t.backup_stage);
         CHECK(p.ddl.backed_off.has_value() == t.backup_stage);
         CHECK(p.ddl.alter_copy.has_value() == t.backup_stage);
-        CHECK(takes(p.ddl.after_tables, Ns::InstanceBackup) == t.lock_instance);
+        // MySQL's BACKUP_LOCK IX comes before the table locks (acquire_locks sorts by MDL_key).
+        CHECK(takes(p.ddl.before_tables, Ns::InstanceBackup) == t.lock_instance);
         CHECK(takes(p.ddl.after_tables, Ns::TablesBackup) == t.lock_tables_for_backup);
         CHECK(takes(p.dml_write_other, Ns::TablesBackup) == t.lock_tables_for_backup);
         CHECK_FALSE(takes(p.dml_write_backup_safe, Ns::TablesBackup));
