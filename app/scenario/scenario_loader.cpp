@@ -501,6 +501,10 @@ void load_backup(const Reader& r, const json& doc, Scenario& s,
                "a scripted session is already named \"backup\"; the backup actor's session takes "
                "that name");
     }
+    c.ftwrl_wait_query_type =
+        *mb::query_type_from_name(b.at("ftwrl_wait_query_type").get<std::string>());
+    c.kill_long_query_type =
+        *mb::query_type_from_name(b.at("kill_long_query_type").get<std::string>());
     c.ftwrl_on_missing_privilege = b.at("on_missing_privilege").get<std::string>() == "ftwrl";
     c.safe_slave_backup = b.at("safe_slave_backup").get<bool>();
     c.io_contention = b.at("io_contention").get<bool>();

@@ -57,6 +57,19 @@ std::string_view strategy_name(Strategy s) {
     return kStrategies[static_cast<std::size_t>(s)].name;
 }
 
+std::optional<QueryType> query_type_from_name(std::string_view name) {
+    if (name == "all") {
+        return QueryType::All;
+    }
+    if (name == "update") {
+        return QueryType::Update;
+    }
+    if (name == "select") {
+        return QueryType::Select;
+    }
+    return std::nullopt;
+}
+
 std::span<const Flavor> flavors_for(Strategy s) {
     return kStrategies[static_cast<std::size_t>(s)].flavors;
 }
@@ -93,6 +106,9 @@ struct BackupActor::Impl {
     std::map<std::string, std::string> inconsistent;  ///< table -> reason (first one)
     models::topology::ReplicaApplier* replica = nullptr;
     std::uint64_t redo_writes = 0;  ///< writes to backup-safe tables since the backup began
+    std::uint64_t killer = 0;       ///< the running query killer's number, 0 = none running
+    std::uint64_t killers = 0;      ///< query killers started so far
+    bool slave_stopped = false;     ///< --safe-slave-backup stopped the replica's SQL thread
 
     Impl(Server& s, BackupConfig c, DataConfig d, std::vector<server::TraceRow>& t, std::size_t i)
         : server(s), cfg(std::move(c)), data(d), trace(t), index(i) {
@@ -130,7 +146,11 @@ enum class Op {
     CopyFrm,          ///< .frm and small metadata files: a tenth of per_table_ms per table
     WaitRedo,         ///< until the redo-log copier's next check-in
     WaitLongQueries,  ///< --ftwrl-wait-timeout, before the first blocking lock
+    SetLockWait,      ///< with --ftwrl-wait-timeout: SET lock_wait_timeout to it
+    ResetLockWait,    ///< with --ftwrl-wait-timeout: SET lock_wait_timeout back
     StartKiller,      ///< --kill-long-queries-timeout starts counting
+    StopKiller,       ///< the lock statements are through: the query killer stops
+    StopSlave,        ///< --safe-slave-backup: STOP SLAVE SQL_THREAD
     BinlogPosition,   ///< record the binlog position (under a lock that stops commits)
     ProtectNontrans,  ///< from here a lock of the backup blocks non-transactional writes
     ProtectDdl,       ///< from here DDL is blocked, or logged (ddl.log) and replayed
@@ -140,10 +160,16 @@ enum class Op {
 struct Step {
     Op op;
     std::string_view text = {};
+    bool if_nontrans = false;  ///< only when the data has non-InnoDB tables
 };
 
 const std::vector<Step>& script(Strategy s) {
+    // mariadb-backup 10.11.8+: --safe-slave-backup stops the SQL thread before START (observed on
+    // 10.11.19, docs/backup-tools.md#safe-slave-backup). Where its --ftwrl-wait-timeout and
+    // --kill-long-queries-timeout act was not read in code: as lock_tables() does, around the
+    // stages that block (docs/backup-tools.md#mariadb-backup-10118-and-later).
     static const std::vector<Step> stages = {
+        {Op::StopSlave},
         {Op::Send, "BACKUP STAGE START"},
         // START begins ddl.log: DDL from now on is replayed
         // (docs/backup-stage.md#ddl-during-a-backup)
@@ -153,68 +179,109 @@ const std::vector<Step>& script(Strategy s) {
         {Op::Send, "BACKUP STAGE FLUSH"},
         {Op::ProtectNontrans},
         {Op::CopyNontrans, "non-transactional tables not in use"},
+        {Op::SetLockWait},
         {Op::WaitLongQueries},
         {Op::StartKiller},
         {Op::Send, "BACKUP STAGE BLOCK_DDL"},
         {Op::CopyFrm},
         {Op::WaitRedo},
         {Op::Send, "BACKUP STAGE BLOCK_COMMIT"},
+        {Op::ResetLockWait},
+        {Op::StopKiller},
         {Op::BinlogPosition, "copy log and statistics tables, record the binlog position"},
         {Op::WaitRedo},
         {Op::Done},
         {Op::Send, "BACKUP STAGE END"},
     };
+    // mariadb-backup 10.4 - 10.11.7: backup_start() after the InnoDB copy: STOP SLAVE
+    // SQL_THREAD, then lock_tables() (SET lock_wait_timeout, wait_for_no_updates(), the query
+    // killer, START + BLOCK_COMMIT, SET back, killer stopped), then backup_files() copies every
+    // table's .frm, .opt ... and the MyISAM files under the lock
+    // (docs/backup-tools.md#mariadb-backup-104-to-10117,
+    // docs/backup-tools.md#files-copied-under-the-lock).
     static const std::vector<Step> legacy = {
         {Op::CopyInnodb},
+        {Op::StopSlave},
+        {Op::SetLockWait},
         {Op::WaitLongQueries},
+        {Op::StartKiller},
         {Op::Send, "BACKUP STAGE START"},
         {Op::Send, "BACKUP STAGE BLOCK_COMMIT"},  // the server runs FLUSH and BLOCK_DDL too
+        {Op::ResetLockWait},
+        {Op::StopKiller},
         {Op::ProtectNontrans},
         {Op::ProtectDdl},
+        {Op::CopyFrm},
         {Op::CopyAria},
-        {Op::CopyNontrans, "non-InnoDB files (MyISAM, .frm ...)"},
+        {Op::CopyNontrans, "non-InnoDB tables (MyISAM, CSV, ARCHIVE ...)"},
         {Op::BinlogPosition, "record the binlog position"},
         {Op::WaitRedo},
         {Op::Done},
         {Op::Send, "BACKUP STAGE END"},
     };
+    // mariadb-backup 10.3 and earlier (and XtraBackup 2.4): the same order with FTWRL
+    // (docs/backup-tools.md#mariadb-backup-103-and-earlier).
     static const std::vector<Step> ftwrl = {
         {Op::CopyInnodb},
+        {Op::StopSlave},
+        {Op::SetLockWait},
         {Op::WaitLongQueries},
         {Op::StartKiller},
         {Op::Send, "FLUSH TABLES WITH READ LOCK"},
+        {Op::ResetLockWait},
+        {Op::StopKiller},
         {Op::ProtectNontrans},
         {Op::ProtectDdl},
+        {Op::CopyFrm},
         {Op::CopyAria},
-        {Op::CopyNontrans, "non-InnoDB files (MyISAM, .frm ...)"},
+        {Op::CopyNontrans, "non-InnoDB tables (MyISAM, CSV, ARCHIVE ...)"},
         {Op::BinlogPosition, "record the binlog position"},
         {Op::WaitRedo},
         {Op::Done},
         {Op::Send, "UNLOCK TABLES"},
     };
+    // --no-lock: the same files, no lock; the SQL thread is stopped only after the copy
+    // (backup_start(), docs/backup-tools.md#safe-slave-backup).
     static const std::vector<Step> no_lock = {
-        {Op::CopyInnodb}, {Op::CopyAria}, {Op::CopyNontrans, "non-InnoDB files (MyISAM, .frm ...)"},
-        {Op::WaitRedo},   {Op::Done},
+        {Op::CopyInnodb}, {Op::CopyFrm},
+        {Op::CopyAria},   {Op::CopyNontrans, "non-InnoDB tables (MyISAM, CSV, ARCHIVE ...)"},
+        {Op::WaitRedo},   {Op::StopSlave},
+        {Op::Done},
     };
+    // XtraBackup 8.0 on MySQL 8.0 (--lock-ddl, on by default): LOCK INSTANCE FOR BACKUP at the
+    // start; after the InnoDB copy lock_tables_maybe() takes FTWRL if there are non-InnoDB
+    // tables (lock_tables_ftwrl(): wait_for_no_updates(), the query killer); UNLOCK INSTANCE,
+    // then UNLOCK TABLES (docs/backup-tools.md#percona-xtrabackup-80).
     static const std::vector<Step> lock_instance = {
+        {Op::StopSlave},
         {Op::Send, "LOCK INSTANCE FOR BACKUP"},
         {Op::ProtectDdl},
         {Op::CopyInnodb},
+        {Op::WaitLongQueries, {}, true},
+        {Op::StartKiller, {}, true},
+        {Op::Send, "FLUSH TABLES WITH READ LOCK", true},
+        {Op::StopKiller, {}, true},
+        {Op::ProtectNontrans, {}, true},
         {Op::CopyAria},
-        {Op::CopyNontrans, "non-InnoDB files (MyISAM, .frm ...)"},
+        {Op::CopyNontrans, "non-InnoDB tables (MyISAM, CSV, ARCHIVE ...)"},
         // performance_schema.log_status gives a consistent position without a lock (8.0)
         {Op::BinlogPosition, "read the binlog position from performance_schema.log_status"},
         {Op::WaitRedo},
         {Op::Done},
         {Op::Send, "UNLOCK INSTANCE"},
+        {Op::Send, "UNLOCK TABLES", true},
     };
+    // XtraBackup 8.0 on Percona Server 8.0: LOCK TABLES FOR BACKUP at the start, held for the
+    // whole copy; lock_tables_maybe() then has nothing to do
+    // (docs/backup-tools.md#percona-xtrabackup-80).
     static const std::vector<Step> percona = {
-        {Op::CopyInnodb},
+        {Op::StopSlave},
         {Op::Send, "LOCK TABLES FOR BACKUP"},
         {Op::ProtectNontrans},
         {Op::ProtectDdl},
+        {Op::CopyInnodb},
         {Op::CopyAria},
-        {Op::CopyNontrans, "non-InnoDB files (MyISAM, .frm ...)"},
+        {Op::CopyNontrans, "non-InnoDB tables (MyISAM, CSV, ARCHIVE ...)"},
         {Op::BinlogPosition, "read the binlog position from performance_schema.log_status"},
         {Op::WaitRedo},
         {Op::Done},
@@ -294,14 +361,47 @@ void note(Impl& b, std::string_view what) {
         server::TraceRow{b.index, "backup", ++b.seq, fmt::format("-- {}", what), b.sim().now(), r});
 }
 
-/// mariadb-backup --ftwrl-wait-timeout: wait (polling every second) until no query has been
-/// running longer than the threshold; give up after the timeout ("Unable to obtain lock").
+/// What the tool's SHOW PROCESSLIST filters match (backup_mysql.cc is_query(),
+/// is_update_query(), is_select_query(); docs/backup-tools.md#long-query-options): "all" takes
+/// any query (INSERT, UPDATE, DELETE, ALTER, SELECT, BEGIN ...; not CREATE, DROP, FLUSH,
+/// BACKUP ...); otherwise --ftwrl-wait-query-type takes only updates and --kill-long-query-type
+/// only SELECTs, whatever the type named.
+bool is_query(StmtKind k) {
+    return k == StmtKind::Select || k == StmtKind::Insert || k == StmtKind::Update ||
+           k == StmtKind::Delete || k == StmtKind::AlterTable || k == StmtKind::Begin;
+}
+bool is_update_query(StmtKind k) {
+    return k == StmtKind::Insert || k == StmtKind::Update || k == StmtKind::Delete ||
+           k == StmtKind::AlterTable;
+}
+
+/// The sessions running, since `since` or earlier, a statement the filter takes: for the wait,
+/// (all and a query) or an update (have_queries_to_wait_for()); for the killer, (all and a
+/// query) or a SELECT (kill_long_queries()).
+std::vector<Server::SessionId> long_queries(const Impl& b, Time since, QueryType type,
+                                            bool for_kill) {
+    std::vector<Server::SessionId> out;
+    for (const auto id : b.server.running_since(since, b.id)) {
+        const StmtKind k = b.server.statement_kind(id);
+        if ((type == QueryType::All && is_query(k)) ||
+            (for_kill ? k == StmtKind::Select : is_update_query(k))) {
+            out.push_back(id);
+        }
+    }
+    return out;
+}
+
+/// mariadb-backup --ftwrl-wait-timeout: wait (polling every second) until no query of
+/// --ftwrl-wait-query-type has been running longer than the threshold; give up after the
+/// timeout ("Unable to obtain lock").
 sim::Task<bool> wait_for_long_queries(Impl& b) {
     if (!b.cfg.ftwrl_wait_timeout) {
         co_return true;
     }
     const Time began = b.sim().now();
-    while (!b.server.running_since(b.sim().now() - b.cfg.ftwrl_wait_threshold, b.id).empty()) {
+    while (!long_queries(b, b.sim().now() - b.cfg.ftwrl_wait_threshold, b.cfg.ftwrl_wait_query_type,
+                         false)
+                .empty()) {
         const Time left = *b.cfg.ftwrl_wait_timeout - (b.sim().now() - began);
         if (left <= 0) {
             b.fail(
@@ -319,12 +419,32 @@ sim::Task<bool> wait_for_long_queries(Impl& b) {
     co_return true;
 }
 
-/// --kill-long-queries-timeout: if the backup's lock request still waits after the timeout, the
-/// statements blocking it are killed (KILL QUERY).
-sim::Process killer(Impl& b, Time timeout) {
+/// --kill-long-queries-timeout (kill_query_thread(), kill_long_queries()): started just before
+/// the lock statements, it waits the timeout, then once a second, until the lock statements are
+/// through, sends KILL <id> (the connection, not KILL QUERY) to every session whose query of
+/// --kill-long-query-type has run at least as long as the killer: blocker of the lock or not.
+sim::Process killer(Impl& b, Time timeout, std::uint64_t number) {
+    const Time started = b.sim().now();
     co_await b.sim().sleep(timeout);
-    for (const auto blocker : b.server.locks().blocking(b.id)) {
-        b.server.kill_session(blocker, /*query_only=*/true);
+    while (b.killer == number) {
+        for (const auto id : long_queries(b, started, b.cfg.kill_long_query_type, true)) {
+            note(b, fmt::format("KILL {} (--kill-long-queries-timeout: its {} has run since "
+                                "before the query killer started)",
+                                b.server.session_name(id),
+                                server::kind_name(b.server.statement_kind(id))));
+            b.server.kill_session(id, /*query_only=*/false);
+        }
+        co_await b.sim().sleep(sim::kSecond);
+    }
+}
+
+/// --safe-slave-backup (wait_for_safe_slave()): STOP SLAVE SQL_THREAD; the replica has no
+/// temporary tables here, so Slave_open_temp_tables is 0 at once.
+void stop_slave(Impl& b) {
+    if (b.cfg.safe_slave_backup && b.replica != nullptr && !b.slave_stopped) {
+        note(b, "STOP SLAVE SQL_THREAD (--safe-slave-backup)");
+        b.replica->stop_sql_thread();
+        b.slave_stopped = true;
     }
 }
 
@@ -332,6 +452,9 @@ sim::Process killer(Impl& b, Time timeout) {
 sim::Task<bool> run_step(Impl& b, const Step& step) {
     bool ok = true;
     std::string what;
+    if (step.if_nontrans && b.data.myisam_tables == 0 && b.data.myisam_mb <= 0) {
+        co_return true;  // have_unsafe_ddl_tables is false: lock_tables_maybe() takes no lock
+    }
     switch (step.op) {
         case Op::Send:
             ok = co_await send(b, step.text);
@@ -383,10 +506,34 @@ sim::Task<bool> run_step(Impl& b, const Step& step) {
         case Op::WaitLongQueries:
             ok = co_await wait_for_long_queries(b);
             break;
+        case Op::SetLockWait:
+            // lock_tables(): SET SESSION lock_wait_timeout = --ftwrl-wait-timeout for the lock
+            // statements, back to the tool's value after them
+            // (docs/backup-tools.md#session-setup).
+            if (b.cfg.ftwrl_wait_timeout) {
+                what = fmt::format("SET lock_wait_timeout = {}",
+                                   sim::to_seconds(*b.cfg.ftwrl_wait_timeout));
+                ok = co_await send(b, what);
+            }
+            break;
+        case Op::ResetLockWait:
+            if (b.cfg.ftwrl_wait_timeout) {
+                what = fmt::format("SET lock_wait_timeout = {}",
+                                   sim::to_seconds(b.cfg.lock_wait_timeout));
+                ok = co_await send(b, what);
+            }
+            break;
         case Op::StartKiller:
             if (b.cfg.kill_long_queries_timeout) {
-                b.sim().spawn(killer(b, *b.cfg.kill_long_queries_timeout));
+                b.killer = ++b.killers;
+                b.sim().spawn(killer(b, *b.cfg.kill_long_queries_timeout, b.killer));
             }
+            break;
+        case Op::StopKiller:
+            b.killer = 0;
+            break;
+        case Op::StopSlave:
+            stop_slave(b);
             break;
         case Op::BinlogPosition:
             b.result.binlog_position = true;
@@ -423,10 +570,6 @@ sim::Process backup_process(Impl& b) {
     const std::string set_timeout =
         fmt::format("SET lock_wait_timeout = {}", sim::to_seconds(b.cfg.lock_wait_timeout));
     bool ok = co_await send(b, set_timeout);
-    if (b.cfg.safe_slave_backup && b.replica != nullptr) {
-        // STOP SLAVE SQL_THREAD before the first lock; Slave_open_temp_tables is 0 here.
-        b.replica->stop_sql_thread();
-    }
     if (ok) {
         ok = co_await run_script(b, b.cfg.strategy);
     }
@@ -437,8 +580,12 @@ sim::Process backup_process(Impl& b) {
         b.result.failure.clear();
         ok = co_await run_script(b, Strategy::Ftwrl);
     }
-    if (b.cfg.safe_slave_backup && b.replica != nullptr) {
+    b.killer = 0;
+    if (b.slave_stopped) {
+        // backup_release(): START SLAVE SQL_THREAD after the locks are released.
+        note(b, "START SLAVE SQL_THREAD (--safe-slave-backup)");
         b.replica->start_sql_thread();
+        b.slave_stopped = false;
     }
     if (!ok && !b.killed) {
         // A failed step ends the tool (mariadb-backup dies on a statement's error, or on

@@ -34,6 +34,11 @@ enum class Strategy {
 std::optional<Strategy> strategy_from_name(std::string_view name);
 std::string_view strategy_name(Strategy s);
 
+/// --ftwrl-wait-query-type and --kill-long-query-type (ALL, UPDATE, SELECT): which running
+/// statements the tool waits for, or kills (docs/backup-tools.md#long-query-options).
+enum class QueryType { All, Update, Select };
+std::optional<QueryType> query_type_from_name(std::string_view name);
+
 /// The server flavours a strategy can run on, the one it runs on by default first; empty when
 /// any will do (FTWRL and --no-lock exist everywhere). mariadb-backup's BACKUP STAGE needs
 /// MariaDB 10.4+ (mariadb-10.11 here), LOCK INSTANCE FOR BACKUP MySQL 8.0 or Percona 8.0, LOCK
@@ -71,7 +76,9 @@ struct BackupConfig {
     sim::Time lock_wait_timeout = sim::seconds(31536000);  ///< what mariadb-backup sets
     std::optional<sim::Time> ftwrl_wait_timeout;           ///< --ftwrl-wait-timeout
     sim::Time ftwrl_wait_threshold = sim::seconds(60);     ///< --ftwrl-wait-threshold
+    QueryType ftwrl_wait_query_type = QueryType::All;      ///< --ftwrl-wait-query-type
     std::optional<sim::Time> kill_long_queries_timeout;    ///< --kill-long-queries-timeout
+    QueryType kill_long_query_type = QueryType::Select;    ///< --kill-long-query-type
     std::optional<sim::Time> kill_at;                      ///< the backup is killed then
     std::string user;                                      ///< "" = every privilege
     bool ftwrl_on_missing_privilege = false;               ///< on_missing_privilege: "ftwrl"

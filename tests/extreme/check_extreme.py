@@ -114,8 +114,8 @@ with tempfile.TemporaryDirectory() as work:
     # 0 tables of one engine: a copy costs its size / throughput; 0 GB costs per-table time.
     gb_450 = 4.5 * 1024 / 450  # 10.24 s
     for name, prefix, want in [
-        ("myisam-tables-zero", "-- copy non-InnoDB files", gb_450),
-        ("myisam-gb-zero", "-- copy non-InnoDB files", 50 * 0.0005),
+        ("myisam-tables-zero", "-- copy non-InnoDB tables", gb_450),
+        ("myisam-gb-zero", "-- copy non-InnoDB tables", 50 * 0.0005),
         ("innodb-tables-zero", "-- copy InnoDB files", gb_450),
         ("innodb-gb-zero", "-- copy InnoDB files", 500 * 0.0005),
         ("no-data", "-- copy InnoDB files", 0.0),

@@ -170,6 +170,16 @@ TEST_CASE("flavor_for: a strategy runs on the scenario's flavour if it can, else
     REQUIRE(mb::flavors_for(S::MysqlLockInstance).size() == 2);
 }
 
+TEST_CASE("query_type_from_name: the tools' ALL, UPDATE, SELECT, lower case in scenarios") {
+    // docs/backup-tools.md#long-query-options
+    CHECK(mb::query_type_from_name("all") == mb::QueryType::All);
+    CHECK(mb::query_type_from_name("update") == mb::QueryType::Update);
+    CHECK(mb::query_type_from_name("select") == mb::QueryType::Select);
+    CHECK_FALSE(mb::query_type_from_name("ALL").has_value());
+    CHECK(mb::BackupConfig{}.kill_long_query_type == mb::QueryType::Select);
+    CHECK(mb::BackupConfig{}.ftwrl_wait_query_type == mb::QueryType::All);
+}
+
 // --- A failed backup gives back its locks at the failure ------------------------------------
 
 TEST_CASE("Backup: --ftwrl-wait-timeout expiring during BACKUP STAGE FLUSH releases FLUSH") {
