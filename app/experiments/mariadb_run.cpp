@@ -27,7 +27,10 @@ MariadbRun simulate_mariadb(const Scenario& s, const std::function<void(double)>
     std::optional<models::backup::BackupActor> backup;
     if (s.backup) {
         backup.emplace(server, *s.backup, s.data, run.trace, s.sessions.size());
-        backup->set_replica(replica ? &*replica : nullptr);
+        // --safe-slave-backup stops the SQL thread of the server backed up; a primary has none.
+        const bool on_replica =
+            replica && s.replica->backed_up == models::topology::BackedUp::Replica;
+        backup->set_replica(on_replica ? &*replica : nullptr);
         backup->start();
         workload.set_backup_window(&backup->window());
     }

@@ -506,9 +506,9 @@ std::vector<Metric> build_table() {
              "s",
              Scope::Run,
              "run",
-             "replica: the highest replication lag (now minus the primary commit time of the "
-             "oldest "
-             "unapplied transaction)",
+             "replica: the highest replication lag (now minus the primary timestamp of the "
+             "oldest unapplied transaction: its commit time, or with `backed_up` `primary` the "
+             "start of its committing statement)",
              3,
              false,
              false,

@@ -649,17 +649,36 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
         const auto& rp = doc["replication"];
         models::topology::ReplicaConfig rc;
         rc.primary_rate_tps = rp.at("primary_rate_tps").get<double>();
-        rc.table = rp.at("table").get<std::string>();
-        if (!table_names.count(rc.table)) {
+        rc.parallel_threads = rp.at("parallel_threads").get<int>();
+        const bool primary = rp.at("backed_up").get<std::string>() == "primary";
+        rc.backed_up =
+            primary ? models::topology::BackedUp::Primary : models::topology::BackedUp::Replica;
+        if (primary && rp.contains("table")) {
             r.fail("/replication/table",
-                   fmt::format("table \"{}\" is not defined under /tables", rc.table));
+                   "not allowed with backed_up \"primary\" (the primary's own commits are "
+                   "replicated)");
+        } else if (primary && rc.parallel_threads > 0) {
+            r.fail("/replication/parallel_threads",
+                   "not allowed with backed_up \"primary\" (the replica is not modelled as a "
+                   "server)");
+        } else if (!primary && !rp.contains("table")) {
+            r.fail("/replication", "missing required key \"table\" (backed_up is replica)");
+        } else if (!primary) {
+            rc.table = rp.at("table").get<std::string>();
+            if (!table_names.count(rc.table)) {
+                r.fail("/replication/table",
+                       fmt::format("table \"{}\" is not defined under /tables", rc.table));
+            }
         }
         rc.apply = r.distribution(rp.at("apply_ms"), "/replication/apply_ms");
         rc.lag_sample_interval = s.timeline_interval;
         s.replica = rc;
     }
     load_backup(r, doc, s, user_names, session_names);
-    std::size_t connections = s.sessions.size() + (s.backup ? 1 : 0) + (s.replica ? 1 : 0);
+    std::size_t connections = s.sessions.size() + (s.backup ? 1 : 0);
+    if (s.replica && s.replica->backed_up == models::topology::BackedUp::Replica) {
+        connections += static_cast<std::size_t>(std::max(1, s.replica->parallel_threads));
+    }
     for (const auto& g : s.groups) {
         connections += static_cast<std::size_t>(g.pool_size) + (g.ddl.rate_per_h > 0 ? 1 : 0) +
                        (g.long_queries.rate_per_h > 0 ? 1 : 0);

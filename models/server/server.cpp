@@ -287,7 +287,7 @@ sim::Task<bool> Server::run_for(Session& s, sim::Time d, StatementResult& r, boo
     co_return false;
 }
 
-void Server::commit_gate_opened() {
+void Server::gates_opened() {
     for (auto& s : sessions_) {
         if (s.gate.waiting()) {
             sim_.wake(s.gate, 0);
@@ -320,18 +320,28 @@ bool Server::commits_open() const {
     return true;
 }
 
-sim::Task<bool> Server::pass_commit_gate(Session& s, SessionId id, StatementResult& r) {
-    if (commits_open()) {
+bool Server::ftwrl_may_lock() const {
+    for (const ServerHooks* h : hooks_) {
+        if (!h->ftwrl_may_lock()) {
+            return false;
+        }
+    }
+    return true;
+}
+
+template <typename Open>
+sim::Task<bool> Server::pass_gate(Session& s, SessionId id, StatementResult& r, Open open,
+                                  std::string_view state) {
+    if (open()) {
         co_return true;
     }
     const sim::Time t0 = sim_.now();
-    constexpr std::string_view kCertification = "Waiting for certification";
-    wait_begins(s, id, kCertification);
+    wait_begins(s, id, state);
     int res = 0;
-    while (!commits_open() && res != 1) {
+    while (!open() && res != 1) {
         res = co_await sim_.block(s.gate);
     }
-    wait_ends(s, id, kCertification, sim_.now() - t0, false, r);
+    wait_ends(s, id, state, sim_.now() - t0, false, r);
     if (res == 1) {
         r.error = s.kill_error;
         co_return false;
@@ -344,13 +354,15 @@ sim::Task<bool> Server::commit(Session& s, SessionId id, StatementResult& r) {
         co_return true;
     }
     s.read_write = false;
-    if (!commits_open()) {
-        const bool passed = co_await pass_commit_gate(s, id, r);
-        if (!passed) {
-            co_return false;
-        }
+    if (!co_await pass_gate(
+            s, id, r, [this] { return commits_open(); }, "Waiting for certification")) {
+        co_return false;
     }
-    for (const LockStep& step : plan_.commit) {
+    bool skip_lock = false;
+    for (const ServerHooks* h : hooks_) {
+        skip_lock = skip_lock || h->skips_commit_lock(id);
+    }
+    for (const LockStep& step : skip_lock ? LockSteps{} : plan_.commit) {
         const bool ok = co_await lock(s, id, step.key, step.mode, duration_of(s, step.hold), r);
         if (!ok) {
             co_return false;
@@ -360,7 +372,13 @@ sim::Task<bool> Server::commit(Session& s, SessionId id, StatementResult& r) {
     if (commit_slowdown_ != 1.0) {
         fsync = static_cast<sim::Time>(std::llround(static_cast<double>(fsync) * commit_slowdown_));
     }
-    co_return co_await run_for(s, fsync, r, /*on_cpu=*/false);
+    if (!co_await run_for(s, fsync, r, /*on_cpu=*/false)) {
+        co_return false;
+    }
+    for (ServerHooks* h : hooks_) {
+        h->transaction_committed(id, s.statement_started, sim_.now());
+    }
+    co_return true;
 }
 
 void Server::end_transaction(Session& s, SessionId id) {
@@ -567,6 +585,24 @@ sim::Task<bool> Server::ftwrl(Session& s, SessionId id, StatementResult& r) {
     if (s.global_read_lock) {
         co_return true;
     }
+    // sql_parse.cc SQLCOM_FLUSH: rpl_pause_for_ftwrl() (parallel replica workers) before the
+    // locks, rpl_unpause_after_ftwrl() after them, whatever the outcome.
+    for (ServerHooks* h : hooks_) {
+        h->ftwrl_starting(id, sim_.now());
+    }
+    bool ok = co_await pass_gate(
+        s, id, r, [this] { return ftwrl_may_lock(); },
+        "Waiting for worker threads to pause for global read lock");
+    if (ok) {
+        ok = co_await ftwrl_locks(s, id, r);
+    }
+    for (ServerHooks* h : hooks_) {
+        h->ftwrl_finished(id, sim_.now());
+    }
+    co_return ok;
+}
+
+sim::Task<bool> Server::ftwrl_locks(Session& s, SessionId id, StatementResult& r) {
     // The flavour's sequence (lock_plan.cpp); a failed step gives back what the earlier ones
     // hold, latest first.
     const LockSteps& steps = plan_.ftwrl;
@@ -666,6 +702,7 @@ sim::Task<bool> Server::backup_stage(Session& s, SessionId id, BackupStage targe
                 // DDL; a failure at WAIT_DDL goes back to FLUSH (backup.cc).
                 ok = co_await lock(s, id, kBackup, WAIT_FLUSH, Duration::Explicit, r, FLUSH);
                 if (ok) {
+                    notify(id, BackupLockEvent::BlockDdlWaitingForDdl);
                     ok = co_await block_ddl_wait_ddl(s, id, r);
                 }
                 break;

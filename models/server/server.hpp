@@ -95,9 +95,13 @@ struct ServerConfig {
 enum class BackupLockEvent {
     FtwrlHeld,      ///< FLUSH TABLES WITH READ LOCK fully granted
     FtwrlReleased,  ///< UNLOCK TABLES, or the session gone, while holding FTWRL
-    BlockDdl,       ///< BACKUP STAGE BLOCK_DDL reached
-    BlockCommit,    ///< BACKUP STAGE BLOCK_COMMIT reached
-    BackupEnded,    ///< BACKUP STAGE END, or the session gone, while a backup stage was held
+    /// BACKUP STAGE BLOCK_DDL: running non-transactional writes are over (WAIT_FLUSH granted),
+    /// the wait for running DDL (WAIT_DDL) comes next. backup_block_ddl() pauses a Galera node
+    /// here.
+    BlockDdlWaitingForDdl,
+    BlockDdl,     ///< BACKUP STAGE BLOCK_DDL reached
+    BlockCommit,  ///< BACKUP STAGE BLOCK_COMMIT reached
+    BackupEnded,  ///< BACKUP STAGE END, or the session gone, while a backup stage was held
 };
 
 /// What the models attached to a server hear of it, and the one thing the server asks them.
@@ -128,6 +132,23 @@ class ServerHooks {
     /// holding the commit lock, so BACKUP STAGE BLOCK_COMMIT is not held up by it. Whoever closes
     /// the gate calls Server::commit_gate_opened() when it opens again.
     virtual bool commits_open() const { return true; }
+    /// True if the session commits without the commit lock (plan.commit): a wsrep session on a
+    /// Galera node, ha_commit_trans() `if (!WSREP(thd))` (docs/topologies.md#wsrep-commits).
+    virtual bool skips_commit_lock(locks::OwnerId /*session*/) const { return false; }
+    /// FLUSH TABLES WITH READ LOCK is about to take its locks, and has finished (its lock held or
+    /// not): sql_parse.cc calls rpl_pause_for_ftwrl() and rpl_unpause_after_ftwrl() around
+    /// reload_acl_and_cache() (docs/topologies.md#ftwrl-pauses-the-parallel-workers).
+    virtual void ftwrl_starting(locks::OwnerId /*session*/, sim::Time /*at*/) {}
+    virtual void ftwrl_finished(locks::OwnerId /*session*/, sim::Time /*at*/) {}
+    /// The FTWRL gate: after ftwrl_starting, FTWRL waits ("Waiting for worker threads to pause
+    /// for global read lock") before its first lock while any hook says false. Whoever closes it
+    /// calls Server::gates_opened() when it opens.
+    virtual bool ftwrl_may_lock() const { return true; }
+    /// A read-write transaction committed (its fsync done); `began` is when the committing
+    /// statement started, the timestamp its binlog events carry (Log_event::Log_event(): when =
+    /// thd->start_time).
+    virtual void transaction_committed(locks::OwnerId /*session*/, sim::Time /*began*/,
+                                       sim::Time /*at*/) {}
 };
 
 class Server {
@@ -153,8 +174,9 @@ class Server {
     /// Commits (their fsync) take `factor` times longer, e.g. while a backup's copy competes for
     /// the disk (backup.io_contention); 1 restores them.
     void set_commit_slowdown(double factor) { commit_slowdown_ = factor; }
-    /// Wakes the sessions waiting at the commit gate (each checks the gate again).
-    void commit_gate_opened();
+    /// Wakes the sessions waiting at the commit gate or the FTWRL gate (each checks again).
+    void commit_gate_opened() { gates_opened(); }
+    void gates_opened();
     /// KILL [QUERY] from outside a session (mariabackup's long-query killer, a scheduled kill).
     void kill_session(SessionId target, bool query_only) { kill(target, query_only); }
     /// The client closes its connection (a tool that exits): as DISCONNECT, the session's
@@ -234,6 +256,7 @@ class Server {
     sim::Task<bool> alter_table_lock(Session& s, SessionId id, locks::LockKey table,
                                      locks::Mode& held, locks::Mode to, StatementResult& r);
     sim::Task<bool> ftwrl(Session& s, SessionId id, StatementResult& r);
+    sim::Task<bool> ftwrl_locks(Session& s, SessionId id, StatementResult& r);
     sim::Task<bool> backup_stage(Session& s, SessionId id, BackupStage target, StatementResult& r);
     /// BACKUP STAGE BLOCK_DDL's upgrade to WAIT_DDL, with backup.cc's deadlock retries.
     sim::Task<bool> block_ddl_wait_ddl(Session& s, SessionId id, StatementResult& r);
@@ -244,8 +267,11 @@ class Server {
     void notify(SessionId id, BackupLockEvent e);
     /// Whether every hook lets commits through.
     bool commits_open() const;
-    /// Waits while the commit gate is closed; false if the statement was killed meanwhile.
-    sim::Task<bool> pass_commit_gate(Session& s, SessionId id, StatementResult& r);
+    bool ftwrl_may_lock() const;
+    /// Waits in `state` while `open()` is false; false if the statement was killed meanwhile.
+    template <typename Open>
+    sim::Task<bool> pass_gate(Session& s, SessionId id, StatementResult& r, Open open,
+                              std::string_view state);
     void disconnect(SessionId id);
     bool allowed(const Session& s, StmtKind kind) const;
     static bool commits_implicitly(StmtKind kind);

@@ -57,10 +57,16 @@ void GaleraNode::backup_lock_event(locks::OwnerId session, server::BackupLockEve
         case server::BackupLockEvent::FtwrlHeld:
             hold(session);
             break;
-        case server::BackupLockEvent::BlockDdl:
+        case server::BackupLockEvent::BlockDdlWaitingForDdl:
+            // backup_block_ddl(): desync_and_pause() after the wait for non-transactional
+            // writes, BEFORE the wait for running DDL
+            // (docs/topologies.md#backup-stage-on-a-galera-node). If that wait then fails, the
+            // pause stays until END (wsrep_desynced_backup_stage).
             if (!cfg_.bf_abort_mariabackup) {
                 hold(session);
             }
+            break;
+        case server::BackupLockEvent::BlockDdl:
             break;
         case server::BackupLockEvent::BlockCommit:
             if (cfg_.bf_abort_mariabackup) {

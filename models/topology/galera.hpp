@@ -15,13 +15,18 @@
 // - The receive queue counts write-sets received and not yet applied, the one being applied
 //   included (like the replica's relay backlog).
 // - Provider pause: FTWRL pauses right after FTWRL2 is granted and resumes at UNLOCK TABLES or
-//   when the session goes; BACKUP STAGE pauses at BLOCK_DDL (at BLOCK_COMMIT with
-//   bf_abort_mariabackup) and resumes at END or when the session goes. The node is always SYNCED
+//   when the session goes; BACKUP STAGE pauses inside BLOCK_DDL, once running non-transactional
+//   writes are over and before it waits for running DDL (at BLOCK_COMMIT with
+//   bf_abort_mariabackup), and resumes at END or when the session goes (also when BLOCK_DDL
+//   failed after pausing). The node is always SYNCED
 //   before a pause (no DONOR state, no SST). Several sessions holding pausing locks at once give
 //   one pause, from the first hold to the last release. A write-set being applied when the pause
 //   starts finishes; no further one starts until resume.
 // - While paused, every local commit of a read-write transaction waits ("Waiting for
-//   certification"), before its commit lock; see ServerHooks::commits_open in server.hpp. TOI DDL
+//   certification"); see ServerHooks::commits_open in server.hpp. Local sessions are wsrep
+//   sessions, so their commits take no MDL_BACKUP_COMMIT (ha_commit_trans()): FTWRL and
+//   BLOCK_COMMIT never wait for a local commit, and a local commit never waits for them; the
+//   provider pause is what stops local commits. TOI DDL
 //   is not modelled (DDL runs as on a standalone server).
 // - Desync (desync: true, what mariabackup and FTWRL do): the node desyncs when it pauses and
 //   sends no flow control; it is Synced again once, after resume, its receive queue is empty
@@ -97,6 +102,9 @@ class GaleraNode : public server::ServerHooks {
     std::uint64_t receive_queue() const { return queue_; }
 
     bool commits_open() const override { return !paused_ && !stalled_; }
+    /// Every local session is a wsrep session (wsrep_on=ON): ha_commit_trans() takes no
+    /// MDL_BACKUP_COMMIT for it (docs/topologies.md#wsrep-commits).
+    bool skips_commit_lock(locks::OwnerId) const override { return true; }
     void backup_lock_event(locks::OwnerId session, server::BackupLockEvent e,
                            sim::Time at) override;
 

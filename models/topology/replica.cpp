@@ -20,6 +20,12 @@ server::Statement update_of(const std::string& table) {
     return st;
 }
 
+server::Statement statement(server::StmtKind kind) {
+    server::Statement st;
+    st.kind = kind;
+    return st;
+}
+
 const ReplicaConfig& checked(const server::Server& server, const ReplicaConfig& c) {
     if (!(c.primary_rate_tps > 0) || !std::isfinite(c.primary_rate_tps)) {
         throw std::invalid_argument("ReplicaApplier: primary_rate_tps must be a number > 0");
@@ -27,7 +33,10 @@ const ReplicaConfig& checked(const server::Server& server, const ReplicaConfig& 
     if (c.lag_sample_interval <= 0) {
         throw std::invalid_argument("ReplicaApplier: lag_sample_interval must be > 0");
     }
-    if (!server.has_table(c.table)) {
+    if (c.parallel_threads < 0) {
+        throw std::invalid_argument("ReplicaApplier: parallel_threads must be >= 0");
+    }
+    if (c.backed_up == BackedUp::Replica && !server.has_table(c.table)) {
         throw std::invalid_argument("ReplicaApplier: unknown table \"" + c.table + "\"");
     }
     return c;
@@ -46,14 +55,148 @@ ReplicaApplier::ReplicaApplier(server::Server& server, std::uint64_t seed, Time 
       apply_rng_(seed, "replica/apply"),
       update_(update_of(cfg_.table)) {}
 
+ReplicaApplier::~ReplicaApplier() {
+    if (started_) {
+        server_.remove_hooks(this);
+    }
+}
+
 void ReplicaApplier::start() {
     if (started_) {
         return;
     }
     started_ = true;
-    session_ = server_.connect("replica/sql_thread");
+    server_.add_hooks(this);
+    if (cfg_.backed_up == BackedUp::Primary) {
+        sim_.spawn(remote_applier());  // the primary's commits arrive through the hooks
+        return;
+    }
     sim_.spawn(primary());
-    sim_.spawn(applier());
+    if (cfg_.parallel_threads == 0) {
+        session_ = server_.connect("replica/sql_thread");
+        sim_.spawn(applier());
+        return;
+    }
+    for (int i = 1; i <= cfg_.parallel_threads; ++i) {
+        Worker& w = workers_.emplace_back();
+        w.session = server_.connect(fmt::format("replica/worker{}", i));
+    }
+    for (Worker& w : workers_) {
+        sim_.spawn(worker(w));
+    }
+}
+
+bool ReplicaApplier::may_start() const {
+    return !stopped_ && next_seq_ < committed_ + relay_.size() &&
+           (ftwrl_pending_ == 0 || next_seq_ < pause_end_);
+}
+
+void ReplicaApplier::wake_idle() {
+    if (idle_.waiting()) {
+        sim_.wake(idle_);
+    }
+    for (Worker& w : workers_) {
+        if (w.idle.waiting()) {
+            sim_.wake(w.idle);
+        }
+    }
+}
+
+void ReplicaApplier::ftwrl_starting(locks::OwnerId, Time) {
+    if (workers_.empty()) {
+        return;  // rpl_pause_for_ftwrl() finds no worker threads
+    }
+    if (ftwrl_pending_++ == 0) {
+        pause_end_ = next_seq_;  // pause_sub_id= largest_started_sub_id
+    }
+}
+
+void ReplicaApplier::ftwrl_finished(locks::OwnerId, Time) {
+    if (workers_.empty() || ftwrl_pending_ == 0) {
+        return;
+    }
+    if (--ftwrl_pending_ == 0) {
+        wake_idle();  // rpl_unpause_after_ftwrl()
+    }
+}
+
+bool ReplicaApplier::ftwrl_may_lock() const {
+    // FTWRL waits until last_committed_sub_id >= pause_sub_id.
+    return workers_.empty() || ftwrl_pending_ == 0 || committed_ >= pause_end_;
+}
+
+void ReplicaApplier::transaction_committed(locks::OwnerId, Time began, Time) {
+    if (cfg_.backed_up == BackedUp::Primary && !finished_ && sim_.now() < duration_) {
+        received(began);
+    }
+}
+
+sim::Process ReplicaApplier::remote_applier() {
+    for (;;) {
+        while (stopped_ || relay_.empty()) {
+            co_await sim_.block(idle_);
+        }
+        co_await sim_.sleep(cfg_.apply.sample(apply_rng_));
+        applied(sim_.now());
+    }
+}
+
+sim::Process ReplicaApplier::worker(Worker& w) {
+    const server::Statement begin = statement(server::StmtKind::Begin);
+    const server::Statement commit = statement(server::StmtKind::Commit);
+    const server::Statement rollback = statement(server::StmtKind::Rollback);
+    for (;;) {
+        while (!may_start()) {
+            co_await sim_.block(w.idle);
+        }
+        w.seq = next_seq_++;
+        const std::uint64_t epoch = epoch_;
+        int retries = 0;
+        bool done = false;
+        while (!done) {
+            server::StatementResult r = co_await server_.execute(w.session, begin, 0);
+            if (r.error == server::Error::None) {
+                r = co_await server_.execute(w.session, update_, cfg_.apply.sample(apply_rng_));
+            }
+            // In-order commit: wait for the previous transaction (wait_for_prior_commit()).
+            while (r.error == server::Error::None && committed_ != w.seq && epoch_ == epoch) {
+                co_await sim_.block(w.turn);
+            }
+            if (r.error == server::Error::None && epoch_ != epoch) {
+                co_await server_.execute(w.session, rollback, 0);  // after a fatal error
+                next_seq_ = std::min(next_seq_, w.seq);
+                break;
+            }
+            if (r.error == server::Error::None) {
+                r = co_await server_.execute(w.session, commit, 0);
+            }
+            if (r.error == server::Error::None) {
+                applied(sim_.now());
+                done = true;
+                break;
+            }
+            co_await server_.execute(w.session, rollback, 0);
+            if ((r.error == server::Error::LockWaitTimeout ||
+                 r.error == server::Error::LockDeadlock) &&
+                retries < kTransactionRetries) {
+                ++retries;
+                if (!finished_) {
+                    ++result_.retries;
+                }
+                continue;
+            }
+            // Fatal: the SQL thread stops; the transactions after this one roll back.
+            next_seq_ = std::min(next_seq_, w.seq);
+            ++epoch_;
+            for (Worker& x : workers_) {
+                if (x.turn.waiting()) {
+                    sim_.wake(x.turn);
+                }
+            }
+            stopped_by_error(r.error);
+            break;
+        }
+    }
 }
 
 void ReplicaApplier::stop_sql_thread() {
@@ -72,9 +215,7 @@ void ReplicaApplier::start_sql_thread() {
         result_.stopped_total +=
             std::min(sim_.now(), duration_) - std::min(stopped_since_, duration_);
     }
-    if (idle_.waiting()) {
-        sim_.wake(idle_);
-    }
+    wake_idle();
 }
 
 void ReplicaApplier::stopped_by_error(server::Error e) {
@@ -123,12 +264,12 @@ sim::Process ReplicaApplier::applier() {
 }
 
 void ReplicaApplier::received(Time t) {
-    advance_lag(t);  // the intervals before t saw the relay log as it was
+    advance_lag(sim_.now());  // the intervals before now saw the relay log as it was
     relay_.push_back(t);
     ++result_.received;
     result_.peak_relay_backlog = std::max<std::uint64_t>(result_.peak_relay_backlog, relay_.size());
-    if (!stopped_ && idle_.waiting()) {
-        sim_.wake(idle_);
+    if (!stopped_) {
+        wake_idle();
     }
 }
 
@@ -139,6 +280,15 @@ void ReplicaApplier::applied(Time t) {
         result_.applied_per_interval.add(t);
     }
     relay_.pop_front();
+    ++committed_;
+    for (Worker& w : workers_) {
+        if (w.turn.waiting() && w.seq == committed_) {
+            sim_.wake(w.turn);
+        }
+    }
+    if (ftwrl_pending_ > 0 && committed_ == pause_end_) {
+        server_.gates_opened();  // the workers have paused: FTWRL may lock
+    }
 }
 
 void ReplicaApplier::advance_lag(Time t) {
@@ -185,6 +335,9 @@ ReplicaResult ReplicaApplier::finish() {
 }
 
 sim::EventCosts estimate_events(const ReplicaConfig& c, Time duration) {
+    if (c.backed_up == BackedUp::Primary) {
+        return {};  // two events a commit of the primary's clients, counted with their workload
+    }
     const double seconds = sim::to_seconds(duration);
     return {{"primary_rate_tps",
              fmt::format("replication: {}/s x {} s x 4 events", c.primary_rate_tps, seconds),

@@ -21,6 +21,31 @@
 // (slave_transaction_retries); any other error (the session killed) stops the SQL thread, as a
 // real replica does; start_sql_thread() resumes it (a killed session stays gone, so its
 // statements keep failing and it stops again).
+//
+// Parallel replication (parallel_threads > 0, slave_parallel_threads;
+// docs/topologies.md#parallel-replica-applier): that many worker sessions ("replica/worker1" ...)
+// each take the next transaction of the relay log as soon as they are free (as if the primary
+// had group-committed them all, or optimistic mode without conflicts) and run it as BEGIN,
+// UPDATE, COMMIT; the commits stay in relay-log order: a worker waits for the previous
+// transaction to commit before it sends COMMIT. MariaDB's worker takes MDL_BACKUP_COMMIT first
+// and releases it while it waits for the prior commit (wait_for_commit::wait_for_prior_commit2(),
+// the MDEV-21953 / MDEV-23586 fix), so BLOCK_COMMIT never waits for a worker that waits for its
+// turn; taking the lock after the wait is the same (a lock held for no time blocks nobody).
+// Commits are one after another (no binlog group commit). FTWRL pauses the workers first
+// (rpl_pause_for_ftwrl()): FTWRL waits until every started transaction has committed, and no
+// worker starts a new one until FTWRL has its lock or failed (rpl_unpause_after_ftwrl()); then
+// the workers wait on FTWRL's lock like any writer. A fatal error in a worker stops the SQL
+// thread; the transactions after it that have not committed are rolled back and run again
+// after start_sql_thread().
+//
+// A replica of the server being backed up (backed_up = Primary;
+// docs/topologies.md#a-replica-of-the-server-being-backed-up): the modelled server is the
+// primary. The relay log receives every read-write transaction the primary commits, at its
+// commit, stamped with the time its committing statement started (what its binlog events carry);
+// the replica, not modelled as a server, applies them in order, `apply` each, taking no lock.
+// Lag is again Seconds_Behind_Master: now minus the head's timestamp, 0 with an empty relay
+// log. While the primary's commits stall the replica receives nothing and shows no lag; the
+// stalled transactions then arrive with old timestamps and the lag jumps to about the stall.
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -36,9 +61,15 @@
 
 namespace lockstage::models::topology {
 
+/// Which server of the pair the modelled server (and so the backup) is.
+enum class BackedUp { Replica, Primary };
+
 struct ReplicaConfig {
-    double primary_rate_tps = 300;  ///< the primary's commits, Poisson (> 0)
-    std::string table;              ///< an existing table the applier writes (InnoDB normally)
+    BackedUp backed_up = BackedUp::Replica;
+    double primary_rate_tps = 300;  ///< the primary's commits, Poisson (> 0); Replica only
+    std::string table;  ///< an existing table the applier writes (InnoDB normally); Replica only
+    /// slave_parallel_threads: 0 = the single SQL thread, else that many workers (Replica only).
+    int parallel_threads = 0;
     /// Execution time of one applied transaction, once its locks are granted; the server's
     /// commit time (ServerConfig::commit) comes on top.
     sim::Distribution apply = sim::Distribution::constant(sim::micros(200));
@@ -73,7 +104,7 @@ struct ReplicaResult {
         : lag_max_per_interval(lag_interval), applied_per_interval(interval) {}
 };
 
-class ReplicaApplier {
+class ReplicaApplier : public server::ServerHooks {
   public:
     /// Transactions retried after a lock wait timeout or deadlock before the SQL thread stops.
     static constexpr int kTransactionRetries = 10;
@@ -83,6 +114,13 @@ class ReplicaApplier {
                    sim::Time interval, ReplicaConfig c);
     ReplicaApplier(const ReplicaApplier&) = delete;
     ReplicaApplier& operator=(const ReplicaApplier&) = delete;
+    ~ReplicaApplier() override;
+
+    // server::ServerHooks: the FTWRL pause of the parallel workers, the primary's commits.
+    void ftwrl_starting(locks::OwnerId session, sim::Time at) override;
+    void ftwrl_finished(locks::OwnerId session, sim::Time at) override;
+    bool ftwrl_may_lock() const override;
+    void transaction_committed(locks::OwnerId session, sim::Time began, sim::Time at) override;
 
     /// Connects the applier session ("replica/sql_thread") and starts the primary and the
     /// applier. Call once, before running the simulation.
@@ -103,8 +141,19 @@ class ReplicaApplier {
     ReplicaResult finish();
 
   private:
+    struct Worker {
+        server::Server::SessionId session = 0;
+        sim::Blocker idle;  ///< no transaction to start (or stopped, or paused for FTWRL)
+        sim::Blocker turn;  ///< waiting for the previous transaction to commit
+        std::uint64_t seq = 0;
+    };
     sim::Process primary();
     sim::Process applier();
+    sim::Process worker(Worker& w);
+    sim::Process remote_applier();
+    bool may_start() const;
+    void wake_idle();
+    /// A transaction with primary timestamp `t` enters the relay log (now).
     void received(sim::Time t);
     void applied(sim::Time t);
     void stopped_by_error(server::Error e);
@@ -127,6 +176,12 @@ class ReplicaApplier {
     sim::Blocker idle_;            ///< the applier parks here when stopped or with nothing to do
     bool stopped_ = false;
     sim::Time stopped_since_ = 0;
+    std::deque<Worker> workers_;   ///< parallel mode; stable addresses (Blockers live here)
+    std::uint64_t committed_ = 0;  ///< relay-log transactions committed (= seq of the head)
+    std::uint64_t next_seq_ = 0;   ///< the next transaction a worker starts
+    std::uint64_t epoch_ = 0;      ///< bumped by a fatal error: later transactions roll back
+    int ftwrl_pending_ = 0;        ///< FTWRL statements between starting and finished
+    std::uint64_t pause_end_ = 0;  ///< while paused: transactions [0, pause_end_) may start
     bool started_ = false;
     bool finished_ = false;
     std::int64_t lag_index_ = 0;  ///< the lag interval being filled

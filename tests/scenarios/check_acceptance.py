@@ -199,6 +199,37 @@ r = run_metrics(s)
 check(abs(r["replica_stopped_s"] - r["backup_s"]) < 0.01 and r["replica_peak_lag_s"] >= r["backup_s"] - 0.01,
       f"replica-safe-slave-backup: SQL thread stopped {r['replica_stopped_s']} s, lag {r['replica_peak_lag_s']} s, backup {r['backup_s']} s")
 
+# Parallel replica (docs/topologies.md#parallel-replica-applier): 8 workers, 10 ms a transaction,
+# 500 tps. FTWRL first waits for the started transactions to commit (at most one apply time),
+# then holds 8 s: lag ~8 s. BLOCK_COMMIT does not wait for workers waiting for their turn.
+s, t = run("replica-parallel-ftwrl")
+r, ftwrl = s["replica"], t[("backup", 1)]
+lag = run_metrics(s)["replica_peak_lag_s"]
+check(ftwrl["wait_state"] == "Waiting for worker threads to pause for global read lock"
+      and 0 < float(ftwrl["wait_s"]) <= 0.0102,
+      f"replica-parallel-ftwrl: FTWRL waits for the workers to pause (<= 10 ms), got {ftwrl}")
+check(7.95 <= lag <= 8.05 and 13.0 <= r["peak_lag_at_s"] <= 13.02,
+      f"replica-parallel-ftwrl: peak lag {lag} s at {r['peak_lag_at_s']} s, expected ~8 s at 13 s")
+check(3800 <= r["peak_relay_backlog"] <= 4300 and r["received"] - r["applied"] <= 8,
+      f"replica-parallel-ftwrl: backlog {r['peak_relay_backlog']}, received {r['received']}, applied {r['applied']}")
+s, t = run("replica-parallel-backup-stage")
+r, block_commit = s["replica"], t[("backup", 3)]
+lag = run_metrics(s)["replica_peak_lag_s"]
+check(float(block_commit["wait_s"]) <= 0.0001 and t[("backup", 4)]["error"] == "",
+      f"replica-parallel-backup-stage: BLOCK_COMMIT waits at most one commit, got {block_commit}")
+check(0.5 <= lag <= 0.52 and 10.5 <= r["peak_lag_at_s"] <= 10.51,
+      f"replica-parallel-backup-stage: peak lag {lag} s at {r['peak_lag_at_s']} s, expected ~0.5 s at 10.5 s")
+# The backup on the primary (docs/topologies.md#a-replica-of-the-server-being-backed-up): no lag
+# while the primary's commits stall, then a jump of about the stall (8 s) as they arrive.
+s, _ = run("replica-of-backed-up-primary")
+r = s["replica"]
+lag = run_metrics(s)["replica_peak_lag_s"]
+with open(work / "replica-of-backed-up-primary" / "replica_lag.csv", newline="") as f:
+    rows = [float(row["max_lag_s"]) for row in csv.DictReader(f)]
+check(all(x == 0 for x in rows[6:13]), f"replica-of-backed-up-primary: no lag during the stall, got {rows[6:13]}")
+check(7.95 <= lag <= 8.05 and 13.0 <= r["peak_lag_at_s"] <= 13.01 and rows[14] < 0.05,
+      f"replica-of-backed-up-primary: peak lag {lag} s at {r['peak_lag_at_s']} s, then {rows[14]} s")
+
 # Galera node 1 of 3 (docs/topologies.md#galera, docs/measured.md#replicas-and-galera-observed):
 # FTWRL pauses node 1 within 0.1 s and resumes at UNLOCK; BACKUP STAGE pauses at BLOCK_DDL and
 # resumes at END; desynced, the other nodes never stall and node 1's receive queue grows to

@@ -58,7 +58,8 @@ struct Options {
     std::uint64_t seed = 1;
     Time duration = seconds(20);
     std::vector<ScriptedSession> scripts;
-    bool attach = true;  ///< false: a standalone server (no Galera node)
+    bool attach = true;              ///< false: a standalone server (no Galera node)
+    Time commit = sim::micros(100);  ///< the server's commit (fsync) time
 };
 
 // Records, every `every` ns, the node's receive queue and whether it is paused.
@@ -88,7 +89,7 @@ struct Run {
         srv::ServerConfig c;
         c.flavor = srv::Flavor::MariaDB1011;
         c.seed = o.seed;
-        c.commit = sim::Distribution::constant(sim::micros(100));
+        c.commit = sim::Distribution::constant(o.commit);
         return c;
     }
 
@@ -355,4 +356,56 @@ TEST_CASE("Galera: invalid configurations are refused") {
     c = galera_config();
     c.queue_sample_interval = 0;
     CHECK_THROWS_AS(GaleraNode(server, 1, seconds(1), c), std::invalid_argument);
+}
+
+TEST_CASE(
+    "Galera: BLOCK_DDL pauses before it waits for running DDL; a failed BLOCK_DDL stays "
+    "paused until END") {
+    // backup_block_ddl(): desync_and_pause() after WAIT_FLUSH, before WAIT_DDL
+    // (docs/topologies.md#backup-stage-on-a-galera-node).
+    for (const bool fails : {false, true}) {
+        CAPTURE(fails);
+        Options o;
+        ScriptedStatement ddl = at(seconds(4), "CREATE TABLE t9 (a INT)");
+        ddl.exec = seconds(4);  // running until 8 s
+        std::vector<ScriptedStatement> b = {at(seconds(3), "BACKUP STAGE START"),
+                                            at(seconds(3), "BACKUP STAGE FLUSH")};
+        if (fails) {
+            b.push_back(at(seconds(5), "SET SESSION lock_wait_timeout = 1"));
+        }
+        b.push_back(at(seconds(5), "BACKUP STAGE BLOCK_DDL"));
+        b.push_back(at(seconds(11), "BACKUP STAGE END"));
+        o.scripts = {session("backup", std::move(b)), session("ddl", {ddl}),
+                     local_writer("writer", seconds(6))};
+        Run run(galera_config(), std::move(o));
+        const GaleraResult& r = *run.result;
+        REQUIRE(r.pause_intervals.size() == 1);
+        CHECK(r.pause_intervals[0].first == seconds(5));  // not 8 s, when BLOCK_DDL is granted
+        CHECK(r.pause_intervals[0].second == seconds(11));
+        const srv::StatementResult block_ddl = run.statement("backup", fails ? 4 : 3);
+        CHECK(block_ddl.error == (fails ? srv::Error::LockWaitTimeout : srv::Error::None));
+        const srv::StatementResult w = run.statement("writer", 1);
+        CHECK(w.wait_state == "Waiting for certification");
+        CHECK(w.finished >= seconds(11));
+        CHECK(w.finished < seconds(11) + millis(1));
+    }
+}
+
+TEST_CASE("Galera: local commits take no commit lock, so FTWRL does not wait for them") {
+    // ha_commit_trans(): MDL_BACKUP_COMMIT only if (!WSREP(thd))
+    // (docs/topologies.md#wsrep-commits).
+    for (const bool attach : {true, false}) {
+        CAPTURE(attach);
+        Options o;
+        o.attach = attach;
+        o.commit = seconds(1);
+        o.scripts = {session("txn", {at(0, "BEGIN"), at(0, "UPDATE t1"), at(seconds(1), "COMMIT")}),
+                     session("backup", {at(millis(1500), "FLUSH TABLES WITH READ LOCK"),
+                                        at(seconds(3), "UNLOCK TABLES")})};
+        Run run(galera_config(), std::move(o));
+        const srv::StatementResult ftwrl = run.statement("backup", 1);
+        CHECK(ftwrl.error == srv::Error::None);
+        CHECK(ftwrl.finished == (attach ? millis(1500) : seconds(2)));
+        CHECK(run.statement("txn", 3).finished == seconds(2));
+    }
 }

@@ -420,3 +420,76 @@ TEST_CASE("Replica: the configuration is checked") {
     CHECK_THROWS_AS(ReplicaApplier(server, 1, seconds(1), seconds(1), c), std::invalid_argument);
     CHECK_NOTHROW(ReplicaApplier(server, 1, seconds(1), seconds(1), replica_config(300)));
 }
+
+// --- Parallel workers and the backup on the primary (docs/topologies.md#parallel-replica-applier,
+// docs/topologies.md#a-replica-of-the-server-being-backed-up) ----------------------------------
+
+TEST_CASE("Replica: FTWRL first waits for the parallel workers' started transactions") {
+    for (const int threads : {0, 3}) {
+        CAPTURE(threads);
+        ReplicaConfig rc = replica_config(1000);
+        rc.parallel_threads = threads;
+        rc.apply = sim::Distribution::constant(seconds(2));
+        Options o;
+        o.duration = seconds(10);
+        o.scripts = {backup(
+            {at(seconds(1), "FLUSH TABLES WITH READ LOCK"), at(seconds(3), "UNLOCK TABLES")})};
+        Run run(rc, std::move(o));
+        const srv::StatementResult ftwrl = run.statement(1);
+        CHECK(ftwrl.error == srv::Error::None);
+        if (threads == 0) {
+            // The single SQL thread is not paused: FTWRL waits on its lock for the running write
+            // (started with the first arrival, a millisecond in) only.
+            CHECK(ftwrl.wait_state == "Waiting for backup lock");
+            CHECK(ftwrl.finished <= seconds(2) + millis(5));
+        } else {
+            // rpl_pause_for_ftwrl(): the three started transactions commit, in order, first.
+            CHECK(ftwrl.wait_state == "Waiting for worker threads to pause for global read lock");
+            CHECK(ftwrl.finished >= seconds(2));
+            CHECK(ftwrl.finished <= seconds(2) + millis(10));
+            CHECK(run.result.applied >= 3);
+        }
+    }
+}
+
+TEST_CASE("Replica: BLOCK_COMMIT does not wait for workers waiting to commit in order") {
+    for (const std::uint64_t seed : {1, 2, 3, 4, 5}) {
+        CAPTURE(seed);
+        ReplicaConfig rc = replica_config(1000);
+        rc.parallel_threads = 4;
+        rc.apply = sim::Distribution::exponential(seconds(1));  // workers finish out of order
+        Options o;
+        o.seed = seed;
+        o.duration = seconds(8);
+        o.scripts = {backup({at(seconds(1), "BACKUP STAGE START"),
+                             at(millis(2500), "BACKUP STAGE BLOCK_COMMIT"),
+                             at(seconds(4), "BACKUP STAGE END")})};
+        Run run(rc, std::move(o));
+        const srv::StatementResult block_commit = run.statement(2);
+        CHECK(block_commit.error == srv::Error::None);
+        CHECK(block_commit.finished - block_commit.sent <= kCommit);  // one commit at most
+        CHECK(run.statement(3).error == srv::Error::None);
+        CHECK(run.result.applied > 0);
+        CHECK(run.result.retries == 0);
+    }
+}
+
+TEST_CASE("Replica: the backup on the primary gives no lag during the stall, then the stall") {
+    ReplicaConfig rc = replica_config(1);
+    rc.backed_up = lockstage::models::topology::BackedUp::Primary;
+    rc.table.clear();
+    Options o;
+    o.duration = seconds(20);
+    o.scripts = {
+        backup({at(seconds(5), "FLUSH TABLES WITH READ LOCK"), at(seconds(13), "UNLOCK TABLES")}),
+        ScriptedSession{"app", "", {at(seconds(1), "UPDATE t1"), at(seconds(6), "UPDATE t1")}}};
+    Run run(rc, std::move(o));
+    const ReplicaResult& r = run.result;
+    CHECK(r.received == 2);  // the primary's commits only (no Poisson stream)
+    CHECK(r.applied == 2);
+    CHECK(lag_max(r, 5, 13) == 0);  // nothing arrives while the primary's commits stall
+    // The UPDATE sent at 6 s commits at 13 s carrying 6 s: lag 7 s plus its execution (1 ms),
+    // commit (0.1 ms) and the replica's apply (0.2 ms).
+    CHECK(r.peak_lag == seconds(7) + sim::micros(1300));
+    CHECK(r.peak_lag_at == seconds(13) + sim::micros(1300));
+}
