@@ -524,6 +524,9 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
     s.server.default_lock_wait_timeout = r.time(server.at("lock_wait_timeout_s"),
                                                 "/server/lock_wait_timeout_s", sim::kSecond, false);
     s.server.commit = r.distribution(server.at("commit_ms"), "/server/commit_ms");
+    s.server.innodb_lock_wait_timeout =
+        r.time(server.at("innodb_lock_wait_timeout_s"), "/server/innodb_lock_wait_timeout_s",
+               sim::kSecond, false);
     s.server.cpu_cores = server.at("cpu_cores").get<int>();
     s.server.max_connections = server.at("max_connections").get<int>();
 
@@ -535,8 +538,17 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
             r.fail(fmt::format("/tables/{}/name", i),
                    fmt::format("duplicate table name \"{}\"", name));
         }
-        s.tables.push_back(
-            ms::TableDef{name, *ms::engine_from_name(t.at("engine").get<std::string>())});
+        ms::TableDef def{name, *ms::engine_from_name(t.at("engine").get<std::string>())};
+        if (t.contains("transactional")) {
+            if (def.engine != ms::Engine::Aria) {
+                r.fail(fmt::format("/tables/{}/transactional", i),
+                       fmt::format("TRANSACTIONAL is an Aria table option, and this table's "
+                                   "engine is {}",
+                                   t.at("engine").get<std::string>()));
+            }
+            def.transactional = t["transactional"].get<bool>();
+        }
+        s.tables.push_back(std::move(def));
     }
     std::set<std::string> user_names;
     for (std::size_t i = 0; i < doc.at("users").size(); ++i) {
@@ -605,6 +617,25 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
                 if (!creates && !table_names.count(named[k])) {
                     r.fail(sp + "/sql",
                            fmt::format("table \"{}\" is not defined under /tables", named[k]));
+                }
+            }
+            if (st.contains("row_lock")) {
+                step.statement.row = st["row_lock"].get<std::string>();
+                const auto& stmt = step.statement;
+                const bool locking = stmt.is_write() || (stmt.kind == ms::StmtKind::Select &&
+                                                         stmt.select_lock != ms::SelectLock::None);
+                if (!locking) {
+                    r.fail(sp + "/row_lock",
+                           "a row lock needs INSERT, UPDATE, DELETE, SELECT ... FOR UPDATE or "
+                           "SELECT ... LOCK IN SHARE MODE");
+                }
+                const auto table = std::find_if(s.tables.begin(), s.tables.end(), [&](auto& t) {
+                    return t.name == stmt.tables.front();
+                });
+                if (table == s.tables.end() || !ms::row_locking(table->engine)) {
+                    r.fail(sp + "/row_lock", fmt::format("row locks are InnoDB's, and table "
+                                                         "\"{}\" is not an InnoDB table",
+                                                         stmt.tables.front()));
                 }
             }
             if (step.statement.kind == ms::StmtKind::Kill &&

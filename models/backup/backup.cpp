@@ -637,11 +637,10 @@ void BackupActor::start() {
 
 void BackupActor::table_written(const server::TableDef& table, Time at) {
     Impl& b = *impl_;
-    if (server::backup_safe(table.engine) && b.result.started && !b.over) {
+    if (table.backup_safe() && b.result.started && !b.over) {
         ++b.redo_writes;
     }
-    if (server::backup_safe(table.engine) || b.over || b.nontrans_protected ||
-        at < b.nontrans_copy_began) {
+    if (table.backup_safe() || b.over || b.nontrans_protected || at < b.nontrans_copy_began) {
         return;
     }
     b.inconsistent.emplace(table.name,

@@ -74,43 +74,64 @@ ModeTable make_backup() {
 }
 
 // TABLE. MariaDB's MDL_object_lock::m_granted_incompatible / m_waiting_incompatible
-// (sql/mdl.cc), restricted to our 7 modes: MDL_SHARED and MDL_SHARED_READ_ONLY (and the unused
-// IX) are dropped, which removes their columns too. The <=10.3 bitmaps (no SRO) agree on these
-// 7 modes. Weights: MDL_ticket::get_deadlock_weight, type >= MDL_SHARED_UPGRADABLE -> DDL,
+// (sql/mdl.cc), restricted to our 8 modes: MDL_SHARED (and the unused IX) are dropped, which
+// removes their columns too. MDL_SHARED_READ_ONLY is what LOCK TABLES t READ takes
+// (mysql-test/main/mdl.result; docs/lock-tables.md#which-locks-lock-tables-takes): it lets
+// readers and SU/SNW in and keeps writers (SW) out, and only a queued SW, SNRW or X makes a new
+// SRO wait. Weights: MDL_ticket::get_deadlock_weight, type >= MDL_SHARED_UPGRADABLE -> DDL,
 // else DML. No anti-starvation (max_write_lock_count defaults to ULONG_MAX, i.e. never).
 ModeTable make_table() {
     using namespace table;
     ModeTable t;
     t.name = "TABLE";
     t.wait_state = "Waiting for table metadata lock";
-    t.modes = {"MDL_SHARED_HIGH_PRIO",  "MDL_SHARED_READ",     "MDL_SHARED_WRITE",
-               "MDL_SHARED_UPGRADABLE", "MDL_SHARED_NO_WRITE", "MDL_SHARED_NO_READ_WRITE",
-               "MDL_EXCLUSIVE"};
+    t.modes = {"MDL_SHARED_HIGH_PRIO",     "MDL_SHARED_READ",      "MDL_SHARED_WRITE",
+               "MDL_SHARED_UPGRADABLE",    "MDL_SHARED_READ_ONLY", "MDL_SHARED_NO_WRITE",
+               "MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE"};
     t.granted = {
         /* SH   */ bits({EXCLUSIVE}),
         /* SR   */ bits({EXCLUSIVE, SHARED_NO_READ_WRITE}),
-        /* SW   */ bits({EXCLUSIVE, SHARED_NO_READ_WRITE, SHARED_NO_WRITE}),
+        /* SW   */ bits({EXCLUSIVE, SHARED_NO_READ_WRITE, SHARED_NO_WRITE, SHARED_READ_ONLY}),
         /* SU   */ bits({EXCLUSIVE, SHARED_NO_READ_WRITE, SHARED_NO_WRITE, SHARED_UPGRADABLE}),
+        /* SRO  */ bits({EXCLUSIVE, SHARED_NO_READ_WRITE, SHARED_WRITE}),
         /* SNW  */
         bits({EXCLUSIVE, SHARED_NO_READ_WRITE, SHARED_NO_WRITE, SHARED_UPGRADABLE, SHARED_WRITE}),
         /* SNRW */
-        bits({EXCLUSIVE, SHARED_NO_READ_WRITE, SHARED_NO_WRITE, SHARED_UPGRADABLE, SHARED_WRITE,
-              SHARED_READ}),
+        bits({EXCLUSIVE, SHARED_NO_READ_WRITE, SHARED_NO_WRITE, SHARED_READ_ONLY, SHARED_UPGRADABLE,
+              SHARED_WRITE, SHARED_READ}),
         /* X    */
-        bits({EXCLUSIVE, SHARED_NO_READ_WRITE, SHARED_NO_WRITE, SHARED_UPGRADABLE, SHARED_WRITE,
-              SHARED_READ, SHARED_HIGH_PRIO}),
+        bits({EXCLUSIVE, SHARED_NO_READ_WRITE, SHARED_NO_WRITE, SHARED_READ_ONLY, SHARED_UPGRADABLE,
+              SHARED_WRITE, SHARED_READ, SHARED_HIGH_PRIO}),
     };
     t.waiting = {
         /* SH   */ 0,
         /* SR   */ bits({EXCLUSIVE, SHARED_NO_READ_WRITE}),
         /* SW   */ bits({EXCLUSIVE, SHARED_NO_READ_WRITE, SHARED_NO_WRITE}),
         /* SU   */ bits({EXCLUSIVE}),
+        /* SRO  */ bits({EXCLUSIVE, SHARED_NO_READ_WRITE, SHARED_WRITE}),
         /* SNW  */ bits({EXCLUSIVE}),
         /* SNRW */ bits({EXCLUSIVE}),
         /* X    */ 0,
     };
     t.deadlock_weight = {kWeightDml, kWeightDml, kWeightDml, kWeightDdl,
-                         kWeightDdl, kWeightDdl, kWeightDdl};
+                         kWeightDdl, kWeightDdl, kWeightDdl, kWeightDdl};
+    return t;
+}
+
+// ROW: InnoDB record locks on one row (lock0lock.cc lock_rec_has_to_wait: LOCK_S is compatible
+// with LOCK_S only; a new request also waits behind a conflicting request already queued on
+// the row, so grants are FIFO). Not an MDL: the server keeps these in a lock manager of their
+// own, with innodb_lock_wait_timeout (docs/row-locks.md#model). Weights: all equal (InnoDB picks
+// its deadlock victim by transaction size, which we do not model; the new waiter loses ties).
+ModeTable make_row() {
+    using namespace row;
+    ModeTable t;
+    t.name = "ROW";
+    t.wait_state = "Waiting for row lock";
+    t.modes = {"LOCK_S", "LOCK_X"};
+    t.granted = {/* S */ bits({EXCLUSIVE}), /* X */ bits({SHARED, EXCLUSIVE})};
+    t.waiting = {/* S */ bits({EXCLUSIVE}), /* X */ bits({SHARED, EXCLUSIVE})};
+    t.deadlock_weight = {kWeightDml, kWeightDml};
     return t;
 }
 
@@ -175,7 +196,7 @@ std::array<ModeTable, kNamespaceCount> make_all() {
             // (docs/mdl-backup-namespace.md#mysql-lock-instance-for-backup,
             // docs/mdl-backup-namespace.md#percona-lock-tables-for-backup).
             make_scoped("BACKUP_LOCK", "Waiting for backup lock", true),
-            make_scoped("BACKUP_TABLES", "Waiting for backup lock", true)};
+            make_scoped("BACKUP_TABLES", "Waiting for backup lock", true), make_row()};
 }
 
 }  // namespace

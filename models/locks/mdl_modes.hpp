@@ -15,7 +15,8 @@ namespace lockstage::models::locks {
 /// TableFlush: <=10.3's close_cached_tables (a simplification, see mdl_modes.cpp).
 /// InstanceBackup: MySQL 8.0's BACKUP_LOCK (LOCK INSTANCE FOR BACKUP). TablesBackup: Percona's
 /// BACKUP_TABLES (LOCK TABLES FOR BACKUP). Both are scoped locks: the backup holds S, the
-/// statements they block take IX.
+/// statements they block take IX. Row: InnoDB record locks on a hot row (not an MDL: the server
+/// keeps them in a lock manager of their own, so the MDL deadlock search never sees them).
 enum class Ns : std::uint8_t {
     Backup,
     Table,
@@ -23,9 +24,10 @@ enum class Ns : std::uint8_t {
     Commit,
     TableFlush,
     InstanceBackup,
-    TablesBackup
+    TablesBackup,
+    Row
 };
-inline constexpr int kNamespaceCount = 7;
+inline constexpr int kNamespaceCount = 8;
 
 using Mode = std::uint8_t;
 
@@ -64,9 +66,11 @@ namespace backup { enum : Mode { START, FLUSH, WAIT_FLUSH, WAIT_DDL, WAIT_COMMIT
                                  DML, TRANS_DML, SYS_DML, DDL, BLOCK_DDL, ALTER_COPY, COMMIT,
                                  kCount }; }
 namespace table  { enum : Mode { SHARED_HIGH_PRIO, SHARED_READ, SHARED_WRITE, SHARED_UPGRADABLE,
-                                 SHARED_NO_WRITE, SHARED_NO_READ_WRITE, EXCLUSIVE, kCount }; }
+                                 SHARED_READ_ONLY, SHARED_NO_WRITE, SHARED_NO_READ_WRITE,
+                                 EXCLUSIVE, kCount }; }
 namespace scoped { enum : Mode { INTENTION_EXCLUSIVE, SHARED, EXCLUSIVE, kCount }; }  // Global, Commit, *Backup
 namespace flush  { enum : Mode { OPEN, FLUSH, kCount }; }  // TableFlush
+namespace row    { enum : Mode { SHARED, EXCLUSIVE, kCount }; }  // Row (InnoDB LOCK_S, LOCK_X)
 // clang-format on
 
 }  // namespace lockstage::models::locks

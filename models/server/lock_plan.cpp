@@ -49,6 +49,12 @@ constexpr DdlPlan kClassicDdl{.before_tables = {kClassicWriteGlobal},
                               .backed_off = std::nullopt,
                               .after_tables = {},
                               .alter_copy = std::nullopt};
+// LOCK TABLES ... WRITE <= 10.3 / MySQL: lock_table_names() takes GLOBAL IX with its table
+// locks, made explicit by enter_locked_tables_mode() (docs/lock-tables.md#classic-flavours).
+constexpr LockTablesPlan kClassicLockTables{
+    .before_tables = {{kGlobal, scoped::INTENTION_EXCLUSIVE, Hold::Explicit}},
+    .backed_off = std::nullopt,
+    .write_other = {}};
 
 constexpr std::array<LockPlan, 4> kPlans{{
     // mariadb-10.3: the classic global read lock, and nothing else.
@@ -58,6 +64,7 @@ constexpr std::array<LockPlan, 4> kPlans{{
      .dml_write_other = {kClassicWriteGlobal, kWriteTable, kClassicOpen},
      .commit = {kClassicCommit},
      .ddl = kClassicDdl,
+     .lock_tables = kClassicLockTables,
      .ftwrl = kClassicFtwrl,
      .unlock_ftwrl = {kGlobal, kCommit}},
 
@@ -90,6 +97,14 @@ constexpr std::array<LockPlan, 4> kPlans{{
              // for the final rename (docs/backup-stage.md#alter-table-copy-phase).
              .alter_copy = CopyPhase{kBackup, backup::DDL, backup::ALTER_COPY},
          },
+     // LOCK TABLES ... WRITE: lock_table_names() takes MDL_BACKUP_DDL after the SNRW table
+     // locks (backing off like DDL), and open_table() MDL_BACKUP_DML for a table that is not
+     // backup-safe; enter_locked_tables_mode() makes them explicit, so they are held until
+     // UNLOCK TABLES. LOCK TABLES ... READ (MDL_SHARED_READ_ONLY) takes no backup lock
+     // (docs/lock-tables.md#which-locks-lock-tables-takes; mysql-test/main/mdl.result).
+     .lock_tables = {.before_tables = {},
+                     .backed_off = LockStep{kBackup, backup::DDL, Hold::Explicit},
+                     .write_other = {{kBackup, backup::DML, Hold::Explicit}}},
      // FTWRL 10.4+ (docs/ftwrl.md#steps-in-104-and-later, lock.cc): FTWRL1 waits for running
      // writes and DDL (a lost deadlock is retried, as MariaDB does), then the upgrade to FTWRL2
      // waits for in-flight commits. UNLOCK TABLES gives back the one ticket.
@@ -114,6 +129,7 @@ constexpr std::array<LockPlan, 4> kPlans{{
              .backed_off = std::nullopt,
              .after_tables = {},
              .alter_copy = std::nullopt},
+     .lock_tables = kClassicLockTables,
      .ftwrl = kClassicFtwrl,
      .unlock_ftwrl = {kGlobal, kCommit}},
 
@@ -134,6 +150,7 @@ constexpr std::array<LockPlan, 4> kPlans{{
              .backed_off = std::nullopt,
              .after_tables = {{kTablesBackup, scoped::INTENTION_EXCLUSIVE}},
              .alter_copy = std::nullopt},
+     .lock_tables = kClassicLockTables,
      .ftwrl = kClassicFtwrl,
      .unlock_ftwrl = {kGlobal, kCommit}},
 }};

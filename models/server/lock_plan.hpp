@@ -94,6 +94,17 @@ struct DdlPlan {
     std::optional<CopyPhase> alter_copy = std::nullopt;
 };
 
+/// LOCK TABLES (docs/lock-tables.md#which-locks-lock-tables-takes). If it write-locks a table:
+/// `before_tables`, the table locks of its WRITE tables (MDL_SHARED_NO_READ_WRITE), then
+/// `backed_off` (tried at once, else the table locks are given back while it waits, as for
+/// DDL). Then, per table in statement order: READ takes MDL_SHARED_READ_ONLY, WRITE of a table
+/// that is not backup-safe takes `write_other` (once). Every lock is held until UNLOCK TABLES.
+struct LockTablesPlan {
+    LockSteps before_tables;
+    std::optional<LockStep> backed_off = std::nullopt;
+    LockSteps write_other;
+};
+
 struct LockPlan {
     Flavor flavor;
     LockSteps dml_read;               ///< SELECT ... FROM t
@@ -101,6 +112,7 @@ struct LockPlan {
     LockSteps dml_write_other;        ///< ... of a MyISAM, MEMORY, CSV or ARCHIVE table
     LockSteps commit;                 ///< the commit of a read-write transaction
     DdlPlan ddl;
+    LockTablesPlan lock_tables;
     /// FLUSH TABLES WITH READ LOCK, step by step; a step that fails gives back the locks the
     /// earlier steps hold, latest first.
     LockSteps ftwrl;

@@ -25,6 +25,13 @@ LockKey key_of(const LockStep& step, std::uint32_t tid) {
     return step.key.ns == Ns::Table ? LockKey{Ns::Table, tid} : step.key;
 }
 
+/// A list of one key (no initializer list inside a coroutine: g++ 12 rejects some).
+std::vector<LockKey> one(LockKey key) {
+    std::vector<LockKey> v;
+    v.push_back(key);
+    return v;
+}
+
 /// Whether a step between `j` and `failed` (exclusive) holds the same key as step `j`, so that
 /// giving back the locks of a failed sequence releases each key once.
 bool held_by_later(const LockSteps& steps, std::size_t j, std::size_t failed) {
@@ -36,24 +43,38 @@ bool held_by_later(const LockSteps& steps, std::size_t j, std::size_t failed) {
     return false;
 }
 
+// backup_safe: the handler sets HA_CAN_ONLINE_BACKUPS (docs/backup-stage.md#backup-safe-engines):
+// InnoDB; MEMORY (storage/heap/ha_heap.h ha_heap::table_flags); Aria only when born
+// transactional with page checksums (storage/maria/ha_maria.cc ha_maria::open; page checksums
+// are on by default, so TRANSACTIONAL=1 decides). commit: InnoDB commits with the transaction;
+// transactional Aria at the end of each statement, taking MDL_BACKUP_COMMIT even inside a
+// transaction (mysql-test/main/backup_lock.result; docs/backup-stage.md#aria-commits);
+// the others have no commit (HA_NO_TRANSACTIONS).
 struct EngineInfo {
     Engine engine;
     std::string_view name;
     bool backup_safe;
+    CommitKind commit;
 };
 constexpr std::array<EngineInfo, 6> kEngines{{
-    {Engine::InnoDB, "InnoDB", true},
-    {Engine::MyISAM, "MyISAM", false},
-    {Engine::Aria, "Aria", true},  // transactional Aria (the default for Aria tables)
-    {Engine::Memory, "MEMORY", false},
-    {Engine::CSV, "CSV", false},
-    {Engine::Archive, "ARCHIVE", false},
+    {Engine::InnoDB, "InnoDB", true, CommitKind::Transaction},
+    {Engine::MyISAM, "MyISAM", false, CommitKind::None},
+    {Engine::Aria, "Aria", true, CommitKind::Statement},  // TRANSACTIONAL=1 (the default)
+    {Engine::Memory, "MEMORY", true, CommitKind::None},
+    {Engine::CSV, "CSV", false, CommitKind::None},
+    {Engine::Archive, "ARCHIVE", false, CommitKind::None},
 }};
 
 }  // namespace
 
-bool backup_safe(Engine e) {
-    return kEngines[static_cast<std::size_t>(e)].backup_safe;
+bool backup_safe(Engine e, bool transactional) {
+    return kEngines[static_cast<std::size_t>(e)].backup_safe &&
+           (e != Engine::Aria || transactional);
+}
+
+CommitKind commit_kind(Engine e, bool transactional) {
+    return e == Engine::Aria && !transactional ? CommitKind::None
+                                               : kEngines[static_cast<std::size_t>(e)].commit;
 }
 
 std::optional<Engine> engine_from_name(std::string_view name) {
@@ -103,6 +124,12 @@ std::string_view error_name(Error e) {
             return "ER_BACKUP_LOCK_IS_ACTIVE";
         case Error::AlterNotSupported:
             return "ER_ALTER_OPERATION_NOT_SUPPORTED_REASON";
+        case Error::TableNotLocked:
+            return "ER_TABLE_NOT_LOCKED";
+        case Error::TableNotLockedForWrite:
+            return "ER_TABLE_NOT_LOCKED_FOR_WRITE";
+        case Error::LockOrActiveTransaction:
+            return "ER_LOCK_OR_ACTIVE_TRANSACTION";
     }
     return "?";
 }
@@ -114,6 +141,7 @@ Server::Server(sim::Simulation& sim, ServerConfig config, std::vector<TableDef> 
       traits_(traits(config_.flavor)),
       plan_(lock_plan(config_.flavor)),
       locks_(sim),
+      rows_(sim),
       commit_rng_(config_.seed, "server/commit"),
       cpu_(sim, config_.cpu_cores) {
     for (auto& t : tables) {
@@ -130,6 +158,7 @@ Server::SessionId Server::connect(std::string name, std::string user) {
     Session& s = sessions_.emplace_back();
     s.name = std::move(name);
     s.lock_wait_timeout = config_.default_lock_wait_timeout;
+    s.innodb_lock_wait_timeout = config_.innodb_lock_wait_timeout;
     if (user.empty()) {
         s.all_privileges = true;
     } else if (auto it = users_.find(user); it != users_.end()) {
@@ -198,11 +227,14 @@ sim::Task<bool> Server::lock(Session& s, SessionId id, LockKey key, locks::Mode 
                              StatementResult& r, std::optional<locks::Mode> from) {
     const sim::Time t0 = sim_.now();
     const std::string_view state = locks::mode_table(key.ns).wait_state;
+    // Row locks live apart from the MDL and wait innodb_lock_wait_timeout.
+    const bool row = key.ns == Ns::Row;
+    locks::LockManager& m = row ? rows_ : locks_;
+    const sim::Time timeout = row ? s.innodb_lock_wait_timeout : s.lock_wait_timeout;
     wait_begins(s, id, state);
-    const LockResult res =
-        from ? co_await locks_.upgrade(id, key, *from, mode, d, s.lock_wait_timeout)
-             : co_await locks_.acquire(id, key, mode, d, s.lock_wait_timeout);
-    wait_ends(s, id, state, sim_.now() - t0, key.ns != Ns::Table, r);
+    const LockResult res = from ? co_await m.upgrade(id, key, *from, mode, d, timeout)
+                                : co_await m.acquire(id, key, mode, d, timeout);
+    wait_ends(s, id, state, sim_.now() - t0, key.ns != Ns::Table && !row, r);
     switch (res) {
         case LockResult::Granted:
             co_return true;
@@ -254,6 +286,13 @@ Engine Server::table_engine(std::string_view name) const {
         return tables_[it->second - 1].engine;
     }
     return Engine::InnoDB;
+}
+
+bool Server::table_backup_safe(std::string_view name) const {
+    if (auto it = table_ids_.find(std::string(name)); it != table_ids_.end()) {
+        return tables_[it->second - 1].backup_safe();
+    }
+    return true;
 }
 
 std::vector<WaitingSession> Server::waiting_sessions() const {
@@ -354,6 +393,10 @@ sim::Task<bool> Server::commit(Session& s, SessionId id, StatementResult& r) {
         co_return true;
     }
     s.read_write = false;
+    co_return co_await durable_commit(s, id, r);
+}
+
+sim::Task<bool> Server::durable_commit(Session& s, SessionId id, StatementResult& r) {
     if (!co_await pass_gate(
             s, id, r, [this] { return commits_open(); }, "Waiting for certification")) {
         co_return false;
@@ -385,17 +428,20 @@ void Server::end_transaction(Session& s, SessionId id) {
     s.in_transaction = false;
     s.read_write = false;
     locks_.release_duration(id, Duration::Transaction);
+    rows_.release_duration(id, Duration::Transaction);
 }
 
 sim::Task<bool> Server::dml(Session& s, SessionId id, const Statement& st, sim::Time exec,
                             StatementResult& r) {
     const bool write = st.is_write();
     const std::uint32_t tid = st.tables.empty() ? 0 : table_id(st.tables.front());
-    const Engine engine = tid ? tables_[tid - 1].engine : Engine::InnoDB;
-    if (tid != 0) {
-        const LockSteps& steps = !write                ? plan_.dml_read
-                                 : backup_safe(engine) ? plan_.dml_write_backup_safe
-                                                       : plan_.dml_write_other;
+    const TableDef* table = tid ? &tables_[tid - 1] : nullptr;
+    // Under LOCK TABLES the tables are open and locked already: no new metadata lock
+    // (sql_base.cc open_table(), docs/lock-tables.md#under-lock-tables).
+    if (tid != 0 && s.locked_tables.empty()) {
+        const LockSteps& steps = !st.opens_for_write()  ? plan_.dml_read
+                                 : table->backup_safe() ? plan_.dml_write_backup_safe
+                                                        : plan_.dml_write_other;
         for (const LockStep& step : steps) {
             const bool ok =
                 co_await lock(s, id, key_of(step, tid), step.mode, duration_of(s, step.hold), r);
@@ -403,6 +449,9 @@ sim::Task<bool> Server::dml(Session& s, SessionId id, const Statement& st, sim::
                 co_return false;
             }
         }
+    }
+    if (!co_await row_lock(s, id, st, tid, r)) {
+        co_return false;
     }
     if (write && tid != 0) {
         for (ServerHooks* h : hooks_) {
@@ -412,13 +461,40 @@ sim::Task<bool> Server::dml(Session& s, SessionId id, const Statement& st, sim::
     if (!co_await run_for(s, exec, r)) {
         co_return false;
     }
-    if (write && backup_safe(engine)) {
+    const CommitKind ck =
+        write && table ? commit_kind(table->engine, table->transactional) : CommitKind::None;
+    if (ck == CommitKind::Statement) {
+        co_return co_await durable_commit(s, id, r);  // Aria: commits each statement
+    }
+    if (ck == CommitKind::Transaction) {
         s.read_write = true;
         if (!s.in_transaction) {
             co_return co_await commit(s, id, r);  // autocommit
         }
     }
     co_return true;
+}
+
+sim::Task<bool> Server::row_lock(Session& s, SessionId id, const Statement& st, std::uint32_t tid,
+                                 StatementResult& r) {
+    // Taken while the statement runs, after its metadata and backup locks (open_table comes
+    // first), held to the end of the transaction; a wait ends after innodb_lock_wait_timeout
+    // (docs/row-locks.md#model). A plain SELECT reads a snapshot and takes none.
+    if (st.row.empty() || tid == 0 || !row_locking(tables_[tid - 1].engine) ||
+        (st.kind == StmtKind::Select && st.select_lock == SelectLock::None)) {
+        co_return true;
+    }
+    const std::string name = tables_[tid - 1].name + "/" + st.row;
+    auto [it, added] = row_ids_.emplace(name, static_cast<std::uint32_t>(row_ids_.size() + 1));
+    const locks::Mode mode =
+        st.select_lock == SelectLock::ShareMode ? locks::row::SHARED : locks::row::EXCLUSIVE;
+    if (co_await lock(s, id, LockKey{Ns::Row, it->second}, mode, table_duration(s), r)) {
+        co_return true;
+    }
+    if (r.error == Error::LockDeadlock) {
+        end_transaction(s, id);  // InnoDB rolls back the victim's whole transaction
+    }
+    co_return false;  // a timeout rolls back the statement only
 }
 
 sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::Time exec,
@@ -442,7 +518,7 @@ sim::Task<bool> Server::ddl(Session& s, SessionId id, const Statement& st, sim::
     }
     for (const LockStep& step : plan.after_tables) {
         if (step.when == When::AlterOfNonBackupSafe &&
-            !(alter && !backup_safe(tables_[table_keys.front().object - 1].engine))) {
+            !(alter && !tables_[table_keys.front().object - 1].backup_safe())) {
             continue;
         }
         const bool ok = co_await lock(s, id, step.key, step.mode, duration_of(s, step.hold), r);
@@ -585,6 +661,10 @@ sim::Task<bool> Server::ftwrl(Session& s, SessionId id, StatementResult& r) {
     if (s.global_read_lock) {
         co_return true;
     }
+    if (!s.locked_tables.empty()) {
+        r.error = Error::LockOrActiveTransaction;  // sql_reload.cc reload_acl_and_cache()
+        co_return false;
+    }
     // sql_parse.cc SQLCOM_FLUSH: rpl_pause_for_ftwrl() (parallel replica workers) before the
     // locks, rpl_unpause_after_ftwrl() after them, whatever the outcome.
     for (ServerHooks* h : hooks_) {
@@ -633,7 +713,149 @@ sim::Task<bool> Server::ftwrl_locks(Session& s, SessionId id, StatementResult& r
     co_return true;
 }
 
+sim::Task<bool> Server::lock_tables(Session& s, SessionId id, const Statement& st,
+                                    StatementResult& r) {
+    // sql_parse.cc SQLCOM_LOCK_TABLES: the previous LOCK TABLES goes first (the open
+    // transaction was committed already, commits_implicitly), then sql_base.cc
+    // lock_table_names() + open_tables(), and enter_locked_tables_mode() makes every lock
+    // taken explicit (docs/lock-tables.md#which-locks-lock-tables-takes).
+    release_locked_tables(s, id);
+    const LockTablesPlan& plan = plan_.lock_tables;
+    std::map<std::uint32_t, bool> locked;  // a table named twice is locked WRITE if either is
+    std::vector<LockKey> write_keys;
+    for (std::size_t i = 0; i < st.tables.size(); ++i) {
+        const std::uint32_t tid = table_id(st.tables[i]);
+        const bool w = st.lock_write[i];
+        if (w && !locked[tid]) {
+            write_keys.push_back(LockKey{Ns::Table, tid});
+        }
+        locked[tid] = locked[tid] || w;
+    }
+    // What it holds so far, given back (latest first) if a later step fails.
+    std::vector<LockKey> held;
+    auto fail = [&]() {
+        for (auto k = held.rbegin(); k != held.rend(); ++k) {
+            locks_.release(id, *k);
+        }
+    };
+    // (No coroutine lambda: g++ 12 mishandles them.)
+    auto take = [&](std::vector<LockKey> keys, locks::Mode mode) {
+        return lock_kept(s, id, std::move(keys), mode, r, held);
+    };
+    if (!write_keys.empty()) {
+        for (const LockStep& step : plan.before_tables) {
+            if (!co_await take(one(step.key), step.mode)) {
+                fail();
+                co_return false;
+            }
+        }
+        if (!co_await take(write_keys, locks::table::SHARED_NO_READ_WRITE)) {
+            fail();
+            co_return false;
+        }
+        if (plan.backed_off && !locks_.try_acquire(id, plan.backed_off->key, plan.backed_off->mode,
+                                                   Duration::Explicit)) {
+            // As DDL (MDEV-17772): give back the table locks, wait for the backup lock, and
+            // take the table locks again.
+            for (const LockKey& k : write_keys) {
+                locks_.release(id, k);
+                held.pop_back();
+            }
+            if (!co_await take(one(plan.backed_off->key), plan.backed_off->mode) ||
+                !co_await take(write_keys, locks::table::SHARED_NO_READ_WRITE)) {
+                fail();
+                co_return false;
+            }
+        } else if (plan.backed_off) {
+            held.push_back(plan.backed_off->key);
+        }
+    }
+    bool write_other_taken = false;
+    for (const auto& name : st.tables) {
+        const std::uint32_t tid = table_id(name);
+        if (!locked[tid]) {
+            if (!co_await take(one(LockKey{Ns::Table, tid}), locks::table::SHARED_READ_ONLY)) {
+                fail();
+                co_return false;
+            }
+        } else if (!tables_[tid - 1].backup_safe() && !write_other_taken) {
+            write_other_taken = true;
+            for (const LockStep& step : plan.write_other) {
+                if (!co_await take(one(step.key), step.mode)) {
+                    fail();
+                    co_return false;
+                }
+            }
+        }
+    }
+    s.locked_tables = std::move(locked);
+    co_return true;
+}
+
+sim::Task<bool> Server::lock_kept(Session& s, SessionId id, std::vector<LockKey> keys,
+                                  locks::Mode mode, StatementResult& r,
+                                  std::vector<LockKey>& held) {
+    for (const LockKey& key : keys) {
+        if (!co_await lock(s, id, key, mode, Duration::Explicit, r)) {
+            co_return false;
+        }
+        held.push_back(key);
+    }
+    co_return true;
+}
+
+bool Server::under_lock_tables_ok(const Session& s, const Statement& st, StatementResult& r) {
+    if (s.locked_tables.empty()) {
+        return true;
+    }
+    // sql_base.cc open_table(): under LOCK TABLES only the locked tables open, and a write
+    // needs a WRITE lock (docs/lock-tables.md#under-lock-tables).
+    const bool write = st.opens_for_write() || st.is_ddl();
+    for (const auto& name : st.tables) {
+        auto it = table_ids_.find(name);
+        const auto lt =
+            it == table_ids_.end() ? s.locked_tables.end() : s.locked_tables.find(it->second);
+        if (lt == s.locked_tables.end()) {
+            r.error = Error::TableNotLocked;
+            return false;
+        }
+        if (write && !lt->second) {
+            r.error = Error::TableNotLockedForWrite;
+            return false;
+        }
+    }
+    return true;
+}
+
+void Server::release_locked_tables(Session& s, SessionId id) {
+    if (s.locked_tables.empty()) {
+        return;
+    }
+    // Every lock LOCK TABLES took is explicit and on a key no other statement of the session
+    // holds explicitly: a WRITE is refused to a session holding FTWRL or a backup stage, and a
+    // READ takes table locks only.
+    bool write = false;
+    for (const auto& [tid, w] : s.locked_tables) {
+        locks_.release(id, LockKey{Ns::Table, tid});
+        write = write || w;
+    }
+    if (write) {
+        const LockTablesPlan& plan = plan_.lock_tables;
+        for (const LockStep& step : plan.before_tables) {
+            locks_.release(id, step.key);
+        }
+        if (plan.backed_off) {
+            locks_.release(id, plan.backed_off->key);
+        }
+        for (const LockStep& step : plan.write_other) {
+            locks_.release(id, step.key);
+        }
+    }
+    s.locked_tables.clear();
+}
+
 void Server::unlock_tables(Session& s, SessionId id) {
+    release_locked_tables(s, id);
     if (s.global_read_lock) {
         for (const LockKey& key : plan_.unlock_ftwrl) {
             locks_.release(id, key);
@@ -761,6 +983,8 @@ void Server::kill(SessionId target, bool query_only) {
     t.kill_error = query_only ? Error::QueryInterrupted : Error::ConnectionKilled;
     if (locks_.is_waiting(target)) {
         locks_.kill_wait(target);
+    } else if (rows_.is_waiting(target)) {
+        rows_.kill_wait(target);
     } else if (t.executing) {
         sim_.wake(t.exec, 1);
     } else if (t.gate.waiting()) {
@@ -786,7 +1010,9 @@ void Server::disconnect(SessionId id) {
     s.global_read_lock = false;
     s.in_transaction = false;  // implicit ROLLBACK
     s.read_write = false;
+    s.locked_tables.clear();  // implicit UNLOCK TABLES
     locks_.release_all(id);
+    rows_.release_all(id);
     if (had_stage) {
         notify(id, BackupLockEvent::BackupEnded);
     }
@@ -806,6 +1032,7 @@ bool Server::commits_implicitly(StmtKind kind) {
         case StmtKind::Begin:
         case StmtKind::FlushTablesWithReadLock:
         case StmtKind::BackupStage:
+        case StmtKind::LockTables:
             return true;
         default:
             return false;
@@ -825,7 +1052,12 @@ sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time
     s.busy = true;
     s.statement_started = sim_.now();
     s.kind = st.kind;
-    const bool changes_data = st.is_write() || st.is_ddl();
+    // LOCK TABLES ... WRITE needs the same protection as a write (lock_table_names():
+    // THD::has_read_only_protection(), docs/lock-tables.md#which-locks-lock-tables-takes).
+    const bool lock_write =
+        st.kind == StmtKind::LockTables &&
+        std::find(st.lock_write.begin(), st.lock_write.end(), true) != st.lock_write.end();
+    const bool changes_data = st.is_write() || st.is_ddl() || lock_write;
     if (!flavor_has(traits_, st.kind)) {
         r.error = Error::ParseError;
     } else if (!allowed(s, st.kind)) {
@@ -834,7 +1066,13 @@ sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time
         r.error = Error::BackupLockIsActive;  // backup_interaction.test
     } else if (changes_data && s.global_read_lock) {
         r.error = Error::CantUpdateWithReadlock;  // flush.test: writes under one's own FTWRL
-    } else if (commits_implicitly(st.kind) && s.in_transaction) {
+    } else if (!under_lock_tables_ok(s, st, r)) {
+        // ER_TABLE_NOT_LOCKED[_FOR_WRITE]: r.error is set
+    } else if ((commits_implicitly(st.kind) ||
+                (st.kind == StmtKind::UnlockTables && !s.locked_tables.empty())) &&
+               s.in_transaction) {
+        // UNLOCK TABLES commits only when it ends a LOCK TABLES (sql_parse.cc
+        // SQLCOM_UNLOCK_TABLES, OPTION_TABLE_LOCK).
         co_await commit(s, id, r);  // may wait for its commit lock, and fail
         end_transaction(s, id);
     }
@@ -847,6 +1085,7 @@ sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time
                 co_await dml(s, id, st, exec, r);
                 break;
             case StmtKind::Begin:
+                release_locked_tables(s, id);  // trans_begin(): BEGIN ends LOCK TABLES
                 s.in_transaction = true;
                 break;
             case StmtKind::Commit:
@@ -887,9 +1126,16 @@ sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time
                     s.tables_for_backup = true;
                 }
                 break;
+            case StmtKind::LockTables:
+                co_await lock_tables(s, id, st, r);
+                break;
             case StmtKind::SetLockWaitTimeout:
                 // MariaDB truncates a value above the maximum (a year) to it, with a warning.
                 s.lock_wait_timeout = sim::from_seconds(std::min(st.seconds, 31536000.0));
+                break;
+            case StmtKind::SetInnodbLockWaitTimeout:
+                // Its maximum is 1073741824 s; 100000000 s and more mean "never" in InnoDB.
+                s.innodb_lock_wait_timeout = sim::from_seconds(std::min(st.seconds, 1073741824.0));
                 break;
             case StmtKind::Kill:
                 if (auto target = session_by_name(st.target)) {
@@ -905,8 +1151,10 @@ sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time
     }
     if (!s.gone) {
         locks_.release_duration(id, Duration::Statement);
+        rows_.release_duration(id, Duration::Statement);
         if (!s.in_transaction) {
             locks_.release_duration(id, Duration::Transaction);
+            rows_.release_duration(id, Duration::Transaction);
         }
     }
     s.busy = false;

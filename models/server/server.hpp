@@ -24,16 +24,29 @@
 namespace lockstage::models::server {
 
 enum class Engine { InnoDB, MyISAM, Aria, Memory, CSV, Archive };
-/// Backup-safe (transactional) engines take MDL_BACKUP_TRANS_DML for writes, others
-/// MDL_BACKUP_DML (docs/mdl-backup-namespace.md#who-takes-which-mode; which engines:
-/// docs/backup-stage.md#backup-safe-engines).
-bool backup_safe(Engine e);
+/// Backup-safe engines (HA_CAN_ONLINE_BACKUPS: InnoDB, MEMORY, Aria with TRANSACTIONAL=1) take
+/// MDL_BACKUP_TRANS_DML for writes, others MDL_BACKUP_DML
+/// (docs/mdl-backup-namespace.md#who-takes-which-mode; which engines:
+/// docs/backup-stage.md#backup-safe-engines). `transactional` is the Aria table option
+/// TRANSACTIONAL (ignored for other engines).
+bool backup_safe(Engine e, bool transactional = true);
+/// How a write to the engine commits: in the transaction's commit (InnoDB), at the end of the
+/// statement even inside a transaction (transactional Aria), or not at all (no commit lock:
+/// MyISAM, MEMORY, CSV, ARCHIVE, non-transactional Aria).
+enum class CommitKind { Transaction, Statement, None };
+CommitKind commit_kind(Engine e, bool transactional = true);
+/// Whether the engine takes InnoDB row locks (SELECT ... FOR UPDATE and writes on a hot row).
+inline bool row_locking(Engine e) {
+    return e == Engine::InnoDB;
+}
 std::optional<Engine> engine_from_name(std::string_view name);
 std::string_view engine_names();
 
 struct TableDef {
     std::string name;
     Engine engine = Engine::InnoDB;
+    bool transactional = true;  ///< Aria's TRANSACTIONAL table option (the default is 1)
+    bool backup_safe() const { return server::backup_safe(engine, transactional); }
 };
 
 struct UserDef {
@@ -44,19 +57,22 @@ struct UserDef {
 /// What a client sees of a statement: MariaDB's error name or "" on success.
 enum class Error {
     None,
-    LockWaitTimeout,         // 1205
-    LockDeadlock,            // 1213
-    SpecificAccessDenied,    // 1227
-    ParseError,              // 1064
-    BackupWrongStage,        // 4147
-    BackupNotRunning,        // 4148
-    CantUpdateWithReadlock,  // 1223: a conflicting read lock in the same session
-    ConnectionKilled,        // 1927
-    QueryInterrupted,        // 1317
-    ServerGone,              // 2006 CR_SERVER_GONE_ERROR, on the client side
-    NoSuchThread,            // 1094 KILL of an unknown session
-    BackupLockIsActive,      // 4145: a write, DDL or FTWRL in the session running BACKUP STAGE
-    AlterNotSupported,       // 1846: ALTER TABLE ... ALGORITHM=COPY, LOCK=NONE
+    LockWaitTimeout,          // 1205
+    LockDeadlock,             // 1213
+    SpecificAccessDenied,     // 1227
+    ParseError,               // 1064
+    BackupWrongStage,         // 4147
+    BackupNotRunning,         // 4148
+    CantUpdateWithReadlock,   // 1223: a conflicting read lock in the same session
+    ConnectionKilled,         // 1927
+    QueryInterrupted,         // 1317
+    ServerGone,               // 2006 CR_SERVER_GONE_ERROR, on the client side
+    NoSuchThread,             // 1094 KILL of an unknown session
+    BackupLockIsActive,       // 4145: a write, DDL or FTWRL in the session running BACKUP STAGE
+    TableNotLocked,           // 1100: under LOCK TABLES, a table it did not lock
+    TableNotLockedForWrite,   // 1099: under LOCK TABLES, a write to a table locked READ
+    LockOrActiveTransaction,  // 1192: FTWRL under LOCK TABLES
+    AlterNotSupported,        // 1846: ALTER TABLE ... ALGORITHM=COPY, LOCK=NONE
 };
 std::string_view error_name(Error e);
 
@@ -86,6 +102,9 @@ struct ServerConfig {
     /// Added to every commit of a read-write transaction (fsync), while MDL_BACKUP_COMMIT is held.
     sim::Distribution commit = sim::Distribution::constant(sim::micros(100));
     sim::Time default_lock_wait_timeout = sim::seconds(86400);
+    /// How long an InnoDB row-lock wait lasts before ER_LOCK_WAIT_TIMEOUT (the sessions'
+    /// default innodb_lock_wait_timeout; docs/row-locks.md#model).
+    sim::Time innodb_lock_wait_timeout = sim::seconds(50);
     /// A statement's execution time is service on one of these cores (queueing when all are busy).
     int cpu_cores = 16;
     int max_connections = 151;
@@ -194,6 +213,8 @@ class Server {
     bool has_table(std::string_view name) const { return table_ids_.count(std::string(name)) > 0; }
     /// The engine of a table (InnoDB for a table the server does not know yet).
     Engine table_engine(std::string_view name) const;
+    /// Whether writes to the table take MDL_BACKUP_TRANS_DML (true for an unknown table).
+    bool table_backup_safe(std::string_view name) const;
 
     /// The sessions waiting right now, by session id: O(sessions), for samplers.
     std::vector<WaitingSession> waiting_sessions() const;
@@ -213,12 +234,15 @@ class Server {
         std::set<std::string> privileges;
         bool all_privileges = false;
         sim::Time lock_wait_timeout;
+        sim::Time innodb_lock_wait_timeout;
         bool in_transaction = false;
         bool read_write = false;  ///< the open transaction wrote to a backup-safe engine
         BackupStage stage = BackupStage::None;
         bool global_read_lock = false;  ///< holds FTWRL
         bool lock_instance = false;
         bool tables_for_backup = false;
+        /// LOCK TABLES: the tables it locked (table id -> WRITE); empty outside LOCK TABLES.
+        std::map<std::uint32_t, bool> locked_tables;
         bool gone = false;              ///< killed or disconnected
         bool statement_killed = false;  ///< the running statement was killed
         Error kill_error = Error::None;
@@ -257,10 +281,25 @@ class Server {
                                      locks::Mode& held, locks::Mode to, StatementResult& r);
     sim::Task<bool> ftwrl(Session& s, SessionId id, StatementResult& r);
     sim::Task<bool> ftwrl_locks(Session& s, SessionId id, StatementResult& r);
+    sim::Task<bool> lock_tables(Session& s, SessionId id, const Statement& st, StatementResult& r);
+    /// Explicit locks of LOCK TABLES, in order; each key granted is appended to `held`.
+    sim::Task<bool> lock_kept(Session& s, SessionId id, std::vector<locks::LockKey> keys,
+                              locks::Mode mode, StatementResult& r,
+                              std::vector<locks::LockKey>& held);
+    /// Whether the statement may use its tables under the session's LOCK TABLES (error set
+    /// in `r` if not); true outside LOCK TABLES.
+    bool under_lock_tables_ok(const Session& s, const Statement& st, StatementResult& r);
+    /// The statement's row lock (docs/row-locks.md#model); true if granted or none.
+    sim::Task<bool> row_lock(Session& s, SessionId id, const Statement& st, std::uint32_t tid,
+                             StatementResult& r);
+    /// The commit lock and fsync of a durable commit (no check of read_write).
+    sim::Task<bool> durable_commit(Session& s, SessionId id, StatementResult& r);
     sim::Task<bool> backup_stage(Session& s, SessionId id, BackupStage target, StatementResult& r);
     /// BACKUP STAGE BLOCK_DDL's upgrade to WAIT_DDL, with backup.cc's deadlock retries.
     sim::Task<bool> block_ddl_wait_ddl(Session& s, SessionId id, StatementResult& r);
     void unlock_tables(Session& s, SessionId id);
+    /// Gives back the locks of LOCK TABLES (UNLOCK TABLES, BEGIN, a new LOCK TABLES).
+    void release_locked_tables(Session& s, SessionId id);
     void end_transaction(Session& s, SessionId id);
     void end_backup(Session& s, SessionId id);
     void kill(SessionId target, bool query_only);
@@ -285,6 +324,8 @@ class Server {
     const FlavorTraits& traits_;
     const LockPlan& plan_;  ///< which locks each statement takes (lock_plan.cpp)
     locks::LockManager locks_;
+    locks::LockManager rows_;  ///< InnoDB row locks (Ns::Row), apart from the MDL
+    std::map<std::string, std::uint32_t> row_ids_;  ///< "table/row" -> row key object
     sim::RandomStream commit_rng_;
     sim::Resource cpu_;
     std::vector<ServerHooks*> hooks_;  ///< in registration order

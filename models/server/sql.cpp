@@ -108,6 +108,19 @@ class Cursor {
         }
         return std::string();
     }
+    /// Whether keyword `kw` appears anywhere after the cursor (for SELECT ... FOR UPDATE).
+    bool contains_ahead(const std::vector<std::string_view>& kws) const {
+        for (std::size_t j = i_; j + kws.size() <= w_.size(); ++j) {
+            bool all = true;
+            for (std::size_t k = 0; k < kws.size() && all; ++k) {
+                all = upper(w_[j + k]) == kws[k];
+            }
+            if (all) {
+                return true;
+            }
+        }
+        return false;
+    }
     /// Skips to just after keyword `kw` (for SELECT ... FROM t).
     bool skip_past(std::string_view kw) {
         while (!at_end()) {
@@ -189,8 +202,9 @@ std::string_view known_statements() {
            "[LOCK=NONE|SHARED|EXCLUSIVE], CREATE TABLE t, DROP TABLE t, TRUNCATE TABLE t, "
            "RENAME TABLE t TO u, FLUSH TABLES WITH READ LOCK, UNLOCK TABLES, BACKUP STAGE "
            "START|FLUSH|BLOCK_DDL|BLOCK_COMMIT|END, LOCK INSTANCE FOR BACKUP, UNLOCK INSTANCE, "
-           "LOCK TABLES FOR BACKUP, SET lock_wait_timeout = N, KILL [CONNECTION|QUERY] session, "
-           "DISCONNECT";
+           "LOCK TABLES FOR BACKUP, LOCK TABLES t READ|WRITE [, u READ|WRITE ...], SELECT ... FOR "
+           "UPDATE, SELECT ... LOCK IN SHARE MODE, SET lock_wait_timeout = N, SET "
+           "innodb_lock_wait_timeout = N, KILL [CONNECTION|QUERY] session, DISCONNECT";
 }
 
 std::variant<Statement, std::string> parse_sql(std::string_view text) {
@@ -207,8 +221,16 @@ std::variant<Statement, std::string> parse_sql(std::string_view text) {
     };
     if (c.accept("SELECT")) {
         s.kind = StmtKind::Select;
+        if (c.contains_ahead({"FOR", "UPDATE"})) {
+            s.select_lock = SelectLock::ForUpdate;
+        } else if (c.contains_ahead({"LOCK", "IN", "SHARE", "MODE"})) {
+            s.select_lock = SelectLock::ShareMode;
+        }
         if (c.skip_past("FROM") && !table()) {
             return unknown(text);
+        }
+        if (s.select_lock != SelectLock::None && s.tables.empty()) {
+            return unknown(text);  // a locking read names its table
         }
         return s;
     }
@@ -280,6 +302,32 @@ std::variant<Statement, std::string> parse_sql(std::string_view text) {
         s.kind = StmtKind::LockTablesForBackup;
         return s;
     }
+    if (c.accept("LOCK") && (c.accept("TABLES") || c.accept("TABLE"))) {
+        // LOCK TABLE[S] t [[AS] alias] {READ [LOCAL] | WRITE} [, ...]; READ LOCAL is read as
+        // READ, and LOW_PRIORITY WRITE as WRITE.
+        s.kind = StmtKind::LockTables;
+        do {
+            if (!table()) {
+                return unknown(text);
+            }
+            if (c.accept("AS")) {
+                if (!c.identifier()) {
+                    return unknown(text);
+                }
+            } else if (!c.peek("READ") && !c.peek("WRITE") && !c.peek("LOW_PRIORITY")) {
+                c.identifier();  // an alias without AS
+            }
+            if (c.accept("READ")) {
+                c.accept("LOCAL");
+                s.lock_write.push_back(false);
+            } else if ((c.accept("LOW_PRIORITY"), c.accept("WRITE"))) {
+                s.lock_write.push_back(true);
+            } else {
+                return unknown(text);
+            }
+        } while (c.accept(","));
+        return s;
+    }
     if (c.accept_all({"BACKUP", "STAGE"})) {
         s.kind = StmtKind::BackupStage;
         const std::pair<std::string_view, BackupStage> stages[] = {
@@ -301,14 +349,20 @@ std::variant<Statement, std::string> parse_sql(std::string_view text) {
         if (!c.accept("SESSION") && !c.accept("LOCAL") && c.accept("@")) {
             c.accept("@");
         }
-        if ((c.accept("LOCK_WAIT_TIMEOUT") || c.accept("SESSION.LOCK_WAIT_TIMEOUT") ||
-             c.accept("LOCAL.LOCK_WAIT_TIMEOUT")) &&
-            c.accept("=")) {
+        std::optional<StmtKind> kind;
+        for (const char* prefix : {"", "SESSION.", "LOCAL."}) {
+            if (c.accept(std::string(prefix) + "LOCK_WAIT_TIMEOUT")) {
+                kind = StmtKind::SetLockWaitTimeout;
+            } else if (c.accept(std::string(prefix) + "INNODB_LOCK_WAIT_TIMEOUT")) {
+                kind = StmtKind::SetInnodbLockWaitTimeout;
+            }
+        }
+        if (kind && c.accept("=")) {
             if (auto n = c.identifier()) {
                 char* end = nullptr;
                 s.seconds = std::strtod(n->c_str(), &end);
                 if (end != nullptr && *end == '\0' && s.seconds >= 0) {
-                    s.kind = StmtKind::SetLockWaitTimeout;
+                    s.kind = *kind;
                     return s;
                 }
             }
@@ -371,8 +425,12 @@ std::string_view kind_name(StmtKind kind) {
             return "UNLOCK INSTANCE";
         case StmtKind::LockTablesForBackup:
             return "LOCK TABLES FOR BACKUP";
+        case StmtKind::LockTables:
+            return "LOCK TABLES";
         case StmtKind::SetLockWaitTimeout:
             return "SET lock_wait_timeout";
+        case StmtKind::SetInnodbLockWaitTimeout:
+            return "SET innodb_lock_wait_timeout";
         case StmtKind::Kill:
             return "KILL";
         case StmtKind::Disconnect:

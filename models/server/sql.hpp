@@ -29,12 +29,17 @@ enum class StmtKind {
     LockInstanceForBackup,
     UnlockInstance,
     LockTablesForBackup,
+    LockTables,
     SetLockWaitTimeout,
+    SetInnodbLockWaitTimeout,
     Kill,
     Disconnect,
 };
 
 enum class BackupStage { None, Start, Flush, BlockDdl, BlockCommit, End };
+/// SELECT ... FOR UPDATE takes a write table lock (MDL_SHARED_WRITE, so a backup lock too) and
+/// exclusive row locks; LOCK IN SHARE MODE a read table lock and shared row locks.
+enum class SelectLock { None, ForUpdate, ShareMode };
 std::string_view stage_name(BackupStage s);
 
 /// ALTER TABLE's ALGORITHM= and LOCK= clauses (Default: not given).
@@ -45,14 +50,24 @@ struct Statement {
     StmtKind kind = StmtKind::Select;
     std::vector<std::string> tables;  ///< tables named (RENAME: from, to); empty if none
     BackupStage stage = BackupStage::None;
-    double seconds = 0.0;     ///< SET lock_wait_timeout = N
+    std::vector<bool> lock_write;  ///< LOCK TABLES: per table, WRITE (true) or READ
+    SelectLock select_lock = SelectLock::None;
+    double seconds = 0.0;     ///< SET [innodb_]lock_wait_timeout = N
     std::string target;       ///< KILL target session
     bool kill_query = false;  ///< KILL QUERY (the statement only) vs KILL [CONNECTION]
     AlterAlgorithm algorithm = AlterAlgorithm::Default;  ///< ALTER TABLE ... ALGORITHM=
     AlterLock alter_lock = AlterLock::Default;           ///< ALTER TABLE ... LOCK=
+    /// The hot row it locks in its (InnoDB) table, "" for none: not SQL, the scenario's
+    /// row_lock option (docs/row-locks.md#model).
+    std::string row;
 
     bool is_write() const {
         return kind == StmtKind::Insert || kind == StmtKind::Update || kind == StmtKind::Delete;
+    }
+    /// Opens its table for writing (MDL_SHARED_WRITE, and so a backup lock): a write, or
+    /// SELECT ... FOR UPDATE (sql_yacc.yy select_lock_type: TL_WRITE).
+    bool opens_for_write() const {
+        return is_write() || (kind == StmtKind::Select && select_lock == SelectLock::ForUpdate);
     }
     bool is_ddl() const {
         return kind == StmtKind::AlterTable || kind == StmtKind::CreateTable ||

@@ -369,10 +369,10 @@ std::vector<char> nontransactional(const Server& server, const StatementTemplate
     std::vector<char> out;
     if (!t.tables.empty()) {
         for (const auto& name : t.tables) {
-            out.push_back(server::backup_safe(server.table_engine(name)) ? 0 : 1);
+            out.push_back(server.table_backup_safe(name) ? 0 : 1);
         }
     } else if (!t.statement.tables.empty()) {
-        out.push_back(server::backup_safe(server.table_engine(t.statement.tables.front())) ? 0 : 1);
+        out.push_back(server.table_backup_safe(t.statement.tables.front()) ? 0 : 1);
     }
     return out;
 }

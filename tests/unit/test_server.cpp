@@ -28,6 +28,7 @@ namespace {
 
 namespace sim = lockstage::sim;
 namespace srv = lockstage::models::server;
+namespace lk = lockstage::models::locks;
 using lockstage::tests::at;
 using lockstage::tests::sql;
 using sim::millis;
@@ -185,7 +186,8 @@ TEST_CASE("Server: engines") {
     CHECK(srv::backup_safe(Engine::InnoDB));
     CHECK(srv::backup_safe(Engine::Aria));
     CHECK_FALSE(srv::backup_safe(Engine::MyISAM));
-    CHECK_FALSE(srv::backup_safe(Engine::Memory));
+    CHECK(srv::backup_safe(Engine::Memory));  // HA_CAN_ONLINE_BACKUPS (ha_heap.h)
+    CHECK_FALSE(srv::backup_safe(Engine::Aria, /*transactional=*/false));
     CHECK_FALSE(srv::backup_safe(Engine::CSV));
     CHECK_FALSE(srv::backup_safe(Engine::Archive));
     CHECK(srv::engine_from_name("innodb") == Engine::InnoDB);
@@ -197,6 +199,109 @@ TEST_CASE("Server: engines") {
     CHECK(srv::error_name(Error::BackupWrongStage) == "ER_BACKUP_WRONG_STAGE");
     CHECK(srv::error_name(Error::ServerGone) == "CR_SERVER_GONE_ERROR");
     CHECK(srv::error_name(Error::None) == "");
+    CHECK(srv::commit_kind(Engine::InnoDB) == srv::CommitKind::Transaction);
+    CHECK(srv::commit_kind(Engine::Aria) == srv::CommitKind::Statement);
+    CHECK(srv::commit_kind(Engine::Aria, /*transactional=*/false) == srv::CommitKind::None);
+    CHECK(srv::commit_kind(Engine::Memory) == srv::CommitKind::None);
+    CHECK(srv::commit_kind(Engine::MyISAM) == srv::CommitKind::None);
+}
+
+// --- LOCK TABLES (docs/lock-tables.md#which-locks-lock-tables-takes; mdl.result) ----------
+
+namespace {
+// The modes a session holds on the BACKUP key, and on table `tid`, with their durations.
+std::vector<std::pair<lk::Mode, lk::Duration>> held(const Server& server, Server::SessionId id,
+                                                    lk::Ns ns, std::uint32_t object = 0) {
+    std::vector<std::pair<lk::Mode, lk::Duration>> out;
+    for (const auto& h : server.locks().held_by(id)) {
+        if (h.key.ns == ns && h.key.object == object) {
+            out.emplace_back(h.mode, h.duration);
+        }
+    }
+    return out;
+}
+}  // namespace
+
+TEST_CASE("Server: LOCK TABLES holds what mdl.result shows, explicitly, until UNLOCK TABLES") {
+    using Held = std::vector<std::pair<lk::Mode, lk::Duration>>;
+    for (const auto& [text, backup_modes, table, mode] :
+         std::vector<std::tuple<std::string, Held, std::uint32_t, lk::Mode>>{
+             {"LOCK TABLES t1 WRITE",
+              {{lk::backup::DDL, lk::Duration::Explicit}},
+              1,
+              lk::table::SHARED_NO_READ_WRITE},
+             {"LOCK TABLES m1 WRITE",
+              {{lk::backup::DDL, lk::Duration::Explicit},
+               {lk::backup::DML, lk::Duration::Explicit}},
+              3,
+              lk::table::SHARED_NO_READ_WRITE},
+             {"LOCK TABLES t1 READ", {}, 1, lk::table::SHARED_READ_ONLY},
+         }) {
+        INFO(text);
+        Bench b;
+        b.play({ScriptedSession{"s", "", {at(0, text), at(sim::seconds(2), "UNLOCK TABLES")}}},
+               sim::seconds(1));
+        const auto id = *b.server.session_by_name("s");
+        CHECK(held(b.server, id, lk::Ns::Backup) == backup_modes);
+        CHECK(held(b.server, id, lk::Ns::Table, table) == Held{{mode, lk::Duration::Explicit}});
+        b.sim.run_until(sim::seconds(3));
+        CHECK(b.server.locks().held_by(id).empty());
+    }
+}
+
+TEST_CASE("Server: LOCK TABLES WRITE backs off like DDL while FTWRL holds the backup lock") {
+    Bench b;
+    b.play(
+        {ScriptedSession{
+             "f", "", {at(0, "FLUSH TABLES WITH READ LOCK"), at(sim::seconds(2), "UNLOCK TABLES")}},
+         ScriptedSession{"l", "", {at(sim::seconds(1), "LOCK TABLES t1 WRITE")}},
+         ScriptedSession{"r", "", {at(sim::millis(1500), "SELECT * FROM t1")}}},
+        sim::seconds(3));
+    // While "l" waits for MDL_BACKUP_DDL it holds no table lock, so the SELECT runs.
+    check_no_wait(b.result("r", 1), sim::millis(1500), sim::millis(1501));
+    check_waited(b.result("l", 1), sim::seconds(1), sim::seconds(2), sim::seconds(2),
+                 "Waiting for backup lock");
+}
+
+TEST_CASE("Server: LOCK TABLES WRITE is refused under FTWRL and in a backup stage") {
+    Bench b;
+    b.play({ScriptedSession{"f",
+                            "",
+                            {at(0, "FLUSH TABLES WITH READ LOCK"), at(0, "LOCK TABLES t1 WRITE"),
+                             at(0, "LOCK TABLES t1 READ")}},
+            ScriptedSession{"s", "", {at(0, "BACKUP STAGE START"), at(0, "LOCK TABLES t1 WRITE")}}},
+           sim::seconds(1));
+    CHECK(b.result("f", 2).error == Error::CantUpdateWithReadlock);
+    CHECK(b.result("f", 3).error == Error::None);
+    CHECK(b.result("s", 2).error == Error::BackupLockIsActive);
+}
+
+TEST_CASE("Server: a row-lock wait ends after innodb_lock_wait_timeout; a deadlock rolls back") {
+    Bench b;
+    auto upd = [](Time t, std::string_view text, std::string row) {
+        auto s = at(t, text);
+        s.statement.row = std::move(row);
+        return s;
+    };
+    b.play(
+        {ScriptedSession{"a",
+                         "",
+                         {at(0, "BEGIN"), upd(sim::millis(10), "UPDATE t1", "x"),
+                          upd(sim::seconds(1), "UPDATE t1", "y"), at(sim::seconds(100), "COMMIT")}},
+         ScriptedSession{"b",
+                         "",
+                         {at(0, "BEGIN"), upd(sim::millis(20), "UPDATE t1", "y"),
+                          upd(sim::millis(30), "UPDATE t1", "x")}},
+         ScriptedSession{"c", "", {upd(sim::millis(40), "UPDATE t2", "x")}}},
+        sim::seconds(120));
+    // b waits for x (held by a); at 1 s a waits for y (held by b): a cycle, a is the new waiter
+    // and loses; its transaction is rolled back, so b gets x at once.
+    CHECK(b.result("a", 3).error == Error::LockDeadlock);
+    CHECK(b.result("b", 3).error == Error::None);
+    CHECK(b.result("b", 3).granted == sim::seconds(1));
+    CHECK(b.result("b", 3).wait_state == "Waiting for row lock");
+    // Another table's row of the same name is another row.
+    check_no_wait(b.result("c", 1), sim::millis(40), sim::millis(40) + sim::millis(1) + kCommit);
 }
 
 // --- BACKUP STAGE --------------------------------------------------------------------------

@@ -241,6 +241,40 @@ TEST_CASE("parse_sql: BACKUP STAGE, each stage") {
     CHECK(srv::stage_name(BackupStage::End) == "END");
 }
 
+TEST_CASE("parse_sql: LOCK TABLES, each table READ or WRITE, with aliases") {
+    const auto st = parsed("LOCK TABLES t1 WRITE, t2 AS a READ LOCAL, `t3` b LOW_PRIORITY WRITE");
+    CHECK(st.kind == StmtKind::LockTables);
+    CHECK(st.tables == std::vector<std::string>{"t1", "t2", "t3"});
+    CHECK(st.lock_write == std::vector<bool>{true, false, true});
+    const auto one = parsed("lock table t1 read");
+    CHECK(one.kind == StmtKind::LockTables);
+    CHECK(one.lock_write == std::vector<bool>{false});
+    CHECK(parsed("LOCK TABLES FOR BACKUP").kind == StmtKind::LockTablesForBackup);
+    CHECK(srv::kind_name(StmtKind::LockTables) == "LOCK TABLES");
+}
+
+TEST_CASE("parse_sql: locking reads; FOR UPDATE opens its table for writing") {
+    const auto fu = parsed("SELECT * FROM t1 WHERE id = 1 FOR UPDATE");
+    CHECK(fu.kind == StmtKind::Select);
+    CHECK(fu.select_lock == srv::SelectLock::ForUpdate);
+    CHECK(fu.opens_for_write());
+    CHECK_FALSE(fu.is_write());
+    const auto sh = parsed("select a from t1 where id = 1 lock in share mode");
+    CHECK(sh.select_lock == srv::SelectLock::ShareMode);
+    CHECK_FALSE(sh.opens_for_write());
+    CHECK(parsed("SELECT * FROM t1").select_lock == srv::SelectLock::None);
+    CHECK(parsed("UPDATE t1 SET a = 1").opens_for_write());
+}
+
+TEST_CASE("parse_sql: SET innodb_lock_wait_timeout") {
+    const auto st = parsed("SET SESSION innodb_lock_wait_timeout = 2");
+    CHECK(st.kind == StmtKind::SetInnodbLockWaitTimeout);
+    CHECK(st.seconds == 2.0);
+    CHECK(parsed("SET @@session.innodb_lock_wait_timeout=1").kind ==
+          StmtKind::SetInnodbLockWaitTimeout);
+    CHECK(parsed("SET lock_wait_timeout = 3").kind == StmtKind::SetLockWaitTimeout);
+}
+
 TEST_CASE("parse_sql: refusals say what is not understood and list the known statements") {
     const std::vector<std::string_view> bad = {
         "",
@@ -258,7 +292,9 @@ TEST_CASE("parse_sql: refusals say what is not understood and list the known sta
         "DROP TABLE IF EXISTS",
         "SET lock_wait_timeout = -1",
         "FLUSH TABLES",
-        "LOCK TABLES t1 WRITE",
+        "LOCK TABLES t1",
+        "LOCK TABLES t1 WRITE,",
+        "SELECT * FOR UPDATE",
         "GRANT RELOAD ON *.* TO u",
     };
     for (const auto sql : bad) {
