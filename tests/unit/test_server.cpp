@@ -823,3 +823,35 @@ TEST_CASE("Server: commits share a group fsync") {
     CHECK(out[3].at(0).finished == millis(31));
     CHECK(out[3].at(0).wait == 0);  // the log writer is not a lock wait
 }
+
+TEST_CASE("Server: a KILL QUERY ends a statement in its waiting off the CPU too") {
+    sim::Simulation s;
+    srv::ServerConfig c = config(Flavor::MariaDB1011);
+    c.cpu_share = 0.5;
+    Server server(s, c, default_tables(), {});
+    const auto id = server.connect("c1");
+    std::vector<StatementResult> out;
+    s.spawn(session(server, id, {{0, sql("SELECT * FROM t1"), millis(10)}}, out));
+    s.schedule(
+        millis(7),
+        sim::Action{[](void* srv) { static_cast<Server*>(srv)->kill_session(1, true); }, &server});
+    s.run();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].error == Error::QueryInterrupted);
+    CHECK(out[0].finished == millis(7));  // 5 ms on a core, killed 2 ms into the rest
+}
+
+TEST_CASE("Server: the commit slowdown lengthens the group fsync") {
+    sim::Simulation s;
+    srv::ServerConfig c = config(Flavor::MariaDB1011);
+    c.commit = sim::Distribution::constant(0);
+    c.fsync = sim::Distribution::constant(millis(10));
+    Server server(s, c, default_tables(), {});
+    server.set_commit_slowdown(2.0);
+    std::vector<StatementResult> out;
+    s.spawn(
+        session(server, server.connect("w"), {{0, sql("UPDATE t1 SET a = 1"), millis(1)}}, out));
+    s.run();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].finished == millis(21));
+}
