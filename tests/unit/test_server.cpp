@@ -802,12 +802,19 @@ TEST_CASE("Server: cpu_share puts only part of the execution on a core") {
     CHECK(b[0].finished == millis(10));  // with cpu_share 1 it would be 16 ms
 }
 
-TEST_CASE("Server: commits share a group fsync") {
-    sim::Simulation s;
+namespace {
+// No per-commit time; a group fsync of 10 ms.
+srv::ServerConfig group_commit_config() {
     srv::ServerConfig c = config(Flavor::MariaDB1011);
     c.commit = sim::Distribution::constant(0);
     c.fsync = sim::Distribution::constant(millis(10));
-    Server server(s, c, default_tables(), {});
+    return c;
+}
+}  // namespace
+
+TEST_CASE("Server: commits share a group fsync") {
+    sim::Simulation s;
+    Server server(s, group_commit_config(), default_tables(), {});
     std::vector<std::vector<StatementResult>> out(4);
     // w0 commits at 1 ms: an fsync runs 1-11 ms. w1 (3 ms) and w2 (5 ms) arrive during it and
     // share the next, 11-21 ms. w3 arrives at 12 ms, during that one: its fsync is 21-31 ms.
@@ -843,10 +850,7 @@ TEST_CASE("Server: a KILL QUERY ends a statement in its waiting off the CPU too"
 
 TEST_CASE("Server: the commit slowdown lengthens the group fsync") {
     sim::Simulation s;
-    srv::ServerConfig c = config(Flavor::MariaDB1011);
-    c.commit = sim::Distribution::constant(0);
-    c.fsync = sim::Distribution::constant(millis(10));
-    Server server(s, c, default_tables(), {});
+    Server server(s, group_commit_config(), default_tables(), {});
     server.set_commit_slowdown(2.0);
     std::vector<StatementResult> out;
     s.spawn(
