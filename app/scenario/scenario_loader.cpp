@@ -255,8 +255,10 @@ std::string unknown_to_flavor(const std::string& sql, models::server::Flavor fla
 void check_model_keys(const Reader& r, const json& raw, const std::string& model) {
     const bool queue = model == "queue";
     const std::pair<const char*, const char*> server_keys[] = {
-        {"connections", "queue"},           {"max_in_system", "queue"}, {"flavor", "mariadb"},
-        {"lock_wait_timeout_s", "mariadb"}, {"commit_ms", "mariadb"},   {"cpu_cores", "mariadb"},
+        {"connections", "queue"},      {"max_in_system", "queue"},
+        {"flavor", "mariadb"},         {"lock_wait_timeout_s", "mariadb"},
+        {"commit_ms", "mariadb"},      {"cpu_cores", "mariadb"},
+        {"cpu_share", "mariadb"},      {"fsync_ms", "mariadb"},
         {"max_connections", "mariadb"}};
     if (raw.contains("server")) {
         for (const auto& [key, owner] : server_keys) {
@@ -528,6 +530,10 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
         r.time(server.at("innodb_lock_wait_timeout_s"), "/server/innodb_lock_wait_timeout_s",
                sim::kSecond, false);
     s.server.cpu_cores = server.at("cpu_cores").get<int>();
+    s.server.cpu_share = server.at("cpu_share").get<double>();
+    if (server.contains("fsync_ms")) {
+        s.server.fsync = r.distribution(server.at("fsync_ms"), "/server/fsync_ms");
+    }
     s.server.max_connections = server.at("max_connections").get<int>();
 
     std::set<std::string> table_names;
@@ -786,8 +792,8 @@ Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file)
     }
     // The effective scenario shows what was run: the other model's defaults are dropped.
     if (s.model == "queue") {
-        for (const char* key :
-             {"flavor", "lock_wait_timeout_s", "commit_ms", "cpu_cores", "max_connections"}) {
+        for (const char* key : {"flavor", "lock_wait_timeout_s", "commit_ms", "cpu_cores",
+                                "cpu_share", "fsync_ms", "max_connections"}) {
             doc["server"].erase(key);
         }
         for (const char* key : {"tables", "users", "sessions", "data", "backup", "topology",

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -105,8 +106,15 @@ struct ServerConfig {
     /// How long an InnoDB row-lock wait lasts before ER_LOCK_WAIT_TIMEOUT (the sessions'
     /// default innodb_lock_wait_timeout; docs/row-locks.md#model).
     sim::Time innodb_lock_wait_timeout = sim::seconds(50);
-    /// A statement's execution time is service on one of these cores (queueing when all are busy).
+    /// A statement's CPU demand is service on one of these cores (queueing when all are busy).
     int cpu_cores = 16;
+    /// The share of a statement's execution time that is CPU demand (on a core); the rest is
+    /// waiting off the CPU (I/O), after it. 1: all of it on a core.
+    double cpu_share = 1.0;
+    /// The redo log's fsync by a group-commit log writer, after `commit`: one fsync at a time,
+    /// every commit that arrives during one waits for the next, which serves them all at once
+    /// (docs/server-capacity.md#group-commit). Unset: none, each commit takes `commit` alone.
+    std::optional<sim::Distribution> fsync;
     int max_connections = 151;
 };
 
@@ -248,6 +256,7 @@ class Server {
         Error kill_error = Error::None;
         sim::Blocker exec;  ///< parked here while executing, so KILL can end it
         sim::Blocker gate;  ///< parked here while the commit gate is closed
+        sim::Blocker log;   ///< parked here until the group fsync that covers its commit ends
         bool executing = false;
         bool busy = false;  ///< a statement is in progress (waiting or running)
         sim::Time statement_started = 0;
@@ -265,6 +274,13 @@ class Server {
     /// Executes for `d` (on a CPU core when `on_cpu`); false if the statement was killed.
     sim::Task<bool> run_for(Session& s, sim::Time d, StatementResult& r, bool on_cpu = true);
     sim::Task<bool> commit(Session& s, SessionId id, StatementResult& r);
+    /// Waits for a group fsync that covers this commit (ServerConfig::fsync).
+    sim::Task<void> group_fsync(Session& s);
+    /// The log writer starts an fsync for the commits in `fsync_group_`.
+    void start_fsync();
+    static void fsync_done(void* server);
+    /// A commit's or an fsync's time under the commit slowdown (set_commit_slowdown).
+    sim::Time slowed(sim::Time d) const;
     sim::Task<bool> dml(Session& s, SessionId id, const Statement& st, sim::Time exec,
                         StatementResult& r);
     sim::Task<bool> ddl(Session& s, SessionId id, const Statement& st, sim::Time exec,
@@ -328,8 +344,12 @@ class Server {
     std::map<std::string, std::uint32_t> row_ids_;  ///< "table/row" -> row key object
     sim::RandomStream commit_rng_;
     sim::Resource cpu_;
-    std::vector<ServerHooks*> hooks_;  ///< in registration order
-    std::size_t waiting_count_ = 0;    ///< sessions whose `waiting` is set
+    sim::RandomStream fsync_rng_;
+    bool fsync_running_ = false;
+    std::vector<sim::Blocker*> fsync_group_;  ///< the commits the running fsync covers
+    std::vector<sim::Blocker*> next_group_;   ///< commits that came during it: the next group
+    std::vector<ServerHooks*> hooks_;         ///< in registration order
+    std::size_t waiting_count_ = 0;           ///< sessions whose `waiting` is set
     double commit_slowdown_ = 1.0;
     std::map<std::string_view, sim::Time> wait_by_state_;
     std::map<std::string, std::uint32_t> table_ids_;

@@ -63,9 +63,14 @@ sim::EventCosts estimate_events(const GroupConfig& g, sim::Time duration,
                                 const server::ServerConfig& server) {
     sim::EventCosts out;
     const double seconds = sim::to_seconds(duration);
-    const TxCost tx = transaction_cost(g, server.commit.mean());
+    TxCost tx = transaction_cost(g, server.commit.mean());
     // A transaction: its arrival (open: the arrival and the request's start; closed: the think
-    // time), an event per statement, one per commit that writes.
+    // time), an event per statement, one per commit that writes. A statement with waiting off
+    // the CPU (cpu_share < 1) costs a second event; a commit through the log writer two more, its
+    // wake-up and at most one group fsync.
+    const double cpu_exec_ns = tx.exec_ns * server.cpu_share;
+    tx.statements *= server.cpu_share < 1.0 ? 2 : 1;
+    tx.commits *= server.fsync ? 3 : 1;
     if (g.arrivals.kind == Arrivals::Kind::Open) {
         const double per_tx = 2 + tx.statements + tx.commits;
         out.push_back({"arrivals/rate_tps",
@@ -84,8 +89,8 @@ sim::EventCosts estimate_events(const GroupConfig& g, sim::Time duration,
         if (tx.service_ns > 0) {
             rate = std::min(rate, g.pool_size / tx.service_ns * 1e9);
         }
-        if (tx.exec_ns > 0) {
-            rate = std::min(rate, server.cpu_cores / tx.exec_ns * 1e9);
+        if (cpu_exec_ns > 0) {
+            rate = std::min(rate, server.cpu_cores / cpu_exec_ns * 1e9);
         }
         const double per_tx = 1 + tx.statements + tx.commits +
                               (g.arrivals.clients > g.pool_size ? 1 : 0) + (retries ? 1 : 0);

@@ -23,8 +23,10 @@ is shut down and its files removed whatever happens.
 """
 
 import argparse
+import csv
 import datetime
 import json
+import math
 import os
 import platform
 import re
@@ -54,6 +56,17 @@ METRICS = [
     ("peak_client_queue", "peak client queue (1 s samples real)", None),
     ("innodb_tps", "InnoDB throughput (tps)", None),
 ]
+
+# The catch-up phase (a CPU-bound rate, FTWRL held, then UNLOCK): how fast the backlog drains.
+CATCHUP_METRICS = [
+    ("peak_commits_s", "peak InnoDB commits/s in the 10 s after UNLOCK", 0.20),
+    ("drain_s", "time from UNLOCK until the client queue drained (s)", 0.20),
+    ("innodb_p99_ms", "InnoDB p99 latency (ms)", None),
+    ("innodb_max_ms", "InnoDB max latency (ms)", None),
+    ("peak_client_queue", "peak client queue (1 s samples real)", None),
+    ("innodb_tps", "InnoDB throughput (tps)", None),
+]
+BIN_S = 0.1  # completions are counted in bins this wide on both sides (lockstage's timeline)
 
 
 class MeasurementError(Exception):
@@ -235,6 +248,63 @@ def longest_gap(times, begin, end):
     return best, at
 
 
+def bins_of(times, origin, duration_s, bin_s=BIN_S):
+    """Completions counted per bin of `bin_s` from `origin`: a list of counts."""
+    n = int(round(duration_s / bin_s))
+    counts = [0] * n
+    for t in times:
+        i = int((t - origin) / bin_s)
+        if 0 <= i < n:
+            counts[i] += 1
+    return counts
+
+
+def catchup(counts, unlock_s, rate, bin_s=BIN_S, window_s=1.0, after_s=10.0):
+    """From completions per bin (from the run's start): the peak completions/s over a sliding
+    window of `window_s` starting in the `after_s` after UNLOCK, and the drain time: from UNLOCK
+    to the start of the first bin after it that completes fewer than 1.5 x `rate` (the backlog
+    is worked off at the full rate until it is gone, then completions follow the arrivals; at
+    1500/s a 0.1 s bin holds 150 +- 12 completions, so the threshold is far from both). The
+    same estimate on both sides. If the queue did not drain before the run ended, the time
+    until the end (a lower bound)."""
+    w = int(round(window_s / bin_s))
+    first = math.ceil(unlock_s / bin_s - 1e-9)
+    last = min(len(counts) - w, int((unlock_s + after_s) / bin_s))
+    peak = max((sum(counts[i:i + w]) / window_s for i in range(first, last + 1)), default=0.0)
+    drain = len(counts) * bin_s - unlock_s
+    for i in range(first, len(counts)):
+        if counts[i] < 1.5 * rate * bin_s:
+            drain = i * bin_s - unlock_s
+            break
+    return peak, drain
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process and its threads so far (s), 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def fsync_ms(folder, n=200):
+    """Mean time of a 512-byte append and fsync on the filesystem of `folder` (ms): the redo
+    log's flush, as a commit with innodb_flush_log_at_trx_commit=1 waits for it."""
+    path = os.path.join(folder, "lockstage-fsync-probe")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            os.write(fd, b"x" * 512)
+            os.fsync(fd)
+        return (time.perf_counter() - t0) / n * 1e3
+    finally:
+        os.close(fd)
+        os.unlink(path)
+
+
 class Sampler(threading.Thread):
     """Counts the sessions in a 'Waiting for ...' state every `interval_s`, but the backup's."""
 
@@ -308,6 +378,19 @@ def measure(server, args, phase, script, workdir):
             backup_id = cur.fetchone()[0]
         sampler = Sampler(server, [backup_id])
         sampler.start()
+        cpu = {}
+
+        def account():
+            # the CPU the server and the clients used in the middle of the run (they share the
+            # machine's cores), and the transactions they completed meanwhile
+            pids = [server.proc.pid] + [p.proc.pid for p in procs]
+            time.sleep(max(0.0, origin + 1.0 - time.time()))
+            cpu["t0"], cpu["c0"] = time.time(), sum(cpu_seconds(x) for x in pids)
+            time.sleep(max(0.0, origin + args.duration_s - 1.0 - time.time()))
+            cpu["t1"], cpu["c1"] = time.time(), sum(cpu_seconds(x) for x in pids)
+
+        accountant = threading.Thread(target=account, daemon=True)
+        accountant.start()
         record = []
         backup_error = []
         if script:
@@ -325,6 +408,7 @@ def measure(server, args, phase, script, workdir):
             backup.join(timeout=args.duration_s + 60)
             if backup.is_alive() or backup_error:
                 raise MeasurementError(f"{phase}: the backup script failed: {backup_error or 'hung'}")
+        accountant.join(timeout=args.duration_s + 10)
         results = [p.finish(timeout=args.duration_s + 120) for p in procs]
         sampler.stop_flag.set()
         sampler.join(timeout=10)
@@ -338,9 +422,15 @@ def measure(server, args, phase, script, workdir):
     end = origin + args.duration_s
     gap_i, gap_i_at = longest_gap(r_inno["completions"], origin + 1.0, end - 0.5)
     gap_m, gap_m_at = longest_gap(r_myi["completions"], myi.origin + 1.0, end - 0.5)
+    in_window = sum(1 for r in (r_inno, r_myi) for x in r["completions"]
+                    if cpu.get("t0", 0) <= x <= cpu.get("t1", 0))
+    inno_bins = bins_of(r_inno["completions"], origin, args.duration_s)
     return {
         "phase": phase,
         "backup": record,
+        "cpu_ms_per_tx": (cpu["c1"] - cpu["c0"]) * 1e3 / in_window if in_window else None,
+        "cpu_load": cpu_load(cpu, in_window),
+        "innodb_bins": inno_bins,
         "myisam_origin_offset_s": myi.origin - origin,
         "innodb": {k: v for k, v in r_inno.items() if k != "completions"},
         "myisam": {k: v for k, v in r_myi.items() if k != "completions"},
@@ -373,25 +463,59 @@ def empirical(histogram):
     return {"dist": "empirical", "values_ms": [v for v, _ in pairs], "weights": [n for _, n in pairs]}
 
 
-def scenario_for(args, phase, measured, baseline):
+def cpu_load(cpu, completed):
+    """(transactions/s, CPU s/s) of the server and the clients over the accounted window."""
+    if "t1" not in cpu or cpu["t1"] <= cpu["t0"]:
+        return None
+    span = cpu["t1"] - cpu["t0"]
+    return (completed / span, (cpu["c1"] - cpu["c0"]) / span)
+
+
+def marginal_cpu_ms(low, high):
+    """CPU per additional transaction (ms) between two baselines' (tps, CPU s/s): what a
+    transaction costs once the constant part (background threads, the clients' idle polling)
+    is paid, which is what bounds the rate at which a backlog drains. The high baseline's mean
+    CPU per transaction if the two do not give a positive slope."""
+    if low and high and high[0] > low[0] and high[1] > low[1]:
+        return (high[1] - low[1]) / (high[0] - low[0]) * 1e3
+    return high[1] / high[0] * 1e3 if high and high[0] > 0 else None
+
+
+def capacity_of(baseline, cores, cpu_ms):
+    """The server's capacity: its cores and the share of the baseline's mean service time that
+    is CPU demand (`cpu_ms` per transaction, the server's and the clients', which share the
+    cores). The fsync stays inside the baseline's latency (no fsync_ms): the probe's fsync is
+    not InnoDB's redo write, so it is reported only."""
+    hist = [(v, n) for v, n in baseline["innodb"]["histogram"] if n > 0]
+    mean_ms = sum(v * n for v, n in hist) / sum(n for _, n in hist)
+    return {"cpu_cores": cores, "cpu_share": round(min(1.0, cpu_ms / mean_ms), 4)}
+
+
+def scenario_for(args, phase, measured, baseline, capacity=None):
     statements = [{"at_s": round(s["sent_s"], 6), "sql": s["sql"], "exec_ms": 0.1}
                   for s in measured["backup"]]
     sessions = [{"name": "backup", "statements": statements}] if statements else []
+    server = {"flavor": "mariadb-10.11", "cpu_cores": 4096, "max_connections": 1000,
+              "commit_ms": {"dist": "constant", "value_ms": 0}}
+    if capacity:
+        server.update(capacity)
     return {
         "name": f"real-server-{phase}",
         "description": ("Generated by tests/real-server/realserver.py: the set-up that was just "
                         "measured on a real MariaDB server, for lockstage to predict."),
         "why": ("Rates and pool sizes are sysbench's --rate and --threads; a statement's service "
-                "time is the baseline run's latency histogram (so commit_ms is 0 and CPU is not "
-                "a bottleneck); the backup's statements are sent when the real ones were."),
+                "time is the baseline run's latency histogram (so commit_ms is 0); "
+                + ("the server has the machine's cores and cpu_share is the CPU per transaction "
+                   "(server and clients) over that mean; " if capacity else
+                   "CPU is not a bottleneck; ")
+                + "the backup's statements are sent when the real ones were."),
         "seed": 1,
         "duration_s": args.duration_s,
-        "server": {"flavor": "mariadb-10.11", "cpu_cores": 4096, "max_connections": 1000,
-                   "commit_ms": {"dist": "constant", "value_ms": 0}},
+        "server": server,
         "tables": [{"name": "orders", "engine": "InnoDB"},
                    {"name": "app_log", "engine": "MyISAM"}],
         "sessions": sessions,
-        "output": {"queue_sample_ms": 10},
+        "output": {"queue_sample_ms": 10, "timeline_interval_s": BIN_S},
         "workload": {"groups": [
             {"name": "innodb", "arrivals": {"kind": "open", "rate_tps": args.innodb_rate},
              "pool_size": args.innodb_threads, "client_timeout_s": 3600,
@@ -409,7 +533,12 @@ def scenario_for(args, phase, measured, baseline):
 SIM_SEEDS = (1, 2, 3, 4, 5)
 
 
-def simulate_one(args, scenario, outdir):
+def unlock_at(measured):
+    """When UNLOCK TABLES was sent in a FTWRL phase, in s from the run's start."""
+    return next(s["sent_s"] for s in measured["backup"] if s["sql"] == "UNLOCK TABLES")
+
+
+def simulate_one(args, scenario, outdir, catchup_at=None):
     path = os.path.join(outdir, f"{scenario['name']}.json")
     with open(path, "w") as f:
         json.dump(scenario, f, indent=2)
@@ -432,16 +561,30 @@ def simulate_one(args, scenario, outdir):
         "peak_waiting": run["peak_queue"],
         "peak_client_queue": g["innodb"]["max_pool_queue"],
         "innodb_tps": g["innodb"]["throughput_tps"],
+        **(sim_catchup(folder, scenario, catchup_at) if catchup_at else {}),
     }
 
 
-def simulate(args, scenario, outdir):
+def sim_catchup(folder, scenario, catchup_at):
+    """The catch-up figures of a lockstage run, from its timeline (BIN_S rows)."""
+    counts = [0] * int(round(scenario["duration_s"] / BIN_S))
+    with open(os.path.join(folder, "timeline.csv")) as f:
+        for row in csv.DictReader(f):
+            i = int(round(float(row["t_start_s"]) / BIN_S))
+            if row["group"] == "innodb" and i < len(counts):
+                counts[i] += int(row["completed"])
+    rate = scenario["workload"]["groups"][0]["arrivals"]["rate_tps"]
+    peak, drain = catchup(counts, catchup_at, rate)
+    return {"peak_commits_s": peak, "drain_s": drain}
+
+
+def simulate(args, scenario, outdir, catchup_at=None):
     """lockstage on the scenario with each of SIM_SEEDS: the mean of each metric, and its range
     (the real run is one draw of the arrivals; the seeds show the spread of that draw)."""
     runs = []
     for seed in SIM_SEEDS:
         sc = dict(scenario, seed=seed, name=f"{scenario['name']}-seed{seed}")
-        runs.append(simulate_one(args, sc, outdir))
+        runs.append(simulate_one(args, sc, outdir, catchup_at))
     mean = {k: sum(r[k] for r in runs) / len(runs) for k in runs[0]}
     span = {k: (min(r[k] for r in runs), max(r[k] for r in runs)) for k in runs[0]}
     return mean, span
@@ -450,9 +593,9 @@ def simulate(args, scenario, outdir):
 # ----------------------------------------------------------------------------------------------
 
 
-def compare(real, sim, span):
+def compare(real, sim, span, metrics=METRICS):
     rows, ok = [], True
-    for key, label, tol in METRICS:
+    for key, label, tol in metrics:
         r, s = real[key], sim[key]
         # relative error; none when the real figure is 0 and the simulated one is not (a
         # relative error is undefined there, and JSON has no infinity): such a checked metric fails
@@ -491,6 +634,10 @@ def main():
     ap.add_argument("--ftwrl-hold-s", type=float, default=5.0)
     ap.add_argument("--block-ddl-hold-s", type=float, default=3.0)
     ap.add_argument("--block-commit-hold-s", type=float, default=1.0)
+    ap.add_argument("--catchup-rate", type=int, default=1500,
+                    help="catch-up phase: InnoDB rate at which the server is CPU-bound after FTWRL")
+    ap.add_argument("--catchup-threads", type=int, default=16)
+    ap.add_argument("--catchup-duration-s", type=int, default=25)
     args = ap.parse_args()
     args.lockstage = os.path.abspath(args.lockstage)
     out = os.path.abspath(args.out)
@@ -533,6 +680,21 @@ def main():
             (0.0, "BACKUP STAGE BLOCK_DDL"),
             (args.block_ddl_hold_s, "BACKUP STAGE BLOCK_COMMIT"),
             (args.block_commit_hold_s, "BACKUP STAGE END")], workdir)
+        # The catch-up: a baseline at the CPU-bound rate (the CPU per transaction), then the
+        # same load with FTWRL held --ftwrl-hold-s.
+        cu_args = argparse.Namespace(**vars(args))
+        cu_args.innodb_rate, cu_args.innodb_threads = args.catchup_rate, args.catchup_threads
+        cu_args.duration_s = args.catchup_duration_s
+        cu_base_args = argparse.Namespace(**vars(cu_args))
+        cu_base_args.duration_s = args.baseline_s
+        cu_baseline = measure(server, cu_base_args, "catchup-baseline", None, workdir)
+        cu_baseline["fsync_ms"] = fsync_ms(server.datadir)
+        cu = measure(server, cu_args, "catchup", [
+            (0.0, "FLUSH TABLES WITH READ LOCK"),
+            (args.ftwrl_hold_s, "UNLOCK TABLES")], workdir)
+        unlock_s = unlock_at(cu)
+        peak, drain = catchup(cu["innodb_bins"], unlock_s, args.catchup_rate)
+        cu["metrics"].update(peak_commits_s=peak, drain_s=drain)
     except (MeasurementError, pymysql.err.Error) as exc:
         log(f"error: {exc}")
         return 2
@@ -563,6 +725,23 @@ def main():
                                      "real": phase["metrics"], "simulated": sim,
                                      "simulated_range": span, "rows": rows,
                                      "ok": ok})
+        cpu_ms = marginal_cpu_ms(baseline["cpu_load"], cu_baseline["cpu_load"])
+        if cpu_ms is None:
+            raise MeasurementError("no CPU accounting of the catch-up baseline")
+        capacity = capacity_of(cu_baseline, os.cpu_count(), cpu_ms)
+        report["catchup_baseline"] = {
+            "innodb": cu_baseline["innodb"], "cpu_ms_per_tx": cu_baseline["cpu_ms_per_tx"],
+            "cpu_load": cu_baseline["cpu_load"], "baseline_cpu_load": baseline["cpu_load"],
+            "marginal_cpu_ms": cpu_ms, "fsync_probe_ms": cu_baseline["fsync_ms"],
+            "capacity": capacity}
+        sim, span = simulate(cu_args, scenario_for(cu_args, "catchup", cu, cu_baseline, capacity),
+                             tmp_out, catchup_at=unlock_s)
+        rows, ok = compare(cu["metrics"], sim, span, CATCHUP_METRICS)
+        all_ok &= ok
+        report["phases"].append({"phase": "catchup", "backup": cu["backup"], "real": cu["metrics"],
+                                 "simulated": sim, "simulated_range": span, "rows": rows,
+                                 "ok": ok, "innodb_completions_per_bin": cu["innodb_bins"],
+                                 "bin_s": BIN_S})
     except MeasurementError as exc:
         log(f"error: {exc}")
         shutil.rmtree(tmp_out, ignore_errors=True)
@@ -574,7 +753,14 @@ def main():
              f"threads, MyISAM INSERT at {args.myisam_rate}/s on {args.myisam_threads}; "
              f"{args.duration_s} s per phase, backup from {args.backup_at_s} s; baseline InnoDB "
              f"latency avg {baseline['innodb']['avg_ms']:.2f} ms, p99 "
-             f"{baseline['innodb']['p99_ms']:.2f} ms", ""]
+             f"{baseline['innodb']['p99_ms']:.2f} ms",
+             f"catch-up: InnoDB at {args.catchup_rate}/s on {args.catchup_threads} threads, FTWRL "
+             f"held {args.ftwrl_hold_s} s; server {capacity['cpu_cores']} cores, CPU "
+             f"{cpu_ms:.3f} ms per additional transaction (server and sysbench; mean "
+             f"{cu_baseline['cpu_ms_per_tx']:.3f} ms at {args.catchup_rate}/s) = cpu_share "
+             f"{capacity['cpu_share']} of that baseline's mean latency "
+             f"{cu_baseline['innodb']['avg_ms']:.2f} ms; fsync probe "
+             f"{cu_baseline['fsync_ms']:.3f} ms (reported only)", ""]
     lines.append(f"| phase | metric | real | lockstage (mean of seeds {SIM_SEEDS[0]}-{SIM_SEEDS[-1]}) "
                  "| lockstage range | error | verdict |")
     lines.append("|---|---|---|---|---|---|---|")

@@ -133,5 +133,45 @@ real["innodb_gap_s"] = 0.0
 rows, ok = realserver.compare(real, sim, {k: (v, v) for k, v in sim.items()})
 check(not ok, f"a checked metric with real 0 and simulated 100 fails: {rows}")
 
+# The catch-up figures: completions per 0.1 s bin; rate 10/s, a block from 1 s to 2 s, then 30/s
+# for 1 s (the 10 arrivals of the block and the 10 during the catch-up), then 10/s again.
+check(realserver.bins_of([0.05, 0.15, 0.16, 9.0, -1.0], 0.0, 1.0) == [1, 2] + [0] * 8,
+      "bins_of counts per bin, ignores times outside the run")
+counts = [1] * 10 + [0] * 10 + [3] * 10 + [1] * 20
+peak, drain = realserver.catchup(counts, 2.0, 10.0)
+check(abs(peak - 30.0) < 1e-9 and abs(drain - 1.0) < 1e-9, f"catchup: peak {peak}, drain {drain}")
+peak, drain = realserver.catchup(counts, 1.95, 10.0)
+check(abs(drain - 1.05) < 1e-9, f"catchup: from the first bin after UNLOCK, {drain}")
+peak, drain = realserver.catchup([1] * 10 + [0] * 10 + [3] * 30, 2.0, 10.0)
+check(abs(drain - 3.0) < 1e-9, f"catchup: never drained = the time left, {drain}")
+# CPU per additional transaction between two baselines: 220/s at 0.3 CPU s/s, 1520/s at 0.95.
+load = realserver.cpu_load({"t0": 10.0, "t1": 12.0, "c0": 1.0, "c1": 1.6}, 440)
+check(abs(load[0] - 220.0) < 1e-9 and abs(load[1] - 0.3) < 1e-9,
+      "cpu_load: transactions/s and CPU s/s over the window")
+check(realserver.cpu_load({}, 10) is None, "cpu_load without accounting")
+check(abs(realserver.marginal_cpu_ms((220.0, 0.3), (1520.0, 0.95)) - 0.5) < 1e-9,
+      "marginal CPU: 0.65 s/s more for 1300 tx/s more = 0.5 ms")
+check(abs(realserver.marginal_cpu_ms((220.0, 0.3), (1520.0, 0.2)) - 0.2 / 1520 * 1e3) < 1e-9,
+      "no positive slope: the mean CPU per transaction of the high baseline")
+# The capacity: CPU 0.5 ms per transaction of a mean latency of 1 ms.
+cu_base = {"innodb": {"histogram": [(0.5, 1), (1.5, 1)]}}
+capacity = realserver.capacity_of(cu_base, 2, 0.5)
+check(capacity == {"cpu_cores": 2, "cpu_share": 0.5}, f"capacity: {capacity}")
+# lockstage on it: 2 cores / 0.5 ms = 4000 commits/s after a 5 s FTWRL at 1500/s, so the 7500
+# queued drain in about 7500 / (4000 - 1500) = 3 s.
+cu_args = argparse.Namespace(duration_s=20, innodb_rate=1500, innodb_threads=16, myisam_rate=20,
+                             myisam_threads=4, lockstage=os.path.abspath(lockstage))
+cu_sc = realserver.scenario_for(cu_args, "catchup", measured,
+                                {"innodb": {"histogram": [(1.0, 1)]},
+                                 "myisam": {"histogram": [(0.3, 10)]}}, capacity)
+check(cu_sc["server"]["cpu_cores"] == 2 and cu_sc["server"]["cpu_share"] == 0.5,
+      f"catch-up scenario carries the capacity: {cu_sc['server']}")
+with tempfile.TemporaryDirectory() as d:
+    mean, span = realserver.simulate(cu_args, cu_sc, d, catchup_at=realserver.unlock_at(measured))
+    check(3800 <= mean["peak_commits_s"] <= 4100 and 2.5 <= mean["drain_s"] <= 3.6,
+          f"simulated catch-up: {mean}")
+    check(sorted(k for k, _, _ in realserver.CATCHUP_METRICS if k in mean)
+          == sorted(k for k, _, _ in realserver.CATCHUP_METRICS), f"catch-up metrics: {mean}")
+
 print(f"real-server analysis: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -143,3 +143,18 @@ TEST_CASE("each model's terms are named by the JSON pointer of the key that driv
     CHECK(q.terms[0].pointer == "/workload/rate_tps");
     CHECK(q.terms[1].pointer == "/server/connections");
 }
+
+TEST_CASE("cpu_share and fsync_ms: the split statement and the log writer cost events") {
+    const auto split = [](const std::string& server) {
+        std::string s = open_group("1000");
+        s.replace(s.find(R"("server": {})"), 12, R"("server": )" + server);
+        return cli::estimate_events(load(s));
+    };
+    // Arrival and start, then: with cpu_share < 1 the UPDATE's CPU part and its waiting are two
+    // events (2 + 2 + 1 commit); with fsync_ms the commit's wake-up and its share of a group
+    // fsync are two more (2 + 1 + 3).
+    CHECK(split(R"({"cpu_share": 0.5})").largest()->events == doctest::Approx(1000 * 100 * 5));
+    CHECK(split(R"({"fsync_ms": {"dist": "constant", "value_ms": 1}})").largest()->events ==
+          doctest::Approx(1000 * 100 * 6));
+    CHECK(split(R"({"cpu_share": 1})").largest()->events == doctest::Approx(1000 * 100 * 4));
+}

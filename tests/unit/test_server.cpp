@@ -889,3 +889,79 @@ TEST_CASE("StatementResult: granted = sent when nothing waits, wait excludes exe
     check_no_wait(b.result("s", 2), millis(100), millis(100));
     check_no_wait(b.result("s", 3), millis(100), millis(100));
 }
+
+// --- Capacity: CPU demand and group commit (docs/server-capacity.md) -------------------------
+
+TEST_CASE("Server: cpu_share puts only part of the execution on a core") {
+    sim::Simulation s;
+    srv::ServerConfig c = config(Flavor::MariaDB1011);
+    c.cpu_cores = 1;
+    c.cpu_share = 0.25;
+    Server server(s, c, default_tables(), {});
+    std::vector<StatementResult> a, b;
+    // Both 8 ms reads: 2 ms on the one core each, then 6 ms off it. b waits 2 ms for the core.
+    s.spawn(session(server, server.connect("a"), {{0, sql("SELECT * FROM t1"), millis(8)}}, a));
+    s.spawn(session(server, server.connect("b"), {{0, sql("SELECT * FROM t1"), millis(8)}}, b));
+    s.run();
+    REQUIRE((a.size() == 1 && b.size() == 1));
+    CHECK(a[0].finished == millis(8));
+    CHECK(b[0].finished == millis(10));  // with cpu_share 1 it would be 16 ms
+}
+
+namespace {
+// No per-commit time; a group fsync of 10 ms.
+srv::ServerConfig group_commit_config() {
+    srv::ServerConfig c = config(Flavor::MariaDB1011);
+    c.commit = sim::Distribution::constant(0);
+    c.fsync = sim::Distribution::constant(millis(10));
+    return c;
+}
+}  // namespace
+
+TEST_CASE("Server: commits share a group fsync") {
+    sim::Simulation s;
+    Server server(s, group_commit_config(), default_tables(), {});
+    std::vector<std::vector<StatementResult>> out(4);
+    // w0 commits at 1 ms: an fsync runs 1-11 ms. w1 (3 ms) and w2 (5 ms) arrive during it and
+    // share the next, 11-21 ms. w3 arrives at 12 ms, during that one: its fsync is 21-31 ms.
+    const Time sent[] = {0, millis(2), millis(4), millis(11)};
+    for (std::size_t i = 0; i < 4; ++i) {
+        s.spawn(session(server, server.connect("w" + std::to_string(i)),
+                        {{sent[i], sql("UPDATE t1 SET a = 1"), millis(1)}}, out[i]));
+    }
+    s.run();
+    CHECK(out[0].at(0).finished == millis(11));
+    CHECK(out[1].at(0).finished == millis(21));
+    CHECK(out[2].at(0).finished == millis(21));
+    CHECK(out[3].at(0).finished == millis(31));
+    CHECK(out[3].at(0).wait == 0);  // the log writer is not a lock wait
+}
+
+TEST_CASE("Server: a KILL QUERY ends a statement in its waiting off the CPU too") {
+    sim::Simulation s;
+    srv::ServerConfig c = config(Flavor::MariaDB1011);
+    c.cpu_share = 0.5;
+    Server server(s, c, default_tables(), {});
+    const auto id = server.connect("c1");
+    std::vector<StatementResult> out;
+    s.spawn(session(server, id, {{0, sql("SELECT * FROM t1"), millis(10)}}, out));
+    s.schedule(
+        millis(7),
+        sim::Action{[](void* srv) { static_cast<Server*>(srv)->kill_session(1, true); }, &server});
+    s.run();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].error == Error::QueryInterrupted);
+    CHECK(out[0].finished == millis(7));  // 5 ms on a core, killed 2 ms into the rest
+}
+
+TEST_CASE("Server: the commit slowdown lengthens the group fsync") {
+    sim::Simulation s;
+    Server server(s, group_commit_config(), default_tables(), {});
+    server.set_commit_slowdown(2.0);
+    std::vector<StatementResult> out;
+    s.spawn(
+        session(server, server.connect("w"), {{0, sql("UPDATE t1 SET a = 1"), millis(1)}}, out));
+    s.run();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].finished == millis(21));
+}
