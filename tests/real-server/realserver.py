@@ -481,6 +481,16 @@ def marginal_cpu_ms(low, high):
     return high[1] / high[0] * 1e3 if high and high[0] > 0 else None
 
 
+def saturated_cpu_ms(cores, load):
+    """CPU per transaction (ms) from a run without a rate limit: the server and the clients keep
+    every core busy, so each transaction costs cores / throughput. Steadier than the slope
+    between two rate-limited baselines (a difference of two noisy CPU readings), which stays in
+    the report only."""
+    if load and load[0] > 0:
+        return cores / load[0] * 1e3
+    return None
+
+
 def capacity_of(baseline, cores, cpu_ms):
     """The server's capacity: its cores and the share of the baseline's mean service time that
     is CPU demand (`cpu_ms` per transaction, the server's and the clients', which share the
@@ -638,6 +648,8 @@ def main():
                     help="catch-up phase: InnoDB rate at which the server is CPU-bound after FTWRL")
     ap.add_argument("--catchup-threads", type=int, default=16)
     ap.add_argument("--catchup-duration-s", type=int, default=25)
+    ap.add_argument("--saturation-s", type=int, default=8,
+                    help="the run without a rate limit that measures the server's capacity")
     args = ap.parse_args()
     args.lockstage = os.path.abspath(args.lockstage)
     out = os.path.abspath(args.out)
@@ -689,6 +701,10 @@ def main():
         cu_base_args.duration_s = args.baseline_s
         cu_baseline = measure(server, cu_base_args, "catchup-baseline", None, workdir)
         cu_baseline["fsync_ms"] = fsync_ms(server.datadir)
+        # The capacity: the same threads with no rate limit, the cores saturated.
+        sat_args = argparse.Namespace(**vars(cu_args))
+        sat_args.innodb_rate, sat_args.duration_s = 0, args.saturation_s
+        saturated = measure(server, sat_args, "saturation", None, workdir)
         cu = measure(server, cu_args, "catchup", [
             (0.0, "FLUSH TABLES WITH READ LOCK"),
             (args.ftwrl_hold_s, "UNLOCK TABLES")], workdir)
@@ -725,14 +741,16 @@ def main():
                                      "real": phase["metrics"], "simulated": sim,
                                      "simulated_range": span, "rows": rows,
                                      "ok": ok})
-        cpu_ms = marginal_cpu_ms(baseline["cpu_load"], cu_baseline["cpu_load"])
+        marginal_ms = marginal_cpu_ms(baseline["cpu_load"], cu_baseline["cpu_load"])
+        cpu_ms = saturated_cpu_ms(os.cpu_count(), saturated["cpu_load"])
         if cpu_ms is None:
-            raise MeasurementError("no CPU accounting of the catch-up baseline")
+            raise MeasurementError("no throughput measured in the saturation run")
         capacity = capacity_of(cu_baseline, os.cpu_count(), cpu_ms)
         report["catchup_baseline"] = {
             "innodb": cu_baseline["innodb"], "cpu_ms_per_tx": cu_baseline["cpu_ms_per_tx"],
             "cpu_load": cu_baseline["cpu_load"], "baseline_cpu_load": baseline["cpu_load"],
-            "marginal_cpu_ms": cpu_ms, "fsync_probe_ms": cu_baseline["fsync_ms"],
+            "marginal_cpu_ms": marginal_ms, "saturated_load": saturated["cpu_load"],
+            "cpu_ms_per_tx_saturated": cpu_ms, "fsync_probe_ms": cu_baseline["fsync_ms"],
             "capacity": capacity}
         sim, span = simulate(cu_args, scenario_for(cu_args, "catchup", cu, cu_baseline, capacity),
                              tmp_out, catchup_at=unlock_s)
@@ -755,8 +773,10 @@ def main():
              f"latency avg {baseline['innodb']['avg_ms']:.2f} ms, p99 "
              f"{baseline['innodb']['p99_ms']:.2f} ms",
              f"catch-up: InnoDB at {args.catchup_rate}/s on {args.catchup_threads} threads, FTWRL "
-             f"held {args.ftwrl_hold_s} s; server {capacity['cpu_cores']} cores, CPU "
-             f"{cpu_ms:.3f} ms per additional transaction (server and sysbench; mean "
+             f"held {args.ftwrl_hold_s} s; server {capacity['cpu_cores']} cores saturated at "
+             f"{saturated['cpu_load'][0]:.0f} tx/s without a rate limit = {cpu_ms:.3f} ms of CPU "
+             f"per transaction (server and sysbench; reported only: "
+             f"{(marginal_ms or 0):.3f} ms per additional transaction between the baselines, mean "
              f"{cu_baseline['cpu_ms_per_tx']:.3f} ms at {args.catchup_rate}/s) = cpu_share "
              f"{capacity['cpu_share']} of that baseline's mean latency "
              f"{cu_baseline['innodb']['avg_ms']:.2f} ms; fsync probe "

@@ -153,6 +153,11 @@ check(abs(realserver.marginal_cpu_ms((220.0, 0.3), (1520.0, 0.95)) - 0.5) < 1e-9
       "marginal CPU: 0.65 s/s more for 1300 tx/s more = 0.5 ms")
 check(abs(realserver.marginal_cpu_ms((220.0, 0.3), (1520.0, 0.2)) - 0.2 / 1520 * 1e3) < 1e-9,
       "no positive slope: the mean CPU per transaction of the high baseline")
+# Saturated: 2 cores at 4000 tx/s = 0.5 ms of CPU per transaction; nothing measured, none.
+check(abs(realserver.saturated_cpu_ms(2, (4000.0, 1.98)) - 0.5) < 1e-9,
+      "saturated CPU: 2 cores / 4000 tx/s = 0.5 ms")
+check(realserver.saturated_cpu_ms(2, None) is None and realserver.saturated_cpu_ms(2, (0.0, 0.0)) is None,
+      "saturated CPU: none without a measured throughput")
 # The capacity: CPU 0.5 ms per transaction of a mean latency of 1 ms.
 cu_base = {"innodb": {"histogram": [(0.5, 1), (1.5, 1)]}}
 capacity = realserver.capacity_of(cu_base, 2, 0.5)
