@@ -353,7 +353,9 @@ class Server {
     double commit_slowdown_ = 1.0;
     std::map<std::string_view, sim::Time> wait_by_state_;
     std::map<std::string, std::uint32_t> table_ids_;
-    std::vector<TableDef> tables_;  ///< indexed by id - 1
+    /// indexed by id - 1; a deque, so a CREATE TABLE of a new name (table_id) does not move the
+    /// TableDefs a suspended statement or a hook still refers to
+    std::deque<TableDef> tables_;
     std::map<std::string, std::set<std::string>> users_;
     std::deque<Session> sessions_;  ///< indexed by id - 1; stable addresses (Blockers live here)
 };
