@@ -43,6 +43,18 @@ constexpr std::pair<const char*, std::string_view> kBounds[] = {
     {"minimum", ">="}, {"exclusiveMinimum", ">"}, {"maximum", "<="}, {"exclusiveMaximum", "<"}};
 
 const OJson kNoProperties = OJson::object();
+
+/// a < b for two JSON numbers, exactly: nlohmann's operator< compares a double with a 64-bit
+/// integer as doubles (2^64 read as 1.8446744073709552e19 equals 2^64 - 1) and a negative integer
+/// with an unsigned one by casting it. A long double holds every int64, uint64 and double.
+bool number_less(const OJson& a, const OJson& b) {
+    const auto exact = [](const OJson& v) {
+        return v.is_number_unsigned()  ? static_cast<long double>(v.get<std::uint64_t>())
+               : v.is_number_integer() ? static_cast<long double>(v.get<std::int64_t>())
+                                       : static_cast<long double>(v.get<double>());
+    };
+    return exact(a) < exact(b);
+}
 const OJson kAnything = true;
 
 std::string child(const std::string& ptr, std::string_view key) {
@@ -327,10 +339,10 @@ class CompiledSchema {
                 continue;
             }
             const OJson& bound = s[key];
-            const bool ok = op == ">="   ? !(doc < bound)
-                            : op == ">"  ? bound < doc
-                            : op == "<=" ? !(bound < doc)
-                                         : doc < bound;
+            const bool ok = op == ">="   ? !number_less(doc, bound)
+                            : op == ">"  ? number_less(bound, doc)
+                            : op == "<=" ? !number_less(bound, doc)
+                                         : number_less(doc, bound);
             if (!ok) {
                 return error(ptr, "expected {} {} {}, got {}", number_noun(s), op, render(bound),
                              render(doc));
