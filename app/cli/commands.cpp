@@ -11,9 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <ostream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,6 +74,45 @@ constexpr const char* kMaxEventsHelp =
     "exit code 1 and writes nothing. Without it, a run estimated above 1e10 events is refused "
     "before it starts, and one that executes more than the larger of 1e10 and 10x its estimate "
     "is stopped; with it, runs estimated up to N are allowed";
+
+/// The most runs `sweep --jobs` starts at once.
+constexpr unsigned kMaxJobs = 1024;
+
+/// A whole number written in decimal digits only (no sign, no exponent, no spaces), that fits in
+/// 64 bits: "-1" must not wrap to 2^64 - 1 as the stream and lexical_cast readers make it.
+std::optional<std::uint64_t> parse_whole(std::string_view text) {
+    if (text.empty() || text.size() > 20) {
+        return std::nullopt;
+    }
+    std::uint64_t n = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9' || __builtin_mul_overflow(n, 10u, &n) ||
+            __builtin_add_overflow(n, static_cast<unsigned>(c - '0'), &n)) {
+            return std::nullopt;
+        }
+    }
+    return n;
+}
+
+/// A whole-number option, if given: from `lo` to `hi`, else a usage error that says so.
+std::optional<std::uint64_t> whole_option(const po::variables_map& vm, const std::string& name,
+                                          std::uint64_t lo, std::uint64_t hi) {
+    if (!vm.count(name)) {
+        return std::nullopt;
+    }
+    const std::string text = vm[name].as<std::string>();
+    const auto n = parse_whole(text);
+    if (!n || *n < lo || *n > hi) {
+        throw UsageError(fmt::format("--{} {}: expected a whole number from {} to {}", name,
+                                     text.empty() ? "\"\"" : text, lo, hi));
+    }
+    return n;
+}
+
+/// --seed, if given: 0 to 2^64 - 1.
+std::optional<std::uint64_t> seed_option(const po::variables_map& vm) {
+    return whole_option(vm, "seed", 0, std::numeric_limits<std::uint64_t>::max());
+}
 
 /// --max-events, if given (a bad value is a usage error).
 std::optional<std::uint64_t> max_events_option(const po::variables_map& vm) {
@@ -143,8 +182,8 @@ Command run_command() {
         "scenario", po::value<std::string>()->value_name("SCENARIO.json"), "the scenario to run")(
         "out,o", po::value<std::string>()->value_name("DIR"),
         "result folder (default: results/<scenario name>/); replaced whole if it exists")(
-        "seed", po::value<std::uint64_t>()->value_name("N"),
-        "seed of every random stream, overriding the scenario's \"seed\"")(
+        "seed", po::value<std::string>()->value_name("N"),
+        "seed of every random stream, overriding the scenario's \"seed\" (0 to 2^64 - 1)")(
         "max-events", po::value<std::string>()->value_name("N"), kMaxEventsHelp)(
         "quiet,q", po::bool_switch(), "print nothing but errors");
     c.positional.add("scenario", 1);
@@ -166,8 +205,8 @@ Command compare_command() {
         "mysql-lock-instance, percona-backup-locks")(
         "out,o", po::value<std::string>()->value_name("DIR"),
         "result folder (default: results/<scenario name>-compare/); replaced whole if it exists")(
-        "seed", po::value<std::uint64_t>()->value_name("N"),
-        "seed of every random stream, overriding the scenario's \"seed\"")(
+        "seed", po::value<std::string>()->value_name("N"),
+        "seed of every random stream, overriding the scenario's \"seed\" (0 to 2^64 - 1)")(
         "max-events", po::value<std::string>()->value_name("N"),
         "as for run: the most kernel events each strategy's run may execute")(
         "quiet,q", po::bool_switch(), "print nothing but errors");
@@ -182,10 +221,10 @@ Command sweep_command() {
               {}};
     c.options.add_options()("help,h", "this help")(
         "sweep", po::value<std::string>()->value_name("SWEEP.json"), "the sweep file")(
-        "jobs,j", po::value<unsigned>()->value_name("N"),
-        "runs in parallel (default: the number of cores); the results do not depend on it")(
-        "shard", po::value<std::string>()->value_name("I/N"),
-        "run only shard I of N (every N-th run); join the shards with 'lockstage merge'")(
+        "jobs,j", po::value<std::string>()->value_name("N"),
+        "runs in parallel, 1 to 1024 (default: the number of cores); the results do not depend "
+        "on it")("shard", po::value<std::string>()->value_name("I/N"),
+                 "run only shard I of N (every N-th run); join the shards with 'lockstage merge'")(
         "out,o", po::value<std::string>()->value_name("DIR"),
         "result folder (default: results/<sweep name>-sweep/); replaced whole if it exists")(
         "max-events", po::value<std::string>()->value_name("N"),
@@ -235,6 +274,9 @@ Command report_command() {
 /// Where a command writes: --out, or results/<default_name>; a file in the way is bad input.
 std::filesystem::path result_folder_path(const po::variables_map& vm,
                                          const std::string& default_name) {
+    if (vm.count("out") && vm["out"].as<std::string>().empty()) {
+        throw UsageError("--out \"\": expected a folder");
+    }
     const std::filesystem::path dest = vm.count("out")
                                            ? std::filesystem::path(vm["out"].as<std::string>())
                                            : std::filesystem::path("results") / default_name;
@@ -369,9 +411,10 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
 }
 
 int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
+    const auto seed = seed_option(vm);
     Scenario s = load_scenario_file(required_scenario(vm));
-    if (vm.count("seed")) {
-        s.seed = vm["seed"].as<std::uint64_t>();
+    if (seed) {
+        s.seed = *seed;
         s.queue.seed = s.seed;
         s.server.seed = s.seed;
         s.effective["seed"] = s.seed;
@@ -394,9 +437,10 @@ int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
 }
 
 int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
+    const auto seed = seed_option(vm);
     Scenario s = load_scenario_file(required_scenario(vm));
-    if (vm.count("seed")) {
-        s.seed = vm["seed"].as<std::uint64_t>();
+    if (seed) {
+        s.seed = *seed;
         s.server.seed = s.seed;
         s.effective["seed"] = s.seed;
     }
@@ -414,6 +458,9 @@ int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err
                 "--strategies: unknown strategy '{}' (known: mariabackup-stages, "
                 "mariabackup-legacy, ftwrl, no-lock, mysql-lock-instance, percona-backup-locks)",
                 name));
+        }
+        if (std::find(strategies.begin(), strategies.end(), name) != strategies.end()) {
+            throw UsageError(fmt::format("--strategies: '{}' given twice", name));
         }
         strategies.push_back(name);
         from = comma + 1;
@@ -500,6 +547,25 @@ int do_merge(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
                        err);
 }
 
+/// --shard I/N, if given: whole numbers with 1 <= I <= N.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> shard_option(const po::variables_map& vm) {
+    if (!vm.count("shard")) {
+        return std::nullopt;
+    }
+    const std::string text = vm["shard"].as<std::string>();
+    const std::size_t slash = text.find('/');
+    const auto i = parse_whole(std::string_view(text).substr(0, slash));
+    const auto n = slash == std::string::npos
+                       ? std::nullopt
+                       : parse_whole(std::string_view(text).substr(slash + 1));
+    if (!i || !n || *i < 1 || *i > *n || *n > kMaxSweepRuns) {
+        throw UsageError(
+            fmt::format("--shard {}: expected I/N with 1 <= I <= N <= {}, whole numbers",
+                        text.empty() ? "\"\"" : text, kMaxSweepRuns));
+    }
+    return std::pair{*i, *n};
+}
+
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_interrupt(int) {
     g_interrupted = true;
@@ -509,14 +575,14 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
     if (!vm.count("sweep")) {
         throw UsageError("missing the sweep file argument");
     }
+    const auto jobs = static_cast<unsigned>(
+        whole_option(vm, "jobs", 1, kMaxJobs)
+            .value_or(std::clamp(std::thread::hardware_concurrency(), 1u, kMaxJobs)));
+    const auto shard = shard_option(vm);
+    const auto max_events = max_events_option(vm);
     SweepSpec spec = load_sweep(vm["sweep"].as<std::string>());
-    spec.max_events = max_events_option(vm);
+    spec.max_events = max_events;
     check_event_estimate(spec.largest_estimate, spec.largest_estimate_at, spec.max_events);
-    const unsigned jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>()
-                                           : std::max(1u, std::thread::hardware_concurrency());
-    if (jobs == 0) {
-        throw UsageError("--jobs: expected at least 1");
-    }
     const std::filesystem::path dest = result_folder_path(vm, spec.name + "-sweep");
     ResultFolder folder(dest);
     const bool quiet = vm["quiet"].as<bool>();
@@ -540,15 +606,8 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
         err.flush();
     };
     const auto started = std::chrono::steady_clock::now();
-    if (vm.count("shard")) {
-        const std::string text = vm["shard"].as<std::string>();
-        std::size_t i = 0;
-        std::size_t n = 0;
-        char slash = 0;
-        std::istringstream in(text);
-        if (!(in >> i >> slash >> n) || slash != '/' || !in.eof() || n == 0 || i == 0 || i > n) {
-            throw UsageError(fmt::format("--shard {}: expected I/N with 1 <= I <= N", text));
-        }
+    if (shard) {
+        const auto [i, n] = *shard;
         const SweepValues values = run_sweep_values(spec, jobs, progress, i - 1, n);
         nlohmann::ordered_json shard;
         shard["sweep_file"] = std::filesystem::absolute(vm["sweep"].as<std::string>()).string();

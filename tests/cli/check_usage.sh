@@ -46,7 +46,47 @@ expect 2 ANY "unknown command 'frobnicate'" -- frobnicate
 expect 2 ANY "unrecognised option '--colour'|unrecognized option '--colour'" -- run "$scenarios/queue-mm1.json" --colour
 expect 2 ANY 'missing the scenario file argument' -- check
 expect 2 ANY 'too many positional options' -- check a.json b.json
-expect 2 ANY "the argument \('minus-one'\) for option '--seed' is invalid" -- run "$scenarios/queue-mm1.json" --seed minus-one
+# Numeric options: digits only, in range; never wrapped ("-1" is not 2^64 - 1), never an abort.
+max64=18446744073709551615
+for seed in minus-one -1 18446744073709551616 1e3 1.5 0x10 ""; do
+  expect 2 EMPTY "^lockstage: --seed ${seed:-\"\"}: expected a whole number from 0 to $max64\$" -- run "$scenarios/queue-mm1.json" --seed "$seed" --out "$work/seed"
+done
+expect 2 EMPTY "^lockstage: --seed -1: expected a whole number from 0 to $max64\$" -- compare "$scenarios/default.json" --seed -1 --out "$work/seed"
+expect 2 EMPTY "option '--seed' cannot be specified more than once" -- run "$scenarios/queue-mm1.json" --seed 1 --seed 2
+expect 0 EMPTY EMPTY -- run "$scenarios/queue-mm1.json" --seed "$max64" --out "$work/seed-max" --quiet
+grep -q "\"seed\": $max64" "$work/seed-max/scenario.json" && pass=$((pass + 1)) || { echo "FAIL: --seed $max64 not in scenario.json"; fail=$((fail + 1)); }
+sweep_file="$scenarios/ci/sweep.json"
+for jobs in -1 0 1025 4294967297 abc ""; do
+  expect 2 EMPTY "^lockstage: --jobs ${jobs:-\"\"}: expected a whole number from 1 to 1024\$" -- sweep "$sweep_file" --jobs "$jobs" --out "$work/jobs"
+done
+expect 0 'runs in parallel, 1 to 1024' ANY -- sweep --help
+# --jobs 1024 is accepted: the sweep file's own error comes next
+echo '{"name": "s"}' > "$work/no-axes.json"
+expect 2 EMPTY 'no-axes.json: /: missing required key' -- sweep "$work/no-axes.json" --jobs 1024 --out "$work/jobs"
+for shard in 0/2 3/2 1/-1 -1/2 1/2/3 1/ /2 2 1/1000001 "" " 1/2"; do
+  expect 2 EMPTY "^lockstage: --shard ${shard:-\"\"}: expected I/N with 1 <= I <= N <= 1000000, whole numbers\$" -- sweep "$sweep_file" --shard "$shard" --out "$work/shard"
+done
+for n in -1 0 1e999 1.5 "" 1e30; do
+  expect 2 EMPTY "^lockstage: --max-events $n: expected a whole number of events >= 1" -- run "$scenarios/queue-mm1.json" --max-events "$n" --out "$work/events"
+done
+expect 2 EMPTY "^lockstage: --out \"\": expected a folder\$" -- run "$scenarios/queue-mm1.json" --out ""
+expect 2 EMPTY "^lockstage: --strategies: 'ftwrl' given twice\$" -- compare "$scenarios/default.json" --strategies ftwrl,ftwrl
+for d in seed seed-max jobs shard events; do
+  [ "$d" = seed-max ] || [ ! -e "$work/$d" ] && pass=$((pass + 1)) || { echo "FAIL: a refused command left $work/$d"; fail=$((fail + 1)); }
+done
+if compgen -G "$work/.*partial*" >/dev/null; then echo "FAIL: a partial folder left behind"; fail=$((fail + 1)); fi
+# report tutorial --scenarios DIR: each scenario is checked for what its rows read, before any run.
+tutorial() {  # tutorial FILE-UNDER-DIR EXPECTED-POINTER-AND-MESSAGE PYTHON-EDIT
+  rm -rf "$work/tut" && cp -r "$scenarios" "$work/tut"
+  /usr/bin/python3 -c "import json, sys; p = sys.argv[1]; d = json.load(open(p)); $3; json.dump(d, open(p, 'w'))" "$work/tut/$1"
+  expect 2 EMPTY "^lockstage: error: $work/tut/$1: $2\$" -- report tutorial --scenarios "$work/tut" --out "$work/tut-out"
+  [ ! -e "$work/tut-out" ] && pass=$((pass + 1)) || { echo "FAIL: report left $work/tut-out"; fail=$((fail + 1)); }
+}
+tutorial tutorial/t1.json '/backup: the tutorial report needs a "backup" here' 'd.pop("backup")'
+tutorial tutorial/t1.json '/workload/groups: the tutorial report needs client groups here \("workload": \{"groups": \[\.\.\.\]\}\)' 'd.pop("workload")'
+tutorial tutorial/t2.json '/server/model: the tutorial report needs the mariadb model here, not the queue model' 'd.clear(); d.update(json.load(open(sys.argv[1].replace("tutorial/t2.json", "queue-mm1.json"))))'
+tutorial galera-ftwrl.json '/topology: the tutorial report needs "topology": "galera" here' 'd.pop("topology"); d.pop("galera")'
+tutorial backup-no-lock.json '/backup: the tutorial report needs a "backup" here' 'd.pop("backup")'
 expect 2 ANY "^lockstage: error: $work/none.json: /: cannot open the file for reading$" -- check "$work/none.json"
 expect 0 "queue-mm1.json: ok \(scenario queue-mm1, queue model, 600 s simulated, seed 1\)" EMPTY -- check "$scenarios/queue-mm1.json"
 touch "$work/a-file"
