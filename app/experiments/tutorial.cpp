@@ -63,14 +63,49 @@ const models::server::TraceRow* find(const std::vector<models::server::TraceRow>
     return nullptr;
 }
 
+/// What a row reads from a scenario's run, beyond the mariadb model.
+enum class Needs { nothing, backup, backup_and_groups, galera };
+
+/// Loads a scenario the report runs and checks that it has what its rows read (a scenario of
+/// --scenarios DIR may be anything): bad input, exit code 2, naming the file and the key.
+Scenario tutorial_scenario(const std::filesystem::path& file, Needs needs) {
+    Scenario s = load_scenario_file(file);
+    const auto refuse = [&](const char* pointer, const char* what) {
+        throw ScenarioError(s.file, pointer, fmt::format("the tutorial report needs {}", what));
+    };
+    if (s.model != "mariadb") {
+        refuse("/server/model", "the mariadb model here, not the queue model");
+    }
+    if ((needs == Needs::backup || needs == Needs::backup_and_groups) && !s.backup) {
+        refuse("/backup", "a \"backup\" here");
+    }
+    if (needs == Needs::backup_and_groups && s.groups.empty()) {
+        refuse("/workload/groups", "client groups here (\"workload\": {\"groups\": [...]})");
+    }
+    if (needs == Needs::galera && !s.galera) {
+        refuse("/topology", "\"topology\": \"galera\" here");
+    }
+    return s;
+}
+
 }  // namespace
 
 std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
     Rows out;
     const std::vector<std::string> both = {"ftwrl", "mariabackup-stages"};
+    // Every scenario is read and checked before anything runs.
+    const Scenario t1 = tutorial_scenario(dir / "tutorial" / "t1.json", Needs::backup_and_groups);
+    const Scenario t2 = tutorial_scenario(dir / "tutorial" / "t2.json", Needs::backup_and_groups);
+    const Scenario ddl_scenario =
+        tutorial_scenario(dir / "ddl-during-block-ddl.json", Needs::nothing);
+    const Scenario killed = tutorial_scenario(dir / "backup-killed-mid-copy.json", Needs::nothing);
+    const Scenario galera_ftwrl = tutorial_scenario(dir / "galera-ftwrl.json", Needs::galera);
+    const Scenario galera_stages =
+        tutorial_scenario(dir / "galera-backup-stage.json", Needs::galera);
+    const Scenario no_reload = tutorial_scenario(dir / "backup-no-reload.json", Needs::backup);
+    const Scenario no_lock = tutorial_scenario(dir / "backup-no-lock.json", Needs::backup);
 
     // T1: 100 GB, 80/20, 1000 TPS.
-    const Scenario t1 = load_scenario_file(dir / "tutorial" / "t1.json");
     const auto c1 = compare_strategies(t1, both);
     const auto& f1 = row_of(c1, "ftwrl");
     const auto& s1 = row_of(c1, "mariabackup-stages");
@@ -97,7 +132,6 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
                "the max is a MyISAM write that waited from FLUSH to END");
 
     // T2: e-commerce, 8-minute backup.
-    const Scenario t2 = load_scenario_file(dir / "tutorial" / "t2.json");
     const auto c2 = compare_strategies(t2, both);
     const auto& f2 = row_of(c2, "ftwrl");
     const auto& s2 = row_of(c2, "mariabackup-stages");
@@ -169,7 +203,7 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
 
     // T5: troubleshooting cases.
     {
-        const Scenario s = load_scenario_file(dir / "ddl-during-block-ddl.json");
+        const Scenario& s = ddl_scenario;
         const auto r = simulate_mariadb(s);
         const auto* alter = find(r.trace, "app", "ALTER TABLE");
         const auto* insert = find(r.trace, "app", "INSERT");
@@ -190,7 +224,7 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
             "copies; with 1000 tables a real mariadb-backup spent 0.21-0.89 s there "
             "(docs/measured.md#stage-times-of-a-real-mariadb-backup)");
     {
-        const Scenario s = load_scenario_file(dir / "backup-killed-mid-copy.json");
+        const Scenario& s = killed;
         const auto r = simulate_mariadb(s);
         const MetricValues v = MetricValues::of(s, r);
         bool resumed = !v.groups.empty();
@@ -204,7 +238,7 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
                 "");
     }
     {
-        const Scenario s = load_scenario_file(dir / "galera-ftwrl.json");
+        const Scenario& s = galera_ftwrl;
         const auto r = simulate_mariadb(s);
         const auto& g = *r.galera;
         out.add("T5", "Galera: FTWRL blocks replication apply and gets the node evicted", "evicted",
@@ -216,7 +250,7 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
                 "(docs/measured.md#replicas-and-galera-observed)");
     }
     {
-        const Scenario s = load_scenario_file(dir / "galera-backup-stage.json");
+        const Scenario& s = galera_stages;
         const auto r = simulate_mariadb(s);
         const auto& g = *r.galera;
         out.add("T5", "Galera: BACKUP STAGE lets replicated DML continue", "apply continues",
@@ -226,13 +260,13 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& dir) {
                 "(docs/measured.md#replicas-and-galera-observed)");
     }
     {
-        const Scenario s = load_scenario_file(dir / "backup-no-reload.json");
+        const Scenario& s = no_reload;
         const auto r = simulate_mariadb(s);
         out.add("T5", "without the privilege the tool falls back to FTWRL", "falls back",
                 r.backup->failure, false, "mariadb-backup fails with an access-denied error");
     }
     {
-        const Scenario s = load_scenario_file(dir / "backup-no-lock.json");
+        const Scenario& s = no_lock;
         const auto r = simulate_mariadb(s);
         std::string tables;
         for (const auto& i : r.backup->inconsistencies) {
