@@ -7,11 +7,12 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
-#include <regex>
 #include <thread>
 
 #include "app/experiments/csv.hpp"
@@ -57,7 +58,15 @@ json point_document(const SweepSpec& s, const std::vector<std::size_t>& point, i
     for (std::size_t a = 0; a < s.axes.size(); ++a) {
         doc[json::json_pointer(s.axes[a].pointer)] = s.axes[a].values[point[a]];
     }
-    doc["seed"] = doc.value("seed", std::uint64_t{1}) + static_cast<std::uint64_t>(replication);
+    // Replication r runs with the point's seed + r (load_sweep checks that it does not pass
+    // 2^64 - 1). A seed that is not a whole number >= 0 is left as it is, for the loader to refuse.
+    json& seed = doc["seed"];
+    if (seed.is_null()) {
+        seed = std::uint64_t{1};
+    }
+    if (seed.is_number_unsigned()) {
+        seed = seed.get<std::uint64_t>() + static_cast<std::uint64_t>(replication);
+    }
     return doc;
 }
 
@@ -161,22 +170,205 @@ SweepTerm term(const SweepSpec& s, const std::string& p, std::string metric, std
     return t;
 }
 
+/// Refuses a sweep above kMaxSweepPoints points or kMaxSweepRuns runs, counting without making
+/// the points (the product is checked for overflow: 8 axes of 1000 values are 1e24 points).
+void check_sweep_size(const SweepSpec& s, std::uint64_t max_points) {
+    std::uint64_t points = 1;
+    bool overflow = false;
+    double approx = 1;  // for the message when the count overflows
+    std::string factors;
+    for (const auto& axis : s.axes) {
+        overflow = overflow || __builtin_mul_overflow(points, axis.values.size(), &points);
+        approx *= static_cast<double>(axis.values.size());
+        factors += fmt::format("{}{}", factors.empty() ? "" : " x ", axis.values.size());
+    }
+    const std::string count = overflow ? fmt::format("{:.3g}", approx) : std::to_string(points);
+    if (overflow || points > max_points) {
+        throw ScenarioError(s.file, "/axes",
+                            fmt::format("{} points ({} values), above the limit of {} points per "
+                                        "sweep: give the axes fewer values or split the sweep",
+                                        count, factors, max_points));
+    }
+    const std::uint64_t runs =
+        points * s.strategies.size() * static_cast<std::uint64_t>(s.replications);
+    if (runs > kMaxSweepRuns) {
+        throw ScenarioError(
+            s.file, "/replications",
+            fmt::format("{} runs ({} points x {} strategies x {} replications), "
+                        "above the limit of {} runs per sweep",
+                        runs, points, s.strategies.size(), s.replications, kMaxSweepRuns));
+    }
+}
+
+/// An axis's pointer, parsed: a syntax error (a "~" not followed by 0 or 1) is bad input.
+json::json_pointer axis_pointer(const std::string& file, const std::string& where,
+                                const std::string& text) {
+    try {
+        return json::json_pointer(text);
+    } catch (const json::exception&) {
+        throw ScenarioError(file, where,
+                            fmt::format("expected a JSON pointer (RFC 6901: \"~\" is written "
+                                        "\"~0\" and \"/\" in a name \"~1\"), got \"{}\"",
+                                        text));
+    }
+}
+
 bool is_prefix_pointer(const std::string& prefix, const std::string& of) {
     return of == prefix || (of.size() > prefix.size() &&
                             of.compare(0, prefix.size(), prefix) == 0 && of[prefix.size()] == '/');
 }
 
+/// Reads an expect line's pieces, by hand (std::regex recurses per character and overflows the
+/// stack on a long line): `metric[strategy]` or `metric[group][strategy]`, an operator, then
+/// another such term or a number. Spaces are allowed around the operator and at both ends.
+class ExpectReader {
+  public:
+    explicit ExpectReader(std::string_view text) : text_(text) {}
+
+    struct Term {
+        std::string metric, group, strategy;
+    };
+
+    bool parse(Term& lhs, std::string& op, Term& rhs, std::string& number) {
+        spaces();
+        if (!term(lhs)) {
+            return false;
+        }
+        spaces();
+        for (const char* o : {"<=", ">=", "==", "!=", "<", ">"}) {
+            if (text_.substr(at_, std::strlen(o)) == o) {
+                op = o;
+                at_ += op.size();
+                break;
+            }
+        }
+        if (op.empty()) {
+            return false;
+        }
+        spaces();
+        const std::size_t rhs_at = at_;
+        if (!term(rhs)) {
+            at_ = rhs_at;
+            rhs = {};
+            number = std::string(take([](char c) {
+                return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' ||
+                       c == 'E';
+            }));
+            if (number.empty()) {
+                return false;
+            }
+        }
+        spaces();
+        return at_ == text_.size();
+    }
+
+  private:
+    static bool metric_char(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    }
+    static bool strategy_char(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    }
+    static bool group_char(char c) {
+        return strategy_char(c) || (c >= 'A' && c <= 'Z') || c == '_' || c == '.';
+    }
+
+    template <class Pred>
+    std::string_view take(Pred pred) {
+        const std::size_t from = at_;
+        while (at_ < text_.size() && pred(text_[at_])) {
+            ++at_;
+        }
+        return text_.substr(from, at_ - from);
+    }
+    void spaces() {
+        take([](char c) {
+            return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+        });
+    }
+    /// "[name]" of the given characters.
+    template <class Pred>
+    bool bracket(Pred pred, std::string& out) {
+        if (at_ >= text_.size() || text_[at_] != '[') {
+            return false;
+        }
+        ++at_;
+        out = std::string(take(pred));
+        if (out.empty() || at_ >= text_.size() || text_[at_] != ']') {
+            return false;
+        }
+        ++at_;
+        return true;
+    }
+    bool term(Term& t) {
+        t.metric = std::string(take(metric_char));
+        if (t.metric.empty()) {
+            return false;
+        }
+        const std::size_t first = at_;
+        std::string a;
+        std::string b;
+        if (bracket(group_char, a) && bracket(strategy_char, b)) {
+            t.group = std::move(a);
+            t.strategy = std::move(b);
+            return true;
+        }
+        at_ = first;  // one bracket: the strategy
+        return bracket(strategy_char, t.strategy);
+    }
+
+    std::string_view text_;
+    std::size_t at_ = 0;
+};
+
 }  // namespace
 
+SweepExpectation parse_expectation(const SweepSpec& s, const std::string& text,
+                                   const std::string& where) {
+    ExpectReader::Term lhs;
+    ExpectReader::Term rhs;
+    std::string op;
+    std::string number;
+    if (!ExpectReader(text).parse(lhs, op, rhs, number)) {
+        throw ScenarioError(s.file, where,
+                            fmt::format("expected \"metric[strategy] OP metric[strategy]\" or "
+                                        "\"metric[strategy] OP number\" (a group metric may "
+                                        "name a group: metric[group][strategy]), got \"{}\"",
+                                        text));
+    }
+    SweepExpectation e;
+    e.text = text;
+    e.lhs = term(s, where, lhs.metric, lhs.group, lhs.strategy);
+    e.op = op;
+    e.against_number = !number.empty();
+    if (e.against_number) {
+        const auto n = parse_number(number);
+        if (!n) {
+            throw ScenarioError(
+                s.file, where,
+                fmt::format("expected a finite number after {}, got \"{}\"", e.op, number));
+        }
+        e.number = *n;
+    } else {
+        e.rhs = term(s, where, rhs.metric, rhs.group, rhs.strategy);
+    }
+    return e;
+}
+
 SweepSpec load_sweep(const std::filesystem::path& path) {
+    return load_sweep_text(read_text_file(path), path.string(), path.parent_path());
+}
+
+SweepSpec load_sweep_text(std::string_view text, const std::string& file,
+                          const std::filesystem::path& dir, std::uint64_t max_points) {
     SweepSpec s;
-    s.file = path.string();
-    json doc = parse_json_text(read_text_file(path), s.file);
+    s.file = file;
+    json doc = parse_json_text(text, s.file);
     if (auto err = sweep_validator().validate_and_fill(doc)) {
         throw ScenarioError(s.file, err->pointer, err->message);
     }
     s.name = doc.at("name").get<std::string>();
-    const std::filesystem::path base = path.parent_path() / doc.at("base").get<std::string>();
+    const std::filesystem::path base = dir / doc.at("base").get<std::string>();
     s.base_file = base.string();
     if (!std::filesystem::is_regular_file(base)) {
         throw ScenarioError(
@@ -197,7 +389,16 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
                                             "from /strategies (every point runs each of them)",
                                             axis.pointer.empty() ? "\"\"" : axis.pointer));
         }
-        const json::json_pointer ptr(axis.pointer);
+        const json::json_pointer ptr = axis_pointer(s.file, p + "/pointer", axis.pointer);
+        for (std::size_t b = 0; b < s.axes.size(); ++b) {
+            if (is_prefix_pointer(s.axes[b].pointer, axis.pointer) ||
+                is_prefix_pointer(axis.pointer, s.axes[b].pointer)) {
+                throw ScenarioError(s.file, p + "/pointer",
+                                    fmt::format("{} overlaps /axes/{}'s {}: two axes must set "
+                                                "different values, neither inside the other",
+                                                axis.pointer, b, s.axes[b].pointer));
+            }
+        }
         if (!s.base.contains(ptr.parent_pointer()) || !s.base[ptr.parent_pointer()].is_object()) {
             throw ScenarioError(
                 s.file, p + "/pointer",
@@ -221,8 +422,14 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
             }
             for (int k = 0; k < steps; ++k) {
                 const double t = steps == 1 ? 0.0 : static_cast<double>(k) / (steps - 1);
-                axis.values.emplace_back(log ? from * std::pow(to / from, t)
-                                             : from + (to - from) * t);
+                const double v = log ? from * std::pow(to / from, t) : from + (to - from) * t;
+                if (!std::isfinite(v)) {
+                    throw ScenarioError(s.file, p + "/range",
+                                        fmt::format("value {} of the range is not a finite "
+                                                    "number (from {} to {})",
+                                                    k, from, to));
+                }
+                axis.values.emplace_back(v);
             }
         }
         s.axes.push_back(std::move(axis));
@@ -231,6 +438,7 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
         s.strategies.push_back(st.get<std::string>());
     }
     s.replications = doc.at("replications").get<int>();
+    check_sweep_size(s, max_points);
     // The client groups, for group metrics in expect lines (every point must keep them).
     {
         const Scenario base_scenario = load_scenario_json(s.base, s.base_file);
@@ -238,43 +446,22 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
             s.groups.push_back(g.name);
         }
     }
-    const std::string side = R"(([a-z_0-9]+)(?:\[([A-Za-z0-9_.-]+)\])?\[([a-z0-9-]+)\])";
-    const std::regex form("^\\s*" + side + "\\s*(<=|>=|==|!=|<|>)\\s*(?:" + side +
-                          "|([-+0-9.eE]+))\\s*$");
     for (std::size_t i = 0; i < doc.at("expect").size(); ++i) {
-        const std::string text = doc["expect"][i].get<std::string>();
-        const std::string p = fmt::format("/expect/{}", i);
-        std::smatch m;
-        if (!std::regex_match(text, m, form)) {
-            throw ScenarioError(s.file, p,
-                                fmt::format("expected \"metric[strategy] OP metric[strategy]\" or "
-                                            "\"metric[strategy] OP number\" (a group metric may "
-                                            "name a group: metric[group][strategy]), got \"{}\"",
-                                            text));
-        }
-        SweepExpectation e;
-        e.text = text;
-        e.lhs = term(s, p, m[1], m[2], m[3]);
-        e.op = m[4];
-        e.against_number = m[8].matched;
-        if (e.against_number) {
-            const auto n = parse_number(m[8]);
-            if (!n) {
-                throw ScenarioError(
-                    s.file, p,
-                    fmt::format("expected a finite number after {}, got \"{}\"", e.op, m[8].str()));
-            }
-            e.number = *n;
-        } else {
-            e.rhs = term(s, p, m[5], m[6], m[7]);
-        }
-        s.expect.push_back(std::move(e));
+        s.expect.push_back(parse_expectation(s, doc["expect"][i].get<std::string>(),
+                                             fmt::format("/expect/{}", i)));
     }
     // Every point must be a valid scenario with a backup, before anything runs.
     for (const auto& point : points_of(s)) {
         const Scenario sc =
             load_scenario_json(point_document(s, point, 0),
                                fmt::format("{} at {}", s.base_file, point_label(s, point)));
+        if (const auto last = static_cast<std::uint64_t>(s.replications - 1);
+            sc.seed > std::numeric_limits<std::uint64_t>::max() - last) {
+            throw ScenarioError(s.file, "/replications",
+                                fmt::format("replication {} would run with seed {} + {}, past "
+                                            "18446744073709551615 ({})",
+                                            last, sc.seed, last, sc.file));
+        }
         if (sc.model != "mariadb" || !sc.backup) {
             throw ScenarioError(
                 s.base_file, "/backup",
@@ -437,6 +624,70 @@ bool holds(double lhs, const std::string& op, double rhs) {
 
 }  // namespace
 
+LinearFit fit_linear(const std::vector<std::vector<double>>& x, const std::vector<double>& y,
+                     const std::vector<std::string>& names) {
+    LinearFit fit;
+    const std::size_t n = y.size();
+    const std::size_t cols = names.size() + 1;
+    const auto no_fit = [&](std::string reason) {
+        fit.no_fit = std::move(reason);
+        return fit;
+    };
+    if (x.size() != n) {
+        throw std::logic_error("fit_linear: x and y differ in length");
+    }
+    if (n <= cols) {
+        return no_fit(
+            fmt::format("{} points for {} coefficients: a fit needs more points than "
+                        "coefficients",
+                        n, cols));
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (x[i].size() != names.size()) {
+            throw std::logic_error("fit_linear: a row of x has the wrong length");
+        }
+        if (!std::isfinite(y[i]) ||
+            !std::all_of(x[i].begin(), x[i].end(), [](double v) { return std::isfinite(v); })) {
+            return no_fit("a value is not a finite number");
+        }
+    }
+    for (std::size_t k = 0; k < names.size(); ++k) {
+        if (std::all_of(x.begin(), x.end(), [&](const auto& row) { return row[k] == x[0][k]; })) {
+            return no_fit(fmt::format("{} takes one value ({}) at every point", names[k], x[0][k]));
+        }
+    }
+    const auto [lo, hi] = std::minmax_element(y.begin(), y.end());
+    if (*hi - *lo <= 1e-12 * std::max(std::fabs(*lo), std::fabs(*hi))) {
+        return no_fit(fmt::format("the metric is constant ({:.6g}) at every point", *lo));
+    }
+    const auto rows = static_cast<Eigen::Index>(n);
+    const auto width = static_cast<Eigen::Index>(cols);
+    Eigen::MatrixXd X(rows, width);
+    Eigen::VectorXd Y(rows);
+    for (Eigen::Index i = 0; i < rows; ++i) {
+        const auto& row = x[static_cast<std::size_t>(i)];
+        X(i, 0) = 1.0;
+        for (Eigen::Index k = 1; k < width; ++k) {
+            X(i, k) = row[static_cast<std::size_t>(k - 1)];
+        }
+        Y(i) = y[static_cast<std::size_t>(i)];
+    }
+    const auto qr = X.colPivHouseholderQr();
+    if (qr.rank() < width) {
+        return no_fit("the axes' values are collinear: their effects cannot be told apart");
+    }
+    const Eigen::VectorXd b = qr.solve(Y);
+    const double ss_tot = (Y.array() - Y.mean()).square().sum();
+    const double ss_res = (X * b - Y).squaredNorm();
+    const double r2 = 1.0 - ss_res / ss_tot;
+    if (!std::isfinite(r2) || r2 < 0 || !b.allFinite()) {
+        return no_fit(fmt::format("numerically unstable (R^2 {:.3g})", r2));
+    }
+    fit.coefficients.assign(b.data(), b.data() + b.size());
+    fit.r2 = r2;
+    return fit;
+}
+
 SweepOutcome summarize_sweep(const SweepSpec& spec, const SweepValues& values) {
     const auto points = points_of(spec);
     const std::size_t S = spec.strategies.size();
@@ -537,21 +788,29 @@ SweepOutcome summarize_sweep(const SweepSpec& spec, const SweepValues& values) {
             }
         }
     }
-    // Fits: only numeric axes, and only with more points than coefficients, of the fitted
-    // columns: write-blocked time (all groups and each group), tps_mean, backup_p99_ms, backup_s.
+    // Fits: against the numeric axes that take more than one value (one that takes a single
+    // value is a constant, part of the intercept), of the fitted columns: write-blocked time (all
+    // groups and each group), tps_mean, backup_p99_ms, backup_s. A degenerate one is a row
+    // without coefficients, its reason in no_fit.
     std::vector<std::size_t> numeric;
+    std::vector<std::string> names;
     for (std::size_t a = 0; a < spec.axes.size(); ++a) {
         const auto& vs = spec.axes[a].values;
-        if (std::all_of(vs.begin(), vs.end(), [](const json& v) { return v.is_number(); })) {
+        if (std::all_of(vs.begin(), vs.end(), [](const json& v) { return v.is_number(); }) &&
+            std::any_of(vs.begin(), vs.end(), [&](const json& v) {
+                return v.get<double>() != vs.front().get<double>();
+            })) {
             numeric.push_back(a);
+            names.push_back(spec.axes[a].pointer);
         }
     }
     std::vector<std::string> fits_header = {"strategy", "metric", "intercept"};
-    for (const std::size_t a : numeric) {
-        fits_header.push_back("coef " + spec.axes[a].pointer);
+    for (const auto& name : names) {
+        fits_header.push_back("coef " + name);
     }
-    fits_header.emplace_back("r2");
-    fits_header.emplace_back("points");
+    for (const char* h : {"r2", "points", "no_fit"}) {
+        fits_header.emplace_back(h);
+    }
     out.fits_csv = csv_line(fits_header);
     std::vector<std::size_t> fitted;
     for (std::size_t i = 0; i < all_columns.size(); ++i) {
@@ -563,54 +822,48 @@ SweepOutcome summarize_sweep(const SweepSpec& spec, const SweepValues& values) {
             fitted.push_back(i);
         }
     }
-    const auto cols = static_cast<Eigen::Index>(numeric.size() + 1);
-    const auto n = static_cast<Eigen::Index>(points.size());
-    if (!numeric.empty() && n > cols) {
-        Eigen::MatrixXd X(n, cols);
-        for (Eigen::Index i = 0; i < n; ++i) {
-            X(i, 0) = 1.0;
-            for (std::size_t k = 0; k < numeric.size(); ++k) {
-                X(i, static_cast<Eigen::Index>(k) + 1) =
-                    spec.axes[numeric[k]]
-                        .values[points[static_cast<std::size_t>(i)][numeric[k]]]
-                        .get<double>();
-            }
+    if (numeric.empty()) {
+        return out;
+    }
+    std::vector<std::vector<double>> x(points.size());
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        for (const std::size_t a : numeric) {
+            x[i].push_back(spec.axes[a].values[points[i][a]].get<double>());
         }
-        const auto qr = X.colPivHouseholderQr();
-        for (std::size_t st = 0; st < S; ++st) {
-            const std::string& strategy = spec.strategies[st];
-            for (const std::size_t c : fitted) {
-                Eigen::VectorXd y(n);
-                bool complete = true;
-                for (Eigen::Index i = 0; i < n; ++i) {
-                    const auto& v = means[static_cast<std::size_t>(i)][st][c];
-                    complete = complete && v.has_value();
-                    y(i) = v.value_or(0.0);
+    }
+    for (std::size_t st = 0; st < S; ++st) {
+        const std::string& strategy = spec.strategies[st];
+        for (const std::size_t c : fitted) {
+            std::vector<double> y;
+            for (std::size_t i = 0; i < points.size(); ++i) {
+                if (const auto& v = means[i][st][c]) {
+                    y.push_back(*v);
                 }
-                if (!complete) {
-                    continue;  // the metric has no value at some point: no fit
-                }
-                const std::string metric = all_columns[c].name();
-                const Eigen::VectorXd b = qr.solve(y);
-                const double mean_y = y.mean();
-                const double ss_tot = (y.array() - mean_y).square().sum();
-                const double ss_res = (X * b - y).squaredNorm();
-                const double r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
-                std::vector<std::string> fields = {strategy, metric, csv_value(b(0))};
-                std::string formula = fmt::format("{:.4g}", b(0));
-                for (Eigen::Index k = 1; k < cols; ++k) {
-                    fields.push_back(csv_value(b(k)));
+            }
+            const LinearFit fit = y.size() == points.size()
+                                      ? fit_linear(x, y, names)
+                                      : LinearFit{{}, 0, "the metric has no value at some point"};
+            const std::string metric = all_columns[c].name();
+            std::vector<std::string> fields = {strategy, metric};
+            std::string formula;
+            for (std::size_t k = 0; k <= names.size(); ++k) {
+                fields.push_back(fit.coefficients.empty() ? "" : csv_value(fit.coefficients[k]));
+                if (!fit.coefficients.empty()) {
                     formula +=
-                        fmt::format(" {:+.4g} x {}", b(k),
-                                    spec.axes[numeric[static_cast<std::size_t>(k - 1)]].pointer);
+                        k == 0 ? fmt::format("{:.4g}", fit.coefficients[0])
+                               : fmt::format(" {:+.4g} x {}", fit.coefficients[k], names[k - 1]);
                 }
-                fields.push_back(csv_value(r2));
-                fields.push_back(std::to_string(n));
-                out.fits_csv += csv_line(fields);
-                if (all_columns[c].metric->name == "write_blocked_s") {
-                    out.fit_lines.push_back(
-                        fmt::format("{} {} ~ {} (R^2 {:.3f})", strategy, metric, formula, r2));
-                }
+            }
+            fields.push_back(fit.coefficients.empty() ? "" : csv_value(fit.r2));
+            fields.push_back(std::to_string(points.size()));
+            fields.push_back(fit.no_fit);
+            out.fits_csv += csv_line(fields);
+            if (all_columns[c].metric->name == "write_blocked_s") {
+                out.fit_lines.push_back(
+                    fit.coefficients.empty()
+                        ? fmt::format("{} {}: no fit: {}", strategy, metric, fit.no_fit)
+                        : fmt::format("{} {} ~ {} (R^2 {:.3f})", strategy, metric, formula,
+                                      fit.r2));
             }
         }
     }

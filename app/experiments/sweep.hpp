@@ -4,10 +4,12 @@
 // replication is a run; runs go in parallel across threads, and the output does not depend on
 // how many (results are stored by run index, seeds come from the replication number).
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -57,9 +59,26 @@ struct SweepSpec {
     std::optional<std::uint64_t> max_events;
 };
 
+/// The largest sweep lockstage accepts: points (the product of the axes' value counts) and runs
+/// (points x strategies x replications). A larger one is refused (exit code 2) with its count,
+/// before any point is made.
+inline constexpr std::uint64_t kMaxSweepPoints = 100'000;
+inline constexpr std::uint64_t kMaxSweepRuns = 1'000'000;
+
 /// Reads and checks a sweep file and its base scenario; every point is validated as a scenario
 /// before anything runs. Errors are ScenarioErrors (exit code 2).
 SweepSpec load_sweep(const std::filesystem::path& path);
+/// The same from the sweep file's text: `file` names it in messages, `base` is read relative to
+/// `dir`; `max_points` lowers the points limit (the fuzz target's, to keep inputs fast).
+SweepSpec load_sweep_text(std::string_view text, const std::string& file,
+                          const std::filesystem::path& dir,
+                          std::uint64_t max_points = kMaxSweepPoints);
+
+/// One expect line of `s` (its strategies and client groups must be set), checked: a ScenarioError
+/// at `s.file` and `where` if it is not "metric[strategy] OP metric[strategy]" or
+/// "metric[strategy] OP number" with a known metric, group and strategy.
+SweepExpectation parse_expectation(const SweepSpec& s, const std::string& text,
+                                   const std::string& where);
 
 /// Every column a run stores (all metrics; metric_columns(spec.groups, false)), and the ones
 /// runs.csv and points.csv show (the headline metrics).
@@ -70,9 +89,10 @@ struct SweepOutcome {
     std::string runs_csv;    ///< a row per point, strategy and replication
     std::string points_csv;  ///< per point and strategy: each metric's mean and 95 % CI
     /// Per strategy and headline metric, a least-squares fit of the point means against the
-    /// numeric axes (metric ~ intercept + sum of coefficient x axis), with R^2.
+    /// numeric axes (metric ~ intercept + sum of coefficient x axis), with R^2, or no_fit's
+    /// reason and no coefficients.
     std::string fits_csv;
-    std::vector<std::string> fit_lines;   ///< the write_blocked_s fits, for the terminal
+    std::vector<std::string> fit_lines;   ///< the write_blocked_s fits (or "no fit: why")
     std::vector<std::string> violations;  ///< expect lines that failed, with their point
     std::size_t runs = 0;
 };
@@ -94,6 +114,18 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                              const std::function<void(std::size_t, std::size_t)>& progress,
                              std::size_t shard, std::size_t shards, SweepValues done = {},
                              const std::atomic<bool>* stop = nullptr);
+/// A least-squares fit y ~ intercept + sum of coefficient x column, or why there is none.
+struct LinearFit {
+    std::vector<double> coefficients;  ///< the intercept, then one per column; empty: no fit
+    double r2 = 0;
+    std::string no_fit;  ///< why there is no fit: too few points, a constant column or metric,
+                         ///< collinear columns, a value not finite, or R^2 < 0 (rounding)
+};
+/// `x`: a row per point with a value per column (`names` names them in reasons); `y`: the
+/// metric at each point.
+LinearFit fit_linear(const std::vector<std::vector<double>>& x, const std::vector<double>& y,
+                     const std::vector<std::string>& names);
+
 /// The CSVs, fits and expectations from every run's values.
 SweepOutcome summarize_sweep(const SweepSpec& spec, const SweepValues& values);
 /// run_sweep_values for all runs, then summarize_sweep.
