@@ -5,6 +5,7 @@
 #include <Eigen/Dense>
 #include <atomic>
 #include <cerrno>
+#include <cfloat>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "app/experiments/csv.hpp"
@@ -112,12 +114,14 @@ std::vector<std::optional<double>> sweep_values_from_json(const nlohmann::ordere
 
 namespace {
 
-/// A number of an expect line: finite, the whole text read.
+/// A number of an expect line: finite, the whole text read (one too small for a double, 1e-400,
+/// reads as the nearest, 0 or a subnormal).
 std::optional<double> parse_number(const std::string& text) {
     errno = 0;
     char* end = nullptr;
     const double v = std::strtod(text.c_str(), &end);
-    if (errno != 0 || end != text.c_str() + text.size() || !std::isfinite(v)) {
+    const bool underflow = errno == ERANGE && std::fabs(v) <= DBL_MIN;
+    if ((errno != 0 && !underflow) || end != text.c_str() + text.size() || !std::isfinite(v)) {
         return std::nullopt;
     }
     return v;
@@ -370,12 +374,17 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
     s.name = doc.at("name").get<std::string>();
     const std::filesystem::path base = dir / doc.at("base").get<std::string>();
     s.base_file = base.string();
-    if (!std::filesystem::is_regular_file(base)) {
+    // The error_code form: a name the system refuses (too long) is bad input, not an exception.
+    namespace fs = std::filesystem;
+    if (std::error_code ec; fs::status(base, ec).type() != fs::file_type::regular) {
+        const auto type = fs::status(base, ec).type();
         throw ScenarioError(
             s.file, "/base",
-            fmt::format("expected a scenario file (relative to the sweep's folder), but {} {}",
+            fmt::format("expected a scenario file (relative to the sweep's folder), but {}{}",
                         s.base_file,
-                        std::filesystem::exists(base) ? "is not a file" : "does not exist"));
+                        type == fs::file_type::not_found ? " does not exist"
+                        : type != fs::file_type::none    ? " is not a file"
+                                                         : ": " + ec.message()));
     }
     s.base = parse_json_text(read_text_file(base), s.base_file);
     for (std::size_t i = 0; i < doc.at("axes").size(); ++i) {
@@ -569,8 +578,13 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
         }
     };
     std::vector<std::thread> threads;
-    for (unsigned t = 1; t < std::max(1u, jobs); ++t) {
-        threads.emplace_back(worker);
+    // No more threads than runs; if the system refuses one, the threads made so far do the work.
+    for (std::size_t t = 1; t < std::min<std::size_t>(std::max(1u, jobs), total); ++t) {
+        try {
+            threads.emplace_back(worker);
+        } catch (const std::system_error&) {
+            break;
+        }
     }
     std::thread main_share(worker);
     while (done.load() < total) {

@@ -94,6 +94,8 @@ TEST_CASE("expect lines: the forms, and refusals with the pointer") {
         CHECK(refusal([&] { app::parse_expectation(s, "backup_s[ftwrl] > " + number, "/e"); }) ==
               "s.json: /e: expected a finite number after >, got \"" + number + "\"");
     }
+    // a number too small for a double reads as 0 (or a subnormal)
+    CHECK(app::parse_expectation(s, "backup_s[ftwrl] > 1e-400", "/e").number == 0);
     // a line of 200,000 characters is read without recursion (std::regex overflowed the stack)
     const std::string spaces(200000, ' ');
     CHECK(app::parse_expectation(s, "backup_s[ftwrl] <" + spaces + "1", "/e").number == 1);
