@@ -45,7 +45,7 @@ TEST_CASE("the integral of a profile is the expected number of arrivals") {
     CHECK(p.integral(0, 24 * sim::kHour) == doctest::Approx(day));
     CHECK(p.integral(0, 72 * sim::kHour) == doctest::Approx(3 * day));
     CHECK(p.integral(3 * sim::kHour, 5 * sim::kHour) == doctest::Approx(0.2 * 3600));
-    CHECK(p.integral(sim::kHour / 2, sim::kHour) == doctest::Approx(0.1 * 1800));
+    CHECK(p.integral(sim::kHour / 2, sim::kHour) == doctest::Approx(0.05 * 1800));
     // A CSV-like profile: steps, the last holding for ever.
     const RateProfile steps({{0, 2.0}, {10 * sim::kSecond, 0.0}, {20 * sim::kSecond, 1.0}}, 0);
     CHECK(steps.integral(0, 100 * sim::kSecond) == doctest::Approx(20.0 + 80.0));
