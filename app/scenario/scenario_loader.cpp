@@ -4,8 +4,10 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <span>
 #include <sstream>
@@ -27,6 +29,8 @@ ScenarioError::ScenarioError(std::string file, std::string where, std::string wh
 namespace {
 
 constexpr std::size_t kMaxTimelineRows = 10'000'000;
+/// The longest run: duration_s's bound in the schema (a year).
+constexpr sim::Time kLongestRun = 31'536'000 * sim::kSecond;
 
 std::string escape_pointer_token(const std::string& key) {
     std::string out;
@@ -223,6 +227,8 @@ class Reader {
         return sim::Distribution::empirical(std::move(vs), std::move(ws));
     }
 
+    const std::string& file() const { return file_; }
+
   private:
     const std::string& file_;
 };
@@ -248,6 +254,64 @@ std::string unknown_to_flavor(const std::string& sql, models::server::Flavor fla
         "\"{}\" is not known to server.flavor {} (its backup locks: {}); set "
         "\"allow_parse_error\": true to send it anyway and get ER_PARSE_ERROR",
         sql, t.name, known);
+}
+
+/// Edit distance (Levenshtein) of two names, ignoring case.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    const auto lower = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min(
+                {row[j] + 1, row[j - 1] + 1, diag + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+/// Tables' engines are named in any case (innodb, InnoDB): each is stored with its canonical
+/// spelling, in the effective scenario too; an unknown one is refused with the nearest name.
+void canonical_engines(const Reader& r, json& doc) {
+    if (!doc.contains("tables")) {
+        return;
+    }
+    std::vector<std::string> names;
+    std::string_view list = models::server::engine_names();  // "InnoDB, MyISAM, ..."
+    for (std::size_t at = 0; at != std::string_view::npos;) {
+        const std::size_t comma = list.find(", ", at);
+        names.emplace_back(list.substr(at, comma == std::string_view::npos ? comma : comma - at));
+        at = comma == std::string_view::npos ? comma : comma + 2;
+    }
+    auto& tables = doc["tables"];
+    for (std::size_t i = 0; i < tables.size(); ++i) {
+        auto& engine = tables[i]["engine"];
+        const auto given = engine.get<std::string>();
+        const std::string* best = nullptr;
+        std::size_t best_d = 0;
+        for (const auto& n : names) {
+            const std::size_t d = edit_distance(given, n);
+            if (best == nullptr || d < best_d) {
+                best = &n;
+                best_d = d;
+            }
+        }
+        if (best_d == 0) {
+            engine = *best;
+            continue;
+        }
+        const bool near = best_d <= std::max<std::size_t>(2, best->size() / 3);
+        r.fail(fmt::format("/tables/{}/engine", i),
+               fmt::format("unknown engine \"{}\"{}; expected one of {} (in any case)",
+                           given.substr(0, 64),
+                           near ? fmt::format(" (did you mean \"{}\"?)", *best) : "", list));
+    }
 }
 
 /// Keys of one model that the other model's scenario must not carry (their schema defaults are
@@ -344,6 +408,100 @@ models::workload::StatementTemplate load_template(
     return out;
 }
 
+/// Rows of a rate profile's CSV file (t_s,rate_tps), at most this many.
+constexpr std::size_t kMaxProfileRows = 1'000'000;
+
+/// A number that is the whole of `text`, or nullopt.
+std::optional<double> parse_number(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
+        text.remove_suffix(1);
+    }
+    double x = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+        !std::isfinite(x)) {
+        return std::nullopt;
+    }
+    return x;
+}
+
+/// An open group's arrivals/profile (`a` is the arrivals object, `p` its pointer): a daily
+/// profile of 24 hourly rates, or a CSV file of steps read here (models/ opens no file). Either
+/// way piecewise constant: sim::RateProfile.
+sim::RateProfile load_profile(const Reader& r, const json& a, const std::string& p) {
+    const auto& prof = a.at("profile");
+    if (prof.contains("rate_tps_by_hour")) {
+        const auto rates = prof.at("rate_tps_by_hour").get<std::vector<double>>();
+        const double start_h = prof.at("start_hour").get<double>();
+        return sim::RateProfile::daily(rates, sim::from_units(start_h, sim::kHour));
+    }
+    const std::string at = p + "/profile/csv";
+    const std::filesystem::path csv =
+        std::filesystem::path(r.file()).parent_path() / prof.at("csv").get<std::string>();
+    std::string text;
+    try {
+        text = read_text_file(csv);
+    } catch (const ScenarioError& e) {
+        r.fail(at, fmt::format("{}: {}", csv.string(), e.detail()));
+    }
+    std::vector<sim::RateProfile::Step> steps;
+    std::istringstream in(text);
+    std::string line;
+    std::size_t n = 0;
+    const auto bad = [&](const std::string& what) {
+        r.fail(at, fmt::format("{}:{}: {}", csv.string(), n, what));
+    };
+    while (std::getline(in, line)) {
+        ++n;
+        if (!line.empty() && line.back() == '\r') {
+            line.pop_back();
+        }
+        if (n == 1) {
+            if (line != "t_s,rate_tps") {
+                bad(fmt::format("expected the header t_s,rate_tps, got \"{}\"",
+                                line.substr(0, 40)));
+            }
+            continue;
+        }
+        if (line.empty()) {
+            continue;
+        }
+        const auto comma = line.find(',');
+        const auto t =
+            comma == std::string::npos ? std::nullopt : parse_number(line.substr(0, comma));
+        const auto rate =
+            comma == std::string::npos ? std::nullopt : parse_number(line.substr(comma + 1));
+        if (!t || !rate) {
+            bad(fmt::format("expected two numbers t_s,rate_tps, got \"{}\"", line.substr(0, 40)));
+        }
+        if (steps.size() >= kMaxProfileRows) {
+            bad(fmt::format("expected at most {} rows", kMaxProfileRows));
+        }
+        if (!(*t >= 0 && *t < 9.2e9)) {
+            bad(fmt::format("expected t_s in [0, 9.2e9), got {}", *t));
+        }
+        const sim::Time when = sim::from_units(*t, sim::kSecond);
+        if (steps.empty() && when != 0) {
+            bad(fmt::format("expected the first row at t_s 0, got {}", *t));
+        }
+        if (!steps.empty() && when <= steps.back().at) {
+            bad(fmt::format("expected t_s after the previous row's, got {}", *t));
+        }
+        if (!(*rate >= 0 && *rate <= 1e7)) {
+            bad(fmt::format("expected rate_tps in [0, 1e7], got {}", *rate));
+        }
+        steps.push_back({when, *rate});
+    }
+    if (steps.empty()) {
+        r.fail(at, fmt::format("{}: expected a header t_s,rate_tps and at least one row",
+                               csv.string()));
+    }
+    return sim::RateProfile(std::move(steps), 0);
+}
+
 std::vector<models::workload::GroupConfig> load_groups(const Reader& r, const json& doc,
                                                        const std::set<std::string>& tables) {
     namespace ms = models::server;
@@ -366,7 +524,15 @@ std::vector<models::workload::GroupConfig> load_groups(const Reader& r, const js
         const auto& a = g.at("arrivals");
         if (a.at("kind") == "open") {
             c.arrivals.kind = mw::Arrivals::Kind::Open;
-            c.arrivals.rate_tps = a.at("rate_tps").get<double>();
+            if (a.contains("rate_tps") == a.contains("profile")) {
+                r.fail(p + "/arrivals", "expected exactly one of rate_tps and profile");
+            }
+            if (a.contains("profile")) {
+                c.arrivals.profile = load_profile(r, a, p + "/arrivals");
+                c.arrivals.rate_tps = c.arrivals.profile.max_rate();
+            } else {
+                c.arrivals.rate_tps = a.at("rate_tps").get<double>();
+            }
         } else {
             c.arrivals.kind = mw::Arrivals::Kind::Closed;
             c.arrivals.clients = a.at("clients").get<int>();
@@ -464,7 +630,7 @@ void load_backup(const Reader& r, const json& doc, Scenario& s,
     if (c.start_at >= s.duration) {
         r.fail("/backup/start_at_s",
                fmt::format("expected a time before duration_s ({}), got {}",
-                           doc.at("duration_s").dump(), b.at("start_at_s").dump()));
+                           doc.value("duration_s", json()).dump(), b.at("start_at_s").dump()));
     }
     c.throughput_mb_s = b.at("throughput_mb_s").get<double>();
     c.per_table = r.time(b.at("per_table_ms"), "/backup/per_table_ms", sim::kMillisecond, true);
@@ -605,7 +771,7 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
             if (step.at >= s.duration) {
                 r.fail(sp + "/at_s",
                        fmt::format("expected a time before duration_s ({}), got {}",
-                                   doc.at("duration_s").dump(), st.at("at_s").dump()));
+                                   doc.value("duration_s", json()).dump(), st.at("at_s").dump()));
             }
             auto parsed = ms::parse_sql(step.sql);
             if (auto* err = std::get_if<std::string>(&parsed)) {
@@ -749,27 +915,58 @@ Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file)
     s.name = doc.at("name").get<std::string>();
     s.description = doc.at("description").get<std::string>();
     s.seed = doc.at("seed").get<std::uint64_t>();
-    s.duration = r.time(doc.at("duration_s"), "/duration_s", sim::kSecond, false);
-    s.warmup = r.time(doc.at("warmup_s"), "/warmup_s", sim::kSecond, true);
-    if (s.warmup >= s.duration) {
-        r.fail("/warmup_s", fmt::format("expected less than duration_s ({}), got {}",
-                                        doc.at("duration_s").dump(), doc.at("warmup_s").dump()));
+    s.model = doc.at("server").at("model").get<std::string>();
+    // Without duration_s the run lasts until the backup ends plus output.drain_after_backup_s:
+    // the loader sets duration to its estimate (start_at_s + copy_estimate + drain), checked
+    // below once the backup is read; with_run_length() (app/experiments) finds the real end.
+    const bool until_backup = !doc.contains("duration_s");
+    if (until_backup && (s.model != "mariadb" || !doc.contains("backup"))) {
+        r.fail("/",
+               "missing required key \"duration_s\" (it may be left out only with a backup, "
+               "which the run then lasts until)");
     }
+    s.duration = until_backup ? kLongestRun
+                              : r.time(doc.at("duration_s"), "/duration_s", sim::kSecond, false);
+    s.warmup = r.time(doc.at("warmup_s"), "/warmup_s", sim::kSecond, true);
     const auto& output = doc.at("output");
     s.timeline_interval = r.time(output.at("timeline_interval_s"), "/output/timeline_interval_s",
                                  sim::kSecond, false);
-    if (static_cast<std::uint64_t>(s.duration / s.timeline_interval) >= kMaxTimelineRows) {
-        r.fail("/output/timeline_interval_s",
-               fmt::format(
-                   "expected an interval giving at most {} timeline rows over duration_s, got {}",
-                   kMaxTimelineRows, output.at("timeline_interval_s").dump()));
+    const auto check_duration = [&] {
+        const std::string duration_text = until_backup
+                                              ? "the backup's end + drain, about " +
+                                                    fmt::format("{:g}", sim::to_seconds(s.duration))
+                                              : doc.at("duration_s").dump();
+        if (s.warmup >= s.duration) {
+            r.fail("/warmup_s", fmt::format("expected less than duration_s ({}), got {}",
+                                            duration_text, doc.at("warmup_s").dump()));
+        }
+        if (static_cast<std::uint64_t>(s.duration / s.timeline_interval) >= kMaxTimelineRows) {
+            r.fail("/output/timeline_interval_s",
+                   fmt::format("expected an interval giving at most {} timeline rows over "
+                               "duration_s, got {}",
+                               kMaxTimelineRows, output.at("timeline_interval_s").dump()));
+        }
+    };
+    if (!until_backup) {
+        check_duration();
     }
     s.queue_sample_interval =
         r.time(output.at("queue_sample_ms"), "/output/queue_sample_ms", sim::kMillisecond, false);
-    s.model = doc.at("server").at("model").get<std::string>();
     check_model_keys(r, raw, s.model);
     if (s.model == "mariadb") {
+        canonical_engines(r, doc);
         load_mariadb(r, doc, s);
+        if (until_backup) {
+            s.drain_after_backup = r.time(output.at("drain_after_backup_s"),
+                                          "/output/drain_after_backup_s", sim::kSecond, true);
+            s.duration =
+                std::min(kLongestRun,
+                         sim::add_saturating(
+                             sim::add_saturating(s.backup->start_at,
+                                                 models::backup::copy_estimate(*s.backup, s.data)),
+                             *s.drain_after_backup));
+            check_duration();
+        }
     } else {
         const auto& server = doc.at("server");
         const auto& workload = doc.at("workload");

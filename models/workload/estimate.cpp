@@ -73,10 +73,20 @@ sim::EventCosts estimate_events(const GroupConfig& g, sim::Time duration,
     tx.commits *= server.fsync ? 3 : 1;
     if (g.arrivals.kind == Arrivals::Kind::Open) {
         const double per_tx = 2 + tx.statements + tx.commits;
-        out.push_back({"arrivals/rate_tps",
-                       fmt::format("group {}: {}/s x {} s x {:.1f} events", g.name,
-                                   g.arrivals.rate_tps, seconds, per_tx),
-                       g.arrivals.rate_tps * seconds * per_tx});
+        if (!g.arrivals.profile.empty()) {
+            // The expected arrivals: the integral of the rate over the run.
+            const double arrivals = g.arrivals.profile.integral(0, duration);
+            out.push_back({"arrivals/profile",
+                           fmt::format("group {}: {:.6g} arrivals (the profile's integral over "
+                                       "{} s) x {:.1f} events",
+                                       g.name, arrivals, seconds, per_tx),
+                           arrivals * per_tx});
+        } else {
+            out.push_back({"arrivals/rate_tps",
+                           fmt::format("group {}: {}/s x {} s x {:.1f} events", g.name,
+                                       g.arrivals.rate_tps, seconds, per_tx),
+                           g.arrivals.rate_tps * seconds * per_tx});
+        }
     } else {
         // A client's cycle is its think time and the service; a zero cycle retries every
         // millisecond. The pool and the cores cap the rate.

@@ -201,6 +201,35 @@ TEST_CASE("Backup: --ftwrl-wait-timeout expiring during BACKUP STAGE FLUSH relea
     check_no_wait(r.result("writer", 2), seconds(6));
 }
 
+TEST_CASE("Backup: the once-a-second polls of --ftwrl-wait-timeout are one trace row") {
+    // As above: polls at 2, 3 and 4 s, giving up at 5 s. One row, from 2 s to 5 s, counting them
+    // (it used to be one row per poll: 60 rows for a minute's wait).
+    auto c = backup_config(mb::Strategy::MariabackupStages);
+    c.ftwrl_wait_timeout = seconds(3);
+    c.ftwrl_wait_threshold = seconds(1);
+    Run r(c, data(1, 1), {{"report", "", {at(0, "SELECT * FROM t1", seconds(100))}}});
+    r.sim.run_until(seconds(20));
+    std::vector<const srv::TraceRow*> rows;
+    std::vector<std::size_t> seqs;
+    for (const auto& row : r.trace) {
+        if (row.session == "backup") {
+            seqs.push_back(row.seq);
+            if (row.sql.rfind("-- wait for long queries", 0) == 0) {
+                rows.push_back(&row);
+            }
+        }
+    }
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0]->sql ==
+          "-- wait for long queries to finish (--ftwrl-wait-timeout), 3 polls a second apart");
+    CHECK(rows[0]->sent == seconds(2));
+    REQUIRE(rows[0]->result.has_value());
+    CHECK(rows[0]->result->finished == seconds(5));
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+        CHECK(seqs[i] == i + 1);  // the backup's rows are numbered without gaps
+    }
+}
+
 TEST_CASE("Backup: ER_LOCK_WAIT_TIMEOUT at BLOCK_DDL (a DDL longer than the backup's timeout)") {
     // START at 0, FLUSH at 1 s; a TRUNCATE running from 0.5 s for 100 s holds MDL_BACKUP_DDL, so
     // BLOCK_DDL (at 2 s) waits the backup's 2 s lock_wait_timeout and fails at 4 s; the session

@@ -35,6 +35,32 @@ TEST_CASE("an open group costs rate x duration x (arrival, start, statement, com
     CHECK(e.largest()->pointer == "/workload/groups/0/arrivals/rate_tps");
 }
 
+TEST_CASE("an open group with a profile costs the rate's integral x (arrival, start, ...)") {
+    // 10/s from 00:00 to 01:00, 0 after; a run of 3,600 s from 00:30: 1,800 s at 10/s, then
+    // 1,800 s at 0 = 18,000 arrivals x 4 events, and the sampler's 360,000 ticks.
+    std::string hours = "[10";
+    for (int h = 1; h < 24; ++h) {
+        hours += ", 0";
+    }
+    hours += "]";
+    std::string text = open_group("1", "3600");
+    const std::string rate = R"("rate_tps": 1)";
+    text.replace(text.find(rate), rate.size(),
+                 R"("profile": {"rate_tps_by_hour": )" + hours + R"(, "start_hour": 0.5})");
+    const auto e = cli::estimate_events(load(text));
+    CHECK(e.total == doctest::Approx(18'000 * 4 + 360'000 + 16));
+    REQUIRE(e.largest() != nullptr);
+    CHECK(e.largest()->pointer == "/output/queue_sample_ms");
+    bool found = false;
+    for (const auto& t : e.terms) {
+        if (t.pointer == "/workload/groups/0/arrivals/profile") {
+            found = true;
+            CHECK(t.events == doctest::Approx(18'000 * 4));
+        }
+    }
+    CHECK(found);
+}
+
 TEST_CASE("closed clients: clients / (think + service), capped by the pool and the cores") {
     const std::string base = R"({"name": "c", "duration_s": 10, "server": {"cpu_cores": 64},
       "tables": [{"name": "t"}], "workload": {"groups": [{"name": "g",
