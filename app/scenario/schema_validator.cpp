@@ -387,10 +387,15 @@ class CompiledSchema {
         if (const std::string bad = count_error(s, doc.size(), "Items", "item"); !bad.empty()) {
             return error(ptr, "expected {}, got {}", bad, doc.size());
         }
-        for (std::size_t i = 1; s.value("uniqueItems", false) && i < doc.size(); ++i) {
-            for (std::size_t j = 0; j < i; ++j) {
-                if (same(doc[i], doc[j])) {
-                    return error(ptr, "expected unique items, item {} repeats item {}", i, j);
+        if (s.value("uniqueItems", false)) {
+            // Each item's first index, in a map ordered as `same` compares (nlohmann::json: numbers
+            // by value, objects by sorted keys): n log n, where comparing every pair took 8 s for
+            // 30,000 items.
+            std::map<nlohmann::json, std::size_t> first;
+            for (std::size_t i = 0; i < doc.size(); ++i) {
+                if (const auto [at, fresh] = first.emplace(nlohmann::json(doc[i]), i); !fresh) {
+                    return error(ptr, "expected unique items, item {} repeats item {}", i,
+                                 at->second);
                 }
             }
         }
