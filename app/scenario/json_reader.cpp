@@ -63,9 +63,12 @@ class Builder {
             const std::string what = e.what();
             const auto open = what.find('\'');
             const auto close = what.rfind('\'');
-            const std::string number = open != std::string::npos && close > open
-                                           ? what.substr(open + 1, close - open - 1)
-                                           : "";
+            std::string number = open != std::string::npos && close > open
+                                     ? what.substr(open + 1, close - open - 1)
+                                     : "";
+            if (number.size() > 40) {  // 100,000 digits are not repeated back whole
+                number = number.substr(0, 40) + "…";
+            }
             throw ScenarioError(file_, pointer(stack_.size(), true),
                                 fmt::format("expected a number a double can hold (within "
                                             "1.7e308), got {}",

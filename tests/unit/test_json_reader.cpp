@@ -83,6 +83,9 @@ TEST_CASE("duplicate keys, malformed JSON and huge numbers keep their messages")
     e = error_of(R"({"a": [1, 2, 1e999]})");
     CHECK(e.where() == "/a/2");
     CHECK(e.detail() == "expected a number a double can hold (within 1.7e308), got 1e999");
+    e = error_of("[" + std::string(100'000, '9') + "]");  // cut, not repeated back whole
+    CHECK(e.detail() == "expected a number a double can hold (within 1.7e308), got " +
+                            std::string(40, '9') + "…");
 }
 
 TEST_CASE("item bounds are checked while reading, at the first item too many") {
