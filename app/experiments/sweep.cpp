@@ -16,6 +16,7 @@
 
 #include "app/experiments/csv.hpp"
 #include "app/scenario/embedded_schema.hpp"
+#include "app/scenario/json_reader.hpp"
 #include "app/scenario/scenario_loader.hpp"
 #include "app/scenario/schema_validator.hpp"
 #include "sim/stats/tally.hpp"
@@ -171,7 +172,9 @@ bool is_prefix_pointer(const std::string& prefix, const std::string& of) {
 SweepSpec load_sweep(const std::filesystem::path& path) {
     SweepSpec s;
     s.file = path.string();
-    json doc = parse_json_text(read_text_file(path), s.file);
+    json doc = read_json(read_text_file(path), s.file, [](const std::vector<std::string>& t) {
+        return sweep_validator().max_items(t);
+    });
     if (auto err = sweep_validator().validate_and_fill(doc)) {
         throw ScenarioError(s.file, err->pointer, err->message);
     }
@@ -185,7 +188,7 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
                         s.base_file,
                         std::filesystem::exists(base) ? "is not a file" : "does not exist"));
     }
-    s.base = parse_json_text(read_text_file(base), s.base_file);
+    s.base = parse_scenario_text(read_text_file(base), s.base_file);
     for (std::size_t i = 0; i < doc.at("axes").size(); ++i) {
         const auto& a = doc["axes"][i];
         const std::string p = fmt::format("/axes/{}", i);

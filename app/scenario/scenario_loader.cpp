@@ -10,10 +10,10 @@
 #include <optional>
 #include <set>
 #include <span>
-#include <sstream>
 #include <vector>
 
 #include "app/scenario/embedded_schema.hpp"
+#include "app/scenario/json_reader.hpp"
 #include "app/scenario/schema_validator.hpp"
 
 namespace lockstage::app {
@@ -32,129 +32,17 @@ constexpr std::size_t kMaxTimelineRows = 10'000'000;
 /// The longest run: duration_s's bound in the schema (a year).
 constexpr sim::Time kLongestRun = 31'536'000 * sim::kSecond;
 
-std::string escape_pointer_token(const std::string& key) {
-    std::string out;
-    for (const char c : key) {
-        if (c == '~') {
-            out += "~0";
-        } else if (c == '/') {
-            out += "~1";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
-/// Parses JSON, refusing duplicate keys (nlohmann would silently keep the last one).
-json parse_json(std::string_view text, const std::string& file) {
-    struct Frame {
-        bool object;
-        std::vector<std::string> keys;
-        std::size_t index = 0;
-    };
-    std::vector<Frame> stack;
-    std::vector<std::string> path;  // pointer tokens of the enclosing containers' members
-    auto pointer = [&](const std::string& last) {
-        std::string p;
-        for (const auto& t : path) {
-            p += "/" + t;
-        }
-        return p + "/" + last;
-    };
-    // Containers and values inside an array take the array's running index as their token.
-    auto enter_value = [&]() {
-        if (!stack.empty() && !stack.back().object) {
-            path.push_back(std::to_string(stack.back().index++));
-        }
-    };
-    json::parser_callback_t cb = [&](int, json::parse_event_t event, json& parsed) {
-        switch (event) {
-            case json::parse_event_t::key: {
-                const auto key = parsed.get<std::string>();
-                auto& keys = stack.back().keys;
-                for (const auto& k : keys) {
-                    if (k == key) {
-                        throw ScenarioError(file, pointer(escape_pointer_token(key)),
-                                            fmt::format("duplicate key \"{}\"", key));
-                    }
-                }
-                keys.push_back(key);
-                path.push_back(escape_pointer_token(key));
-                break;
-            }
-            case json::parse_event_t::object_start:
-            case json::parse_event_t::array_start:
-                if (!stack.empty() && !stack.back().object) {
-                    enter_value();
-                }
-                stack.push_back(Frame{event == json::parse_event_t::object_start, {}, 0});
-                break;
-            case json::parse_event_t::object_end:
-            case json::parse_event_t::array_end:
-                stack.pop_back();
-                if (!path.empty() && !stack.empty()) {
-                    path.pop_back();
-                }
-                break;
-            case json::parse_event_t::value:
-                if (!stack.empty() && stack.back().object && !path.empty()) {
-                    path.pop_back();
-                } else if (!stack.empty()) {
-                    ++stack.back().index;
-                }
-                break;
-        }
-        return true;
-    };
-    try {
-        return json::parse(text.begin(), text.end(), cb);
-    } catch (const json::parse_error& e) {
-        // Line and column of the byte where parsing stopped (1-based).
-        const std::size_t stop = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
-        std::size_t line = 1;
-        std::size_t column = 1;
-        for (std::size_t i = 0; i < stop; ++i) {
-            if (text[i] == '\n') {
-                ++line;
-                column = 1;
-            } else {
-                ++column;
-            }
-        }
-        std::string detail = e.what();
-        if (const auto at = detail.find(": ", detail.find("parse error"));
-            at != std::string::npos) {
-            detail = detail.substr(at + 2);
-        }
-        throw ScenarioError(file, fmt::format("line {}, column {}", line, column),
-                            "malformed JSON: " + detail);
-    } catch (const json::out_of_range& e) {
-        // A number beyond a double (406 "number overflow parsing '1e999'"): well-formed JSON, so
-        // it is named by its pointer: the member being parsed, or the next element of an array.
-        std::string where;
-        for (const auto& t : path) {
-            where += "/" + t;
-        }
-        if (!stack.empty() && !stack.back().object) {
-            where += "/" + std::to_string(stack.back().index);
-        }
-        const std::string what = e.what();
-        const auto open = what.find('\'');
-        const auto close = what.rfind('\'');
-        const std::string number = open != std::string::npos && close > open
-                                       ? what.substr(open + 1, close - open - 1)
-                                       : "";
-        throw ScenarioError(file, where,
-                            fmt::format("expected a number a double can hold (within 1.7e308), "
-                                        "got {}",
-                                        number));
-    }
-}
-
 const SchemaValidator& scenario_validator() {
     static const SchemaValidator validator(json::parse(embedded_scenario_schema()));
     return validator;
+}
+
+// A scenario's JSON, with the schema's maxItems checked while it is read: an array too long is
+// refused at its first item too many, before the rest of the file is built.
+json parse_scenario(std::string_view text, const std::string& file) {
+    return read_json(text, file, [](const std::vector<std::string>& tokens) {
+        return scenario_validator().max_items(tokens);
+    });
 }
 
 /// Reads typed values out of a document that already passed the schema.
@@ -897,11 +785,15 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
 }  // namespace
 
 nlohmann::ordered_json parse_json_text(std::string_view text, const std::string& file) {
-    return parse_json(text, file);
+    return read_json(text, file);
+}
+
+nlohmann::ordered_json parse_scenario_text(std::string_view text, const std::string& file) {
+    return parse_scenario(text, file);
 }
 
 Scenario load_scenario_text(std::string_view text, const std::string& file) {
-    return load_scenario_json(parse_json(text, file), file);
+    return load_scenario_json(parse_scenario(text, file), file);
 }
 
 Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file) {
@@ -1009,12 +901,29 @@ std::string read_text_file(const std::filesystem::path& path) {
     if (!in) {
         throw ScenarioError(path.string(), "", "cannot open the file for reading");
     }
-    std::ostringstream text;
-    text << in.rdbuf();
+    // Refused before reading if its size is known, else read in blocks up to the bound (a pipe).
+    const auto too_big = [&] {
+        return ScenarioError(
+            path.string(), "",
+            fmt::format("expected a file of at most {} MiB, got more", kMaxInputBytes >> 20));
+    };
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec) &&
+        std::filesystem::file_size(path, ec) > kMaxInputBytes && !ec) {
+        throw too_big();
+    }
+    std::string text;
+    std::vector<char> block(1 << 16);
+    while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0) {
+        text.append(block.data(), static_cast<std::size_t>(in.gcount()));
+        if (text.size() > kMaxInputBytes) {
+            throw too_big();
+        }
+    }
     if (in.bad()) {
         throw ScenarioError(path.string(), "", "cannot read the file");
     }
-    return text.str();
+    return text;
 }
 
 Scenario load_scenario_file(const std::filesystem::path& path) {
