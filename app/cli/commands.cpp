@@ -143,7 +143,7 @@ Command run_command() {
     c.options.add_options()("help,h", "this help")(
         "scenario", po::value<std::string>()->value_name("SCENARIO.json"), "the scenario to run")(
         "out,o", po::value<std::string>()->value_name("DIR"),
-        "result folder (default: results/<scenario name>/); replaced whole if it exists")(
+        "result folder (default: results/<scenario name>/); replaced whole if lockstage wrote it")(
         "seed", po::value<std::uint64_t>()->value_name("N"),
         "seed of every random stream, overriding the scenario's \"seed\"")(
         "max-events", po::value<std::string>()->value_name("N"), kMaxEventsHelp)(
@@ -166,9 +166,9 @@ Command compare_command() {
         "backup strategies to compare: mariabackup-stages, mariabackup-legacy, ftwrl, no-lock, "
         "mysql-lock-instance, percona-backup-locks")(
         "out,o", po::value<std::string>()->value_name("DIR"),
-        "result folder (default: results/<scenario name>-compare/); replaced whole if it exists")(
-        "seed", po::value<std::uint64_t>()->value_name("N"),
-        "seed of every random stream, overriding the scenario's \"seed\"")(
+        "result folder (default: results/<scenario name>-compare/); replaced whole if lockstage "
+        "wrote it")("seed", po::value<std::uint64_t>()->value_name("N"),
+                    "seed of every random stream, overriding the scenario's \"seed\"")(
         "max-events", po::value<std::string>()->value_name("N"),
         "as for run: the most kernel events each strategy's run may execute")(
         "quiet,q", po::bool_switch(), "print nothing but errors");
@@ -188,9 +188,9 @@ Command sweep_command() {
         "shard", po::value<std::string>()->value_name("I/N"),
         "run only shard I of N (every N-th run); join the shards with 'lockstage merge'")(
         "out,o", po::value<std::string>()->value_name("DIR"),
-        "result folder (default: results/<sweep name>-sweep/); replaced whole if it exists")(
-        "max-events", po::value<std::string>()->value_name("N"),
-        "as for run, per run: every point is estimated before anything runs")(
+        "result folder (default: results/<sweep name>-sweep/); replaced whole if lockstage wrote "
+        "it")("max-events", po::value<std::string>()->value_name("N"),
+              "as for run, per run: every point is estimated before anything runs")(
         "quiet,q", po::bool_switch(), "print nothing but errors and failed expectations");
     c.positional.add("sweep", 1);
     return c;
@@ -227,7 +227,7 @@ Command report_command() {
         "scenarios", po::value<std::string>()->value_name("DIR")->default_value("scenarios"),
         "the scenarios folder (with tutorial/t1.json, tutorial/t2.json ...)")(
         "out,o", po::value<std::string>()->value_name("DIR"),
-        "result folder (default: results/tutorial-report/); replaced whole if it exists")(
+        "result folder (default: results/tutorial-report/); replaced whole if lockstage wrote it")(
         "quiet,q", po::bool_switch(), "print nothing but errors");
     c.positional.add("which", 1);
     return c;

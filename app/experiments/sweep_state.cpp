@@ -5,25 +5,17 @@
 #include <charconv>
 
 #include "app/scenario/scenario_loader.hpp"
+#include "sim/kernel/random.hpp"
 
 namespace lockstage::app {
 
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 
-std::uint64_t fnv1a64(std::string_view bytes) {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (const char c : bytes) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 std::string scenario_fingerprint(const json& effective) {
     // nlohmann::json keeps object keys sorted: the dump is canonical whatever the key order.
     const nlohmann::json canonical = effective;
-    return fmt::format("{:016x}", fnv1a64(canonical.dump()));
+    return fmt::format("{:016x}", sim::fnv1a64(canonical.dump()));
 }
 
 json sweep_column_names(const SweepSpec& spec) {

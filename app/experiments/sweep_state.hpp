@@ -19,10 +19,8 @@
 
 namespace lockstage::app {
 
-/// FNV-1a, 64 bits: a stable hash of bytes (the same on every machine and version).
-std::uint64_t fnv1a64(std::string_view bytes);
 /// The fingerprint of a resolved scenario (its effective document): FNV-1a 64 of its canonical
-/// JSON (keys sorted, no spaces), as 16 hex digits.
+/// JSON (keys sorted, no spaces), as 16 hex digits (sim::fnv1a64: stable on every machine).
 std::string scenario_fingerprint(const nlohmann::ordered_json& effective);
 
 enum class SweepStateKind { Shard, Resume };

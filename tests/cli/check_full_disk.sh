@@ -6,11 +6,12 @@
 # leaves no 0-byte resume file, so that the next run after space is freed works; an earlier
 # resume file that cannot be rewritten is left whole.
 set -u
+here=$(dirname "$(realpath "$0")")
 if [ "${1:-}" != --inside ]; then
   lockstage=$(realpath "$1")
   for how in "-m" "-rm"; do
-    if unshare $how sh -c 'd=$(mktemp -d) && mount -t tmpfs -o size=256k tmpfs "$d" && umount "$d" && rmdir "$d"' 2>/dev/null; then
-      exec unshare $how bash "$0" --inside "$lockstage"
+    if unshare $how sh -c 'd=$(mktemp -d) || exit 1; mount -t tmpfs -o size=256k tmpfs "$d" && umount "$d"; r=$?; rmdir "$d"; exit $r' 2>/dev/null; then
+      exec unshare $how bash "$here/$(basename "$0")" --inside "$lockstage"
     fi
   done
   echo "SKIP: cannot mount a tmpfs in a private mount namespace (needs root or user namespaces)"
@@ -50,13 +51,7 @@ unfill
 
 # 2. A sweep interrupted while the disk is full: the resume file cannot be written. Exit 1 with
 # its name; no resume file at all (not a 0-byte one); after space is freed the same command runs.
-cat >"$work/long.json" <<'JSON'
-{"name": "long", "duration_s": 3600, "server": {}, "tables": [{"name": "t"}],
- "workload": {"groups": [{"name": "g", "arrivals": {"kind": "open", "rate_tps": 20000},
-   "pool_size": 64, "transactions": [{"statements": [{"sql": "UPDATE t",
-     "exec_ms": {"dist": "exponential", "mean_ms": 1}}]}]}]},
- "data": {"myisam_gb": 0}, "backup": {"strategy": "mariabackup-stages", "start_at_s": 0.5}}
-JSON
+cp "$here/long.json" "$work/long.json"  # about 3e8 kernel events: a minute or more
 cat >"$work/sweep.json" <<JSON
 {"name": "long", "base": "long.json",
  "axes": [{"pointer": "/duration_s", "values": [1, 3600]}],

@@ -4,6 +4,7 @@
 # resume file (exit 130); a second SIGINT stops at once, keeping every run finished so far; so
 # does a SIGTERM. `--out DIR/` (trailing slash) keeps the resume file beside DIR like `--out DIR`.
 set -u
+here=$(dirname "$(realpath "$0")")
 lockstage=$(realpath "$1")
 work=$(mktemp -d)
 pids=()
@@ -14,15 +15,9 @@ fail=0
 ok() { pass=$((pass + 1)); }
 ko() { echo "FAIL $*"; fail=$((fail + 1)); }
 
-# Runs 0 and 1 take well under a second; run 2 (an hour at 20,000 tps, about 3e8 kernel events)
-# takes a minute or more: it is the one running when the signals come.
-cat >long.json <<'JSON'
-{"name": "long", "duration_s": 3600, "server": {}, "tables": [{"name": "t"}],
- "workload": {"groups": [{"name": "g", "arrivals": {"kind": "open", "rate_tps": 20000},
-   "pool_size": 64, "transactions": [{"statements": [{"sql": "UPDATE t",
-     "exec_ms": {"dist": "exponential", "mean_ms": 1}}]}]}]},
- "data": {"myisam_gb": 0}, "backup": {"strategy": "mariabackup-stages", "start_at_s": 0.5}}
-JSON
+# long.json: an hour at 20,000 tps, about 3e8 kernel events. Runs 0 and 1 (1 s and 2 s of it)
+# take well under a second; run 2 takes a minute or more: it is running when the signals come.
+cp "$here/long.json" long.json
 cat >sweep.json <<'JSON'
 {"name": "long", "base": "long.json",
  "axes": [{"pointer": "/duration_s", "values": [1, 2, 3600]}],

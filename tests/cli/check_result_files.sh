@@ -103,6 +103,9 @@ done
 "$lockstage" sweep sw/sweep.json --shard 2/2 --out s2 --quiet && ok || ko "shard 2/2"
 "$lockstage" merge s1 s2 --out merged --quiet && [ -f merged/points.csv ] && ok || ko "merge"
 cp -r merged merged.before
+refused "^lockstage: error: s1 holds the input s1; choose another --out$" merge s1 s2 --out s1 --quiet
+refused "^lockstage: error: sw holds the input sw/sweep.json; choose another --out$" sweep sw/sweep.json --shard 1/2 --out sw --quiet
+[ -f s1/shard.json ] && [ -f sw/base.json ] && ok || ko "a refused --out removed an input"
 # An edit of the base (not of the sweep file) changes every point's fingerprint.
 /usr/bin/python3 - sw/base.json <<'PY'
 import json, sys
