@@ -459,6 +459,13 @@ int do_merge(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
         const auto file = (std::filesystem::path(d) / "shard.json").string();
         const SweepState shard = read_sweep_state(file, SweepStateKind::Shard);
         if (!spec) {
+            if (std::error_code ec; !std::filesystem::is_regular_file(shard.sweep_file, ec)) {
+                throw ScenarioError(file, "/sweep_file",
+                                    fmt::format("expected the sweep file these runs are of, but {} "
+                                                "is not a file (moved or removed since the shard "
+                                                "ran?)",
+                                                shard.sweep_file));
+            }
             spec = load_sweep(shard.sweep_file);
             inputs.emplace_back(spec->file);
             inputs.emplace_back(spec->base_file);

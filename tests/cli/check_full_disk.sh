@@ -22,6 +22,7 @@ work=$(mktemp -d)
 trap 'umount "$work/disk" 2>/dev/null; rm -rf "$work"' EXIT
 mkdir "$work/disk"
 mount -t tmpfs -o size=256k tmpfs "$work/disk" || { echo "SKIP: mount failed"; exit 77; }
+cd "$work" || exit 1  # messages name the files relative to it
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
@@ -42,7 +43,7 @@ fill
 "$lockstage" run "$work/small.json" --out "$work/disk/run" --quiet 2>"$work/stderr"
 code=$?
 [ "$code" -eq 1 ] && ok || ko "run on a full disk: exit $code, expected 1"
-grep -qE "^lockstage: failed: $work/disk/\.run\.partial-[0-9]+/[a-z_]+\.[a-z]+: cannot write: No space left on device$" "$work/stderr" \
+grep -qE "^lockstage: failed: disk/\.run\.partial-[0-9]+/[a-z_]+\.[a-z]+: cannot write: No space left on device$" "$work/stderr" \
   && ok || { ko "run on a full disk: message"; cat "$work/stderr"; }
 [ -z "$(ls -A "$work/disk" | grep -v '^filler$')" ] && ok || { ko "run on a full disk left files"; ls -la "$work/disk"; }
 unfill
@@ -74,7 +75,7 @@ interrupted_on_full_disk() {  # PATTERN: on stderr once the long run is running
 }
 interrupted_on_full_disk "1/2 runs"
 [ "$code" -eq 1 ] && ok || { ko "interrupted on a full disk: exit $code, expected 1"; cat "$work/stderr"; }
-grep -qx "lockstage: failed: $work/disk/.sweep.sweep-resume.json: cannot write: No space left on device" "$work/stderr" \
+grep -qx "lockstage: failed: disk/.sweep.sweep-resume.json: cannot write: No space left on device" "$work/stderr" \
   && ok || { ko "interrupted on a full disk: message"; cat "$work/stderr"; }
 [ ! -e "$work/disk/.sweep.sweep-resume.json" ] && ok || ko "a resume file after a failed write"
 [ -z "$(ls -A "$work/disk" | grep -vx 'filler\|run')" ] && ok || { ko "files left on the full disk"; ls -la "$work/disk"; }
