@@ -328,6 +328,10 @@ std::size_t sweep_runs(const SweepSpec& spec) {
            static_cast<std::size_t>(spec.replications);
 }
 
+std::string sweep_point_label(const SweepSpec& spec, std::size_t point) {
+    return point_label(spec, points_of(spec).at(point));
+}
+
 SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                              const std::function<void(std::size_t, std::size_t)>& progress,
                              std::size_t shard, std::size_t shards, SweepValues done_before,

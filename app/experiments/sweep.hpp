@@ -86,6 +86,8 @@ using SweepValues = std::vector<std::vector<std::optional<double>>>;
 nlohmann::ordered_json sweep_values_json(const std::vector<std::optional<double>>& v);
 std::vector<std::optional<double>> sweep_values_from_json(const nlohmann::ordered_json& j);
 std::size_t sweep_runs(const SweepSpec& spec);
+/// A point's axis values, "/pointer=value, ..." (as in messages about the point).
+std::string sweep_point_label(const SweepSpec& spec, std::size_t point);
 
 /// How a sweep hears SIGINT and SIGTERM: `signals` counts them (a signal handler adds 1 per
 /// SIGINT, 2 for SIGTERM). At the first, no new run starts and `waiting(running)` is called once

@@ -210,9 +210,9 @@ void check_sweep_state(const SweepState& state, const SweepSpec& spec, SweepValu
     for (std::size_t i = 0; i < spec.fingerprints.size(); ++i) {
         if (state.fingerprints[i] != spec.fingerprints[i]) {
             r.fail(fmt::format("/fingerprints/{}", i),
-                   fmt::format("point {} of {} is another scenario than when these runs ran: the "
-                               "base scenario {} changed {}",
-                               i, spec.file, spec.base_file, when));
+                   fmt::format("point {} ({}) of {} is another scenario than when these runs "
+                               "ran: the base scenario {} changed {}",
+                               i, sweep_point_label(spec, i), spec.file, spec.base_file, when));
         }
     }
     const std::size_t runs = sweep_runs(spec);

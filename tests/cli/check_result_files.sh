@@ -113,7 +113,7 @@ d = json.load(open(sys.argv[1]))
 d["seed"] = 77
 json.dump(d, open(sys.argv[1], "w"), indent=1)
 PY
-refused "^lockstage: error: s1/shard.json: /fingerprints/0: point 0 of .*sw/sweep.json is another scenario than when these runs ran: the base scenario .*sw/base.json changed since this shard ran; run that shard again" \
+refused "^lockstage: error: s1/shard.json: /fingerprints/0: point 0 \(/data/myisam_gb=0\.5\) of .*sw/sweep.json is another scenario than when these runs ran: the base scenario .*sw/base.json changed since this shard ran; run that shard again" \
   merge s1 s2 --out merged --quiet
 diff -r merged merged.before >/dev/null && ok || ko "a refused merge changed the result folder"
 # A shard of the edited base and one of the old: refused too.
@@ -150,7 +150,7 @@ d = json.load(open(sys.argv[1]))
 d["seed"] = 78
 json.dump(d, open(sys.argv[1], "w"))
 PY
-refused "^lockstage: error: \.r2\.sweep-resume\.json: /fingerprints/0: point 0 of sw/sweep.json is another scenario than when these runs ran: the base scenario sw/base.json changed since the interrupted run; remove \.r2\.sweep-resume\.json to start the sweep over$" \
+refused "^lockstage: error: \.r2\.sweep-resume\.json: /fingerprints/0: point 0 \(/data/myisam_gb=0\.5\) of sw/sweep.json is another scenario than when these runs ran: the base scenario sw/base.json changed since the interrupted run; remove \.r2\.sweep-resume\.json to start the sweep over$" \
   sweep sw/sweep.json --out r2 --jobs 1 --quiet
 [ -f .r2.sweep-resume.json ] && [ ! -e r2 ] && ok || ko "a refused resume removed the resume file or wrote a folder"
 # An edit of the sweep file: refused the same way, naming the sweep file.
