@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "app/experiments/csv.hpp"
+#include "app/experiments/sweep_state.hpp"
 #include "app/scenario/embedded_schema.hpp"
 #include "app/scenario/json_reader.hpp"
 #include "app/scenario/scenario_loader.hpp"
@@ -314,6 +315,7 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
                                             "groups",
                                             fmt::join(s.groups, ", "), fmt::join(names, ", ")));
         }
+        s.fingerprints.push_back(scenario_fingerprint(sc.effective));
         EventEstimate e = estimate_events(sc);
         if (e.total > s.largest_estimate.total) {
             s.largest_estimate = std::move(e);
@@ -329,10 +331,14 @@ std::size_t sweep_runs(const SweepSpec& spec) {
            static_cast<std::size_t>(spec.replications);
 }
 
+std::string sweep_point_label(const SweepSpec& spec, std::size_t point) {
+    return point_label(spec, points_of(spec).at(point));
+}
+
 SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                              const std::function<void(std::size_t, std::size_t)>& progress,
                              std::size_t shard, std::size_t shards, SweepValues done_before,
-                             const std::atomic<bool>* stop) {
+                             const SweepStop* stop) {
     const auto points = points_of(spec);
     const std::size_t S = spec.strategies.size();
     const auto R = static_cast<std::size_t>(spec.replications);
@@ -348,14 +354,20 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
     const std::size_t total = mine.size();
     std::atomic<std::size_t> next{0};
     std::atomic<std::size_t> done{0};
+    std::atomic<std::size_t> running{0};
     std::exception_ptr error;
     std::mutex error_mutex;
+    std::mutex values_mutex;  // a run's values are stored under it (read at a second signal)
+    const auto signals = [&] {
+        return stop != nullptr && stop->signals != nullptr ? stop->signals->load() : 0;
+    };
     auto worker = [&] {
         for (std::size_t k = next++; k < total; k = next++) {
-            if (stop != nullptr && stop->load()) {
+            if (signals() > 0) {
                 ++done;
                 continue;
             }
+            ++running;
             const std::size_t i = mine[k];
             try {
                 const std::size_t p = i / (S * R);
@@ -374,6 +386,7 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                         fmt::format("{} ({}, replication {})", sc.file, spec.strategies[st], rep),
                         sc, spec.max_events.has_value()));
                 }
+                const std::lock_guard<std::mutex> lock(values_mutex);
                 values[i] = std::move(row.values.values);
             } catch (...) {
                 const std::lock_guard<std::mutex> lock(error_mutex);
@@ -381,6 +394,7 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                     error = std::current_exception();
                 }
             }
+            --running;
             ++done;
         }
     };
@@ -389,10 +403,20 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
         threads.emplace_back(worker);
     }
     std::thread main_share(worker);
+    int heard = 0;  // signals acted on
     while (done.load() < total) {
         if (progress) {
             progress(done.load(), total);
         }
+        const int now = signals();
+        if (now >= 1 && heard < 1 && now < 2 && stop->waiting) {
+            stop->waiting(running.load());
+        }
+        if (now >= 2 && heard < 2 && stop->abandon) {
+            const std::lock_guard<std::mutex> lock(values_mutex);
+            stop->abandon(values);
+        }
+        heard = std::max(heard, now);
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     main_share.join();
