@@ -31,7 +31,7 @@ void estimate_queue(const Scenario& s, EventEstimate& e) {
     // The queue model's configuration is spread over the scenario: its arrivals under /workload,
     // its connections under /server.
     for (const sim::EventCost& c : models::queue::estimate_events(s.queue)) {
-        add(e, c.key == "connections" ? "/server" : "/workload", {c});
+        add(e, c.key == "connections" || c.key == "max_in_system" ? "/server" : "/workload", {c});
     }
 }
 
