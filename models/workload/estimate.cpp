@@ -130,4 +130,27 @@ sim::EventCosts estimate_events(const GroupConfig& g, sim::Time duration,
     return out;
 }
 
+PeakWaiting estimate_peak_waiting(const GroupConfig& g, sim::Time duration,
+                                  const server::ServerConfig& server) {
+    if (g.arrivals.kind != Arrivals::Kind::Open) {
+        return {};
+    }
+    const TxCost tx = transaction_cost(g, server.commit.mean());
+    double served = tx.service_ns > 0 ? g.pool_size / tx.service_ns * 1e9 : 1e18;  // per second
+    const double cpu_exec_ns = tx.exec_ns * server.cpu_share;
+    if (cpu_exec_ns > 0) {
+        served = std::min(served, server.cpu_cores / cpu_exec_ns * 1e9);
+    }
+    const double excess = g.arrivals.rate_tps - served;
+    if (!(excess > 0)) {
+        return {};
+    }
+    const double wait_s = sim::to_seconds(std::min(g.client_timeout, duration));
+    return {
+        excess * wait_s,
+        fmt::format("group {}: {}/s offered, about {:.4g}/s served by pool_size {} and {} "
+                    "cores, the rest waiting up to {} s",
+                    g.name, g.arrivals.rate_tps, served, g.pool_size, server.cpu_cores, wait_s)};
+}
+
 }  // namespace lockstage::models::workload
