@@ -269,8 +269,9 @@ int do_check(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
                        s.backup->throughput_mb_s, sim::to_seconds(end));
         }
     }
-    const std::string estimate =
-        fmt::format("; about {} kernel events", events_text(estimate_events(s).total));
+    const EventEstimate e = estimate_events(s);
+    check_event_estimate(e, s.file, std::nullopt);  // refused as `run` without --max-events is
+    const std::string estimate = fmt::format("; about {} kernel events", events_text(e.total));
     if (s.model == "queue") {
         fmt::print(out, "{}: ok (scenario {}, queue model, {} s simulated, seed {}){}\n", s.file,
                    s.name, sim::to_seconds(s.duration), s.seed, estimate);

@@ -317,6 +317,9 @@ SweepSpec load_sweep(const std::filesystem::path& path) {
         }
         s.fingerprints.push_back(scenario_fingerprint(sc.effective));
         EventEstimate e = estimate_events(sc);
+        if (e.waiting.events > kMaxWaitingRequests) {  // refused whatever --max-events says
+            check_event_estimate(e, sc.file, std::nullopt);
+        }
         if (e.total > s.largest_estimate.total) {
             s.largest_estimate = std::move(e);
             s.largest_estimate_at = sc.file;

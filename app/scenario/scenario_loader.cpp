@@ -577,6 +577,9 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
     const auto& server = doc.at("server");
     s.server.flavor = *ms::flavor_from_name(server.at("flavor").get<std::string>());
     s.server.seed = s.seed;
+    // Whole seconds from 1 (the schema's integers): MariaDB's variables are integers, and a
+    // timeout of nanoseconds made retrying clients spin
+    // (docs/mdl-backup-namespace.md#timeouts-and-limits).
     s.server.default_lock_wait_timeout = r.time(server.at("lock_wait_timeout_s"),
                                                 "/server/lock_wait_timeout_s", sim::kSecond, false);
     s.server.commit = r.distribution(server.at("commit_ms"), "/server/commit_ms");

@@ -176,7 +176,10 @@ class CompiledSchema {
         }
         // Each step runs only while the previous ones found nothing.
         Result e = s.contains("$ref") ? validate(ref(s), doc, ptr) : std::nullopt;
-        e = e ? e : validate_value(s, doc, ptr);
+        if (!e && (e = validate_value(s, doc, ptr)) && s.contains("x-why")) {
+            // A limit with a reason the user cannot guess (the real server's range): say it.
+            e->message += fmt::format(" ({})", s["x-why"].get<std::string>());
+        }
         e = e || !doc.is_array() ? e : validate_array(s, doc, ptr);
         e = e || !doc.is_object() ? e : validate_object(s, doc, ptr);
         return e || !s.contains("oneOf") ? e : validate_one_of(s["oneOf"], doc, ptr);

@@ -305,6 +305,19 @@ const std::vector<Step>& script(Strategy s) {
 // views of literals or of named strings: g++ 12 mishandles temporaries with destructors that live
 // across a co_await, and co_await inside && and || chains.)
 
+/// `SET lock_wait_timeout = <t>` with t in plain decimal seconds, exact to the nanosecond:
+/// fmt's shortest form writes 1e-05, which the SQL parser (a word of digits and a dot) refuses.
+std::string set_lock_wait(sim::Time t) {
+    const sim::Time whole = t / sim::kSecond;
+    std::string out = fmt::format("SET lock_wait_timeout = {}", whole);
+    if (const sim::Time ns = t % sim::kSecond; ns != 0) {
+        std::string frac = fmt::format("{:09}", ns);
+        frac.erase(frac.find_last_not_of('0') + 1);
+        out += "." + frac;
+    }
+    return out;
+}
+
 /// Sends one statement; false (and the backup fails) on an error.
 sim::Task<bool> send(Impl& b, std::string_view sql) {
     const std::size_t row = b.trace.size();
@@ -525,15 +538,13 @@ sim::Task<bool> run_step(Impl& b, const Step& step) {
             // statements, back to the tool's value after them
             // (docs/backup-tools.md#session-setup).
             if (b.cfg.ftwrl_wait_timeout) {
-                what = fmt::format("SET lock_wait_timeout = {}",
-                                   sim::to_seconds(*b.cfg.ftwrl_wait_timeout));
+                what = set_lock_wait(*b.cfg.ftwrl_wait_timeout);
                 ok = co_await send(b, what);
             }
             break;
         case Op::ResetLockWait:
             if (b.cfg.ftwrl_wait_timeout) {
-                what = fmt::format("SET lock_wait_timeout = {}",
-                                   sim::to_seconds(b.cfg.lock_wait_timeout));
+                what = set_lock_wait(b.cfg.lock_wait_timeout);
                 ok = co_await send(b, what);
             }
             break;
@@ -581,9 +592,7 @@ sim::Process backup_process(Impl& b) {
     b.result.started = true;
     b.result.began = b.t0 = b.window.begin = b.sim().now();
     // mariadb-backup's session set-up: a lock_wait_timeout of a year unless told otherwise.
-    const std::string set_timeout =
-        fmt::format("SET lock_wait_timeout = {}", sim::to_seconds(b.cfg.lock_wait_timeout));
-    bool ok = co_await send(b, set_timeout);
+    bool ok = co_await send(b, set_lock_wait(b.cfg.lock_wait_timeout));
     if (ok) {
         ok = co_await run_script(b, b.cfg.strategy);
     }

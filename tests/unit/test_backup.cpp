@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -305,4 +306,20 @@ TEST_CASE("Backup: a backup that finishes keeps its connection and ends its stag
     CHECK(r.server.connected(r.backup_session()));
     CHECK(r.backup_rows().back() == "BACKUP STAGE END");
     check_no_wait(r.result("writer", 1), seconds(10));
+}
+
+TEST_CASE("Backup: a fractional --ftwrl-wait-timeout is sent as plain decimal seconds") {
+    // fmt's shortest form of 1e-05 s is "1e-05", which the SQL parser refused mid-run (the run
+    // died with "std::get: wrong index for variant"). The SET is written exactly, to the ns.
+    auto c = backup_config(mb::Strategy::Ftwrl);
+    c.ftwrl_wait_timeout = micros(10);
+    c.lock_wait_timeout = seconds(31536000) + 1;
+    Run r(c, data(1, 1), {});
+    r.sim.run_until(seconds(20));
+    const mb::BackupResult b = r.backup->finish();
+    CHECK(b.finished);
+    CHECK(b.failure.empty());
+    const auto rows = r.backup_rows();
+    CHECK(rows.front() == "SET lock_wait_timeout = 31536000.000000001");
+    CHECK(std::find(rows.begin(), rows.end(), "SET lock_wait_timeout = 0.00001") != rows.end());
 }
