@@ -309,8 +309,8 @@ std::vector<Band> stage_bands(const ReportRun& r, const Axis& x, int width) {
     return out;
 }
 
-/// The x axis of the zoom: the backup window with a margin of a tenth of it (at least one
-/// timeline interval) each side, inside the run.
+/// The x axis of the zoom: the backup window (of every run) with a margin of a tenth of it (at
+/// least one timeline interval) each side, inside the run.
 std::optional<Axis> zoom_axis(const std::vector<const ReportRun*>& runs) {
     std::optional<std::pair<double, double>> span;
     double interval = 0;
@@ -320,11 +320,19 @@ std::optional<Axis> zoom_axis(const std::vector<const ReportRun*>& runs) {
         for (const auto& g : r->groups) {
             interval = std::max(interval, seconds(g.interval));
         }
+        // The backup's window, or without a backup actor the span of the lock statements.
+        std::optional<std::pair<double, double>> own;
         if (r->window) {
-            const double a = seconds(r->window->first);
-            const double b = seconds(r->window->second);
-            span = span ? std::pair{std::min(span->first, a), std::max(span->second, b)}
-                        : std::pair{a, b};
+            own = std::pair{seconds(r->window->first), seconds(r->window->second)};
+        } else if (!r->stages.empty()) {
+            const auto& last = r->stages.back();
+            own = std::pair{seconds(r->stages.front().requested),
+                            seconds(last.released.value_or(r->duration))};
+        }
+        if (own) {
+            span = span ? std::pair{std::min(span->first, own->first),
+                                    std::max(span->second, own->second)}
+                        : *own;
         }
     }
     if (!span) {
@@ -586,8 +594,11 @@ std::string wait_graph(const models::server::WaitGraph& g, int width) {
 
 std::string verdict(const ReportRun& r) {
     if (!r.has_backup) {
-        return "<p class=\"verdict none\" data-verdict=\"no-backup\">No backup in this "
-               "scenario.</p>";
+        return r.stages.empty()
+                   ? "<p class=\"verdict none\" data-verdict=\"no-backup\">No backup in this "
+                     "scenario.</p>"
+                   : "<p class=\"verdict none\" data-verdict=\"no-backup\">No copy to judge: the "
+                     "backup's locks are taken by a scripted session named backup.</p>";
     }
     std::string out;
     if (!r.finished) {

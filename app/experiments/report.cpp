@@ -250,6 +250,8 @@ std::vector<BackupStage> backup_stages(const MariadbRun& run) {
             st.released = locks[i + 1]->sent;
         } else if (run.backup && run.backup->over) {
             st.released = run.backup->ended;
+        } else if (!run.backup && r->result) {
+            st.released = r->result->finished;  // a scripted "backup" session: its last statement
         }
         out.push_back(std::move(st));
     }

@@ -29,7 +29,9 @@ std::string queue_summary_text(const Scenario& s, const models::queue::QueueMode
 std::string trace_csv(const std::vector<models::server::TraceRow>& rows);
 /// One lock statement of the backup (session "backup"; not its copy phases or SET statements):
 /// when it was requested and granted, its error name ("" if none), and when its lock gave way
-/// to the next statement (or the backup ended; nullopt while it still held at the end).
+/// to the next statement (or the backup ended; nullopt while it still held at the end). Without
+/// a backup actor, a scripted session named "backup" is read the same way, its last statement
+/// released when it finished.
 struct BackupStage {
     std::string statement;
     sim::Time requested = 0;
