@@ -31,6 +31,7 @@ packages=(
   python3-matplotlib python3-pandas    # notebooks/: figures from result folders (test notebooks.execute)
   python3-nbconvert python3-ipykernel  # notebooks/: run headless on /usr/bin/python3's kernel
   clang libclang-rt-14-dev             # tests/fuzz/: the libFuzzer targets (setup.sh test runs them)
+  chromium                             # tests/cli/check_html.py: report.html in a headless browser
 )
 missing=()
 for p in "${packages[@]}"; do

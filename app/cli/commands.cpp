@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "app/experiments/compare.hpp"
+#include "app/experiments/html_report.hpp"
 #include "app/experiments/mariadb_run.hpp"
 #include "app/experiments/metrics.hpp"
 #include "app/experiments/report.hpp"
@@ -346,6 +347,7 @@ void run_queue(const Scenario& s, ResultFolder& folder, Progress& progress, bool
     folder.write("summary.json", queue_summary_json(s, result));
     folder.write("timeline.csv", queue_timeline_csv(result));
     folder.write("latency_histogram.csv", queue_histogram_csv(result));
+    folder.write("report.html", queue_html(s, result));
     folder.write("scenario.json", s.effective.dump(2) + "\n");
     folder.commit();
     if (!quiet) {
@@ -381,6 +383,7 @@ void run_mariadb(const Scenario& given, ResultFolder& folder, Progress& progress
     }
     folder.write("queue_depth.csv", queue_depth_csv(queue_depth));
     folder.write("waits_at_peak.dot", wait_graph_dot(queue_depth.peak_graph));
+    folder.write("report.html", run_html(s, MetricValues::of(s, run), report_run(s, run)));
     folder.write("scenario.json", s.effective.dump(2) + "\n");
     folder.commit();
     if (!quiet) {
@@ -452,6 +455,11 @@ int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err
     }
     folder.write("compare.json", compare_json(s, rows));
     folder.write("compare.csv", compare_csv(rows));
+    std::vector<CompareColumn> columns;
+    for (const auto& r : rows) {
+        columns.push_back({&r.charts, &r.values});
+    }
+    folder.write("report.html", compare_html(s, columns));
     folder.write("scenario.json", s.effective.dump(2) + "\n");
     folder.commit();
     if (!vm["quiet"].as<bool>()) {

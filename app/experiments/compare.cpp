@@ -31,6 +31,7 @@ CompareRow run_one(const Scenario& given) {
             fmt::format("{}{} {}", row.peak_statements.empty() ? "" : " + ", n, kind);
     }
     row.values = MetricValues::of(s, run);
+    row.charts = report_run(s, run);
     return row;
 }
 
