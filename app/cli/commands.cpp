@@ -19,11 +19,13 @@
 #include <vector>
 
 #include "app/experiments/compare.hpp"
+#include "app/experiments/html_report.hpp"
 #include "app/experiments/mariadb_run.hpp"
 #include "app/experiments/metrics.hpp"
 #include "app/experiments/report.hpp"
 #include "app/experiments/result_writer.hpp"
 #include "app/experiments/sweep.hpp"
+#include "app/experiments/sweep_state.hpp"
 #include "app/experiments/tutorial.hpp"
 #include "app/scenario/event_estimate.hpp"
 #include "app/scenario/scenario_loader.hpp"
@@ -181,7 +183,7 @@ Command run_command() {
     c.options.add_options()("help,h", "this help")(
         "scenario", po::value<std::string>()->value_name("SCENARIO.json"), "the scenario to run")(
         "out,o", po::value<std::string>()->value_name("DIR"),
-        "result folder (default: results/<scenario name>/); replaced whole if it exists")(
+        "result folder (default: results/<scenario name>/); replaced whole if lockstage wrote it")(
         "seed", po::value<std::string>()->value_name("N"),
         "seed of every random stream, overriding the scenario's \"seed\" (0 to 2^64 - 1)")(
         "max-events", po::value<std::string>()->value_name("N"), kMaxEventsHelp)(
@@ -204,11 +206,11 @@ Command compare_command() {
         "backup strategies to compare: mariabackup-stages, mariabackup-legacy, ftwrl, no-lock, "
         "mysql-lock-instance, percona-backup-locks")(
         "out,o", po::value<std::string>()->value_name("DIR"),
-        "result folder (default: results/<scenario name>-compare/); replaced whole if it exists")(
-        "seed", po::value<std::string>()->value_name("N"),
-        "seed of every random stream, overriding the scenario's \"seed\" (0 to 2^64 - 1)")(
-        "max-events", po::value<std::string>()->value_name("N"),
-        "as for run: the most kernel events each strategy's run may execute")(
+        "result folder (default: results/<scenario name>-compare/); replaced whole if lockstage "
+        "wrote it")("seed", po::value<std::string>()->value_name("N"),
+                    "seed of every random stream, overriding the scenario's \"seed\" (0 to 2^64 - "
+                    "1)")("max-events", po::value<std::string>()->value_name("N"),
+                          "as for run: the most kernel events each strategy's run may execute")(
         "quiet,q", po::bool_switch(), "print nothing but errors");
     c.positional.add("scenario", 1);
     return c;
@@ -226,9 +228,9 @@ Command sweep_command() {
         "on it")("shard", po::value<std::string>()->value_name("I/N"),
                  "run only shard I of N (every N-th run); join the shards with 'lockstage merge'")(
         "out,o", po::value<std::string>()->value_name("DIR"),
-        "result folder (default: results/<sweep name>-sweep/); replaced whole if it exists")(
-        "max-events", po::value<std::string>()->value_name("N"),
-        "as for run, per run: every point is estimated before anything runs")(
+        "result folder (default: results/<sweep name>-sweep/); replaced whole if lockstage wrote "
+        "it")("max-events", po::value<std::string>()->value_name("N"),
+              "as for run, per run: every point is estimated before anything runs")(
         "quiet,q", po::bool_switch(), "print nothing but errors and failed expectations");
     c.positional.add("sweep", 1);
     return c;
@@ -265,7 +267,7 @@ Command report_command() {
         "scenarios", po::value<std::string>()->value_name("DIR")->default_value("scenarios"),
         "the scenarios folder (with tutorial/t1.json, tutorial/t2.json ...)")(
         "out,o", po::value<std::string>()->value_name("DIR"),
-        "result folder (default: results/tutorial-report/); replaced whole if it exists")(
+        "result folder (default: results/tutorial-report/); replaced whole if lockstage wrote it")(
         "quiet,q", po::bool_switch(), "print nothing but errors");
     c.positional.add("which", 1);
     return c;
@@ -294,10 +296,25 @@ std::string required_scenario(const po::variables_map& vm) {
     return vm["scenario"].as<std::string>();
 }
 
-int do_check(const po::variables_map& vm, std::ostream& out) {
+int do_check(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     const Scenario s = load_scenario_file(required_scenario(vm));
-    const std::string estimate =
-        fmt::format("; about {} kernel events", events_text(estimate_events(s).total));
+    if (s.model == "mariadb" && s.backup && !s.drain_after_backup) {
+        // The copy alone, at the configured throughput, without any lock wait.
+        const sim::Time copy = models::backup::copy_estimate(*s.backup, s.data);
+        const sim::Time end = sim::add_saturating(s.backup->start_at, copy);
+        if (end > s.duration) {
+            fmt::print(err,
+                       "lockstage: warning: {}: the backup cannot finish within duration_s ({:g} "
+                       "s): its copy alone takes {:.4g} s at throughput_mb_s {:g} (data sizes and "
+                       "per_table_ms), ending at {:.4g} s at the earliest; leave duration_s out "
+                       "to run until the backup ends\n",
+                       s.file, sim::to_seconds(s.duration), sim::to_seconds(copy),
+                       s.backup->throughput_mb_s, sim::to_seconds(end));
+        }
+    }
+    const EventEstimate e = estimate_events(s);
+    check_event_estimate(e, s.file, std::nullopt);  // refused as `run` without --max-events is
+    const std::string estimate = fmt::format("; about {} kernel events", events_text(e.total));
     if (s.model == "queue") {
         fmt::print(out, "{}: ok (scenario {}, queue model, {} s simulated, seed {}){}\n", s.file,
                    s.name, sim::to_seconds(s.duration), s.seed, estimate);
@@ -310,7 +327,12 @@ int do_check(const po::variables_map& vm, std::ostream& out) {
                    "{}: ok (scenario {}, {} server, {} sessions, {} statements, {} s simulated, "
                    "seed {}){}\n",
                    s.file, s.name, models::server::traits(s.server.flavor).name, s.sessions.size(),
-                   statements, sim::to_seconds(s.duration), s.seed, estimate);
+                   statements,
+                   s.drain_after_backup ? fmt::format("until the backup ends + {:g} s, about {:g}",
+                                                      sim::to_seconds(*s.drain_after_backup),
+                                                      sim::to_seconds(s.duration))
+                                        : fmt::format("{}", sim::to_seconds(s.duration)),
+                   s.seed, estimate);
     }
     return kExitOk;
 }
@@ -367,6 +389,7 @@ void run_queue(const Scenario& s, ResultFolder& folder, Progress& progress, bool
     folder.write("summary.json", queue_summary_json(s, result));
     folder.write("timeline.csv", queue_timeline_csv(result));
     folder.write("latency_histogram.csv", queue_histogram_csv(result));
+    folder.write("report.html", queue_html(s, result));
     folder.write("scenario.json", s.effective.dump(2) + "\n");
     folder.commit();
     if (!quiet) {
@@ -377,8 +400,9 @@ void run_queue(const Scenario& s, ResultFolder& folder, Progress& progress, bool
 }
 
 /// The mariadb model with scripted sessions: the trace of every statement.
-void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bool quiet,
+void run_mariadb(const Scenario& given, ResultFolder& folder, Progress& progress, bool quiet,
                  std::ostream& out) {
+    const Scenario s = with_run_length(given);  // duration_s left out: until the backup's end
     const MariadbRun run = simulate_mariadb(s, progress.callback());
     const auto& trace = run.trace;
     const auto& groups = run.workload.groups;
@@ -401,6 +425,7 @@ void run_mariadb(const Scenario& s, ResultFolder& folder, Progress& progress, bo
     }
     folder.write("queue_depth.csv", queue_depth_csv(queue_depth));
     folder.write("waits_at_peak.dot", wait_graph_dot(queue_depth.peak_graph));
+    folder.write("report.html", run_html(s, MetricValues::of(s, run), report_run(s, run)));
     folder.write("scenario.json", s.effective.dump(2) + "\n");
     folder.commit();
     if (!quiet) {
@@ -422,7 +447,7 @@ int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     const bool quiet = vm["quiet"].as<bool>();
     budget_run(s, vm, err);
     const std::filesystem::path dest = result_folder_path(vm, s.name);
-    ResultFolder folder(dest);  // fails early if the folder cannot be made
+    ResultFolder folder(dest, {s.file});  // fails early if the folder cannot be made
     Progress progress(s.name, !quiet && ::isatty(STDERR_FILENO) == 1, err);
     try {
         if (s.model == "queue") {
@@ -466,8 +491,8 @@ int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err
         from = comma + 1;
     }
     budget_run(s, vm, err);
-    const std::filesystem::path dest = result_folder_path(vm, s.name + "-compare");
-    ResultFolder folder(dest);
+    ResultFolder folder(result_folder_path(vm, s.name + "-compare"), {s.file});
+    const std::filesystem::path& dest = folder.destination();
     const auto started = std::chrono::steady_clock::now();
     std::vector<CompareRow> rows;
     try {
@@ -477,6 +502,11 @@ int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err
     }
     folder.write("compare.json", compare_json(s, rows));
     folder.write("compare.csv", compare_csv(rows));
+    std::vector<CompareColumn> columns;
+    for (const auto& r : rows) {
+        columns.push_back({&r.charts, &r.values});
+    }
+    folder.write("report.html", compare_html(s, columns));
     folder.write("scenario.json", s.effective.dump(2) + "\n");
     folder.commit();
     if (!vm["quiet"].as<bool>()) {
@@ -486,15 +516,6 @@ int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     }
     return kExitOk;
-}
-
-/// The names of the values a sweep run stores, in order (shard and resume files carry them).
-nlohmann::ordered_json sweep_column_names(const SweepSpec& spec) {
-    nlohmann::ordered_json names = nlohmann::ordered_json::array();
-    for (const auto& c : sweep_columns(spec)) {
-        names.push_back(c.name());
-    }
-    return names;
 }
 
 int write_sweep(const SweepSpec& spec, const SweepOutcome& result, ResultFolder& folder, bool quiet,
@@ -507,30 +528,31 @@ int do_merge(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
     }
     const auto dirs = vm["dirs"].as<std::vector<std::string>>();
     std::optional<SweepSpec> spec;
-    nlohmann::ordered_json first;
+    std::optional<SweepState> first;
     SweepValues values;
+    std::vector<std::filesystem::path> inputs(dirs.begin(), dirs.end());
     for (const auto& d : dirs) {
         const auto file = (std::filesystem::path(d) / "shard.json").string();
-        const auto shard = parse_json_text(read_text_file(file), file);
+        const SweepState shard = read_sweep_state(file, SweepStateKind::Shard);
         if (!spec) {
-            spec = load_sweep(shard.at("sweep_file").get<std::string>());
+            if (std::error_code ec; !std::filesystem::is_regular_file(shard.sweep_file, ec)) {
+                throw ScenarioError(file, "/sweep_file",
+                                    fmt::format("expected the sweep file these runs are of, but {} "
+                                                "is not a file (moved or removed since the shard "
+                                                "ran?)",
+                                                shard.sweep_file));
+            }
+            spec = load_sweep(shard.sweep_file);
+            inputs.emplace_back(spec->file);
+            inputs.emplace_back(spec->base_file);
             first = shard;
-            values.assign(sweep_runs(*spec), {});
         }
-        if (shard.at("sweep") != first.at("sweep") || shard.at("shards") != first.at("shards")) {
-            throw ScenarioError(file, "/sweep", "a shard of another sweep (or another split)");
+        if (shard.sweep != first->sweep || shard.shards != first->shards) {
+            throw ScenarioError(
+                file, "/sweep",
+                fmt::format("a shard of another sweep (or another split) than {}", first->file));
         }
-        if (spec->effective != shard.at("sweep")) {
-            throw ScenarioError(file, "/sweep", "the sweep file changed since the shard ran");
-        }
-        if (shard.value("columns", nlohmann::ordered_json()) != sweep_column_names(*spec)) {
-            throw ScenarioError(file, "/columns",
-                                "the shard's values are not the metrics this lockstage computes "
-                                "(written by another version): run the shard again");
-        }
-        for (const auto& [k, v] : shard.at("values").items()) {
-            values.at(std::stoul(k)) = sweep_values_from_json(v);
-        }
+        check_sweep_state(shard, *spec, values);
     }
     std::size_t missing = 0;
     for (const auto& v : values) {
@@ -540,8 +562,7 @@ int do_merge(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
         throw UsageError(fmt::format("merge: {} of {} runs are in none of the shard folders given",
                                      missing, values.size()));
     }
-    const std::filesystem::path dest = result_folder_path(vm, spec->name + "-sweep");
-    ResultFolder folder(dest);
+    ResultFolder folder(result_folder_path(vm, spec->name + "-sweep"), inputs);
     return write_sweep(*spec, summarize_sweep(*spec, values), folder, vm["quiet"].as<bool>(),
                        static_cast<unsigned>(dirs.size()), std::chrono::steady_clock::now(), out,
                        err);
@@ -566,9 +587,29 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> shard_option(const po::va
     return std::pair{*i, *n};
 }
 
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_interrupt(int) {
-    g_interrupted = true;
+/// SIGINT and SIGTERM heard during a sweep: 1 per SIGINT, 2 for a SIGTERM (stop at once).
+std::atomic<int> g_signals{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+extern "C" void on_interrupt(int sig) {
+    g_signals.fetch_add(sig == SIGTERM ? 2 : 1);
+}
+
+/// The finished runs of an interrupted sweep, kept in `resume` for the same command to go on
+/// from; exit code 130.
+int keep_interrupted(const SweepSpec& spec, const SweepValues& values,
+                     const std::filesystem::path& resume, std::ostream& err) {
+    std::size_t kept = 0;
+    for (const auto& v : values) {
+        kept += v.empty() ? 0 : 1;
+    }
+    write_file_atomically(
+        resume, sweep_state_json(spec, SweepStateKind::Resume, 1, 1, values).dump(1) + "\n");
+    fmt::print(err,
+               "lockstage: sweep interrupted: {} of {} runs kept in {}; run the same command again "
+               "to finish\n",
+               kept, values.size(), resume.string());
+    err.flush();
+    return 130;
 }
 
 int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
@@ -583,8 +624,8 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
     SweepSpec spec = load_sweep(vm["sweep"].as<std::string>());
     spec.max_events = max_events;
     check_event_estimate(spec.largest_estimate, spec.largest_estimate_at, spec.max_events);
-    const std::filesystem::path dest = result_folder_path(vm, spec.name + "-sweep");
-    ResultFolder folder(dest);
+    ResultFolder folder(result_folder_path(vm, spec.name + "-sweep"), {spec.file, spec.base_file});
+    const std::filesystem::path& dest = folder.destination();
     const bool quiet = vm["quiet"].as<bool>();
     const bool tty = ::isatty(STDERR_FILENO) == 1;
     std::size_t shown = 0;
@@ -609,20 +650,7 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
     if (shard) {
         const auto [i, n] = *shard;
         const SweepValues values = run_sweep_values(spec, jobs, progress, i - 1, n);
-        nlohmann::ordered_json shard;
-        shard["sweep_file"] = std::filesystem::absolute(vm["sweep"].as<std::string>()).string();
-        shard["sweep"] = spec.effective;
-        shard["columns"] = sweep_column_names(spec);
-        shard["shard"] = i;
-        shard["shards"] = n;
-        shard["runs"] = sweep_runs(spec);
-        nlohmann::ordered_json done = nlohmann::ordered_json::object();
-        for (std::size_t k = 0; k < values.size(); ++k) {
-            if (!values[k].empty()) {
-                done[std::to_string(k)] = sweep_values_json(values[k]);
-            }
-        }
-        shard["values"] = std::move(done);
+        const auto shard = sweep_state_json(spec, SweepStateKind::Shard, i, n, values);
         folder.write("shard.json", shard.dump(1) + "\n");
         folder.commit();
         if (!quiet) {
@@ -637,25 +665,45 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
     const std::filesystem::path resume =
         dest.parent_path() / fmt::format(".{}.sweep-resume.json", dest.filename().string());
     SweepValues before;
-    if (std::filesystem::exists(resume)) {
-        const auto kept = parse_json_text(read_text_file(resume), resume.string());
-        if (kept.at("sweep") == spec.effective &&
-            kept.value("columns", nlohmann::ordered_json()) == sweep_column_names(spec)) {
-            before.assign(sweep_runs(spec), {});
-            for (const auto& [k, v] : kept.at("values").items()) {
-                before.at(std::stoul(k)) = sweep_values_from_json(v);
+    if (std::error_code ec; std::filesystem::exists(resume, ec)) {
+        check_sweep_state(read_sweep_state(resume, SweepStateKind::Resume), spec, before);
+        if (!quiet) {
+            std::size_t kept = 0;
+            for (const auto& v : before) {
+                kept += v.empty() ? 0 : 1;
             }
-            if (!quiet) {
-                fmt::print(err, "sweep {}: resuming, {} runs kept from an interrupted run\n",
-                           spec.name, kept.at("values").size());
-            }
+            fmt::print(err, "sweep {}: resuming, {} runs kept from an interrupted run\n", spec.name,
+                       kept);
         }
     }
-    g_interrupted = false;
+    // The first Ctrl-C starts no new run and waits for the running ones; the second (or a
+    // SIGTERM) keeps the finished runs and ends the process at once.
+    SweepStop stop;
+    stop.signals = &g_signals;
+    stop.waiting = [&](std::size_t running) {
+        fmt::print(err,
+                   "{}lockstage: interrupted: starting no new run; waiting for the {} running "
+                   "run{} to finish (press Ctrl-C again to stop now, keeping the finished runs)\n",
+                   tty ? "\n" : "", running, running == 1 ? "" : "s");
+        err.flush();
+    };
+    stop.abandon = [&](const SweepValues& finished) {
+        int code = 130;
+        try {
+            keep_interrupted(spec, finished, resume, err);
+        } catch (const std::exception& e) {
+            fmt::print(err, "lockstage: failed: {}\n", e.what());
+            code = kExitFailure;
+        }
+        folder.discard();
+        out.flush();
+        err.flush();
+        std::_Exit(code);  // the running runs are abandoned
+    };
+    g_signals = 0;
     const auto old_int = std::signal(SIGINT, on_interrupt);
     const auto old_term = std::signal(SIGTERM, on_interrupt);
-    SweepValues values =
-        run_sweep_values(spec, jobs, progress, 0, 1, std::move(before), &g_interrupted);
+    SweepValues values = run_sweep_values(spec, jobs, progress, 0, 1, std::move(before), &stop);
     std::signal(SIGINT, old_int);
     std::signal(SIGTERM, old_term);
     std::size_t missing = 0;
@@ -663,27 +711,7 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
         missing += v.empty() ? 1 : 0;
     }
     if (missing > 0) {  // interrupted
-        nlohmann::ordered_json kept;
-        kept["sweep"] = spec.effective;
-        kept["columns"] = sweep_column_names(spec);
-        nlohmann::ordered_json finished = nlohmann::ordered_json::object();
-        for (std::size_t k = 0; k < values.size(); ++k) {
-            if (!values[k].empty()) {
-                finished[std::to_string(k)] = sweep_values_json(values[k]);
-            }
-        }
-        kept["values"] = std::move(finished);
-        const auto tmp = resume.string() + ".tmp";
-        {
-            std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-            f << kept.dump(1) << "\n";
-        }
-        std::filesystem::rename(tmp, resume);
-        fmt::print(err,
-                   "lockstage: sweep interrupted: {} of {} runs kept in {}; run the same "
-                   "command again to finish\n",
-                   values.size() - missing, values.size(), resume.string());
-        return 130;
+        return keep_interrupted(spec, values, resume, err);
     }
     const SweepOutcome result = summarize_sweep(spec, values);
     std::error_code ec;
@@ -728,15 +756,16 @@ int do_report(const po::variables_map& vm, std::ostream& out) {
     if (!vm.count("which") || vm["which"].as<std::string>() != "tutorial") {
         throw UsageError("report: expected 'tutorial' (the only report so far)");
     }
-    const std::filesystem::path dest = result_folder_path(vm, "tutorial-report");
-    ResultFolder folder(dest);
+    ResultFolder folder(result_folder_path(vm, "tutorial-report"),
+                        {vm["scenarios"].as<std::string>()});
+    const std::filesystem::path& dest = folder.destination();
     const auto rows = tutorial_report(vm["scenarios"].as<std::string>());
     folder.write("tutorial.md", tutorial_markdown(rows));
     folder.write("tutorial.json", tutorial_json(rows));
     folder.commit();
     if (!vm["quiet"].as<bool>()) {
         out << "The tutorial's tables under real MariaDB semantics (verdict: reproduced within "
-               "25 %, or differs with the reason in tutorial.md)\n";
+               "25 %, or differs, with the reason below the row)\n";
         out << tutorial_text(rows);
         fmt::print(out, "results written to {}/\n", dest.string());
     }
@@ -797,11 +826,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         if (cmd.name == "merge") {
             return do_merge(vm, out, err);
         }
-        return cmd.name == "run" ? do_run(vm, out, err) : do_check(vm, out);
+        return cmd.name == "run" ? do_run(vm, out, err) : do_check(vm, out, err);
     } catch (const UsageError& e) {
         fmt::print(err, "lockstage: {}\nTry 'lockstage --help'.\n", e.what());
         return kExitBadInput;
     } catch (const ScenarioError& e) {
+        fmt::print(err, "lockstage: error: {}\n", e.what());
+        return kExitBadInput;
+    } catch (const DestinationError& e) {
         fmt::print(err, "lockstage: error: {}\n", e.what());
         return kExitBadInput;
     } catch (const std::exception& e) {

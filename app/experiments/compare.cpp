@@ -16,7 +16,8 @@ namespace {
 
 using models::backup::flavor_for;
 
-CompareRow run_one(const Scenario& s) {
+CompareRow run_one(const Scenario& given) {
+    const Scenario s = with_run_length(given);  // duration_s left out: until the backup's end
     const MariadbRun run = simulate_mariadb(s);
     CompareRow row;
     row.strategy = std::string(models::backup::strategy_name(s.backup->strategy));
@@ -30,6 +31,7 @@ CompareRow run_one(const Scenario& s) {
             fmt::format("{}{} {}", row.peak_statements.empty() ? "" : " + ", n, kind);
     }
     row.values = MetricValues::of(s, run);
+    row.charts = report_run(s, run);
     return row;
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "app/experiments/html_report.hpp"
 #include "app/experiments/metrics.hpp"
 #include "app/scenario/scenario.hpp"
 
@@ -17,6 +18,7 @@ struct CompareRow {
                                   ///< 16 UPDATE"
     std::vector<std::string> inconsistencies;  ///< "table: reason"
     MetricValues values;
+    ReportRun charts;  ///< what report.html draws
 };
 
 /// Runs `base` once per strategy (the scenario must have a backup). A strategy that needs

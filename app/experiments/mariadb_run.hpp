@@ -34,4 +34,9 @@ struct MariadbRun {
 /// time done about every 1 %.
 MariadbRun simulate_mariadb(const Scenario& s, const std::function<void(double)>& progress = {});
 
+/// The scenario with its run's length settled: `s` itself when it gives duration_s; without it
+/// (a backup scenario), duration = the backup's end (found by a first run) + drain_after_backup,
+/// or a bound of start_at + 10 x the copy's estimate + 1 h if it has not ended by then.
+Scenario with_run_length(const Scenario& s);
+
 }  // namespace lockstage::app

@@ -236,6 +236,33 @@ std::string trace_csv(const std::vector<models::server::TraceRow>& rows) {
     return out;
 }
 
+std::vector<BackupStage> backup_stages(const MariadbRun& run) {
+    std::vector<const models::server::TraceRow*> locks;
+    for (const auto* r : sorted_rows(run.trace)) {
+        if (r->session == "backup" && r->sql.rfind("--", 0) != 0 && r->sql.rfind("SET", 0) != 0) {
+            locks.push_back(r);
+        }
+    }
+    std::vector<BackupStage> out;
+    for (std::size_t i = 0; i < locks.size(); ++i) {
+        const auto* r = locks[i];
+        BackupStage st{r->sql, r->sent, std::nullopt, "", std::nullopt};
+        if (r->result) {
+            st.granted = r->result->granted;
+            st.error = models::server::error_name(r->result->error);
+        }
+        if (i + 1 < locks.size()) {
+            st.released = locks[i + 1]->sent;
+        } else if (run.backup && run.backup->over) {
+            st.released = run.backup->ended;
+        } else if (!run.backup && r->result) {
+            st.released = r->result->finished;  // a scripted "backup" session: its last statement
+        }
+        out.push_back(std::move(st));
+    }
+    return out;
+}
+
 std::string mariadb_summary_json(const Scenario& s, const MariadbRun& run) {
     const auto& rows = run.trace;
     const auto& backup = run.backup;
@@ -301,30 +328,12 @@ std::string mariadb_summary_json(const Scenario& s, const MariadbRun& run) {
         // The stage timeline: each lock statement of the backup, when it was requested and
         // granted, and when its lock gave way to the next one (or ended the backup).
         json stages = json::array();
-        std::vector<const models::server::TraceRow*> locks;
-        for (const auto* r : sorted_rows(rows)) {
-            if (r->session == "backup" && r->sql.rfind("--", 0) != 0 &&
-                r->sql.rfind("SET", 0) != 0) {
-                locks.push_back(r);
-            }
-        }
-        for (std::size_t i = 0; i < locks.size(); ++i) {
-            const auto* r = locks[i];
-            json st = {{"statement", r->sql}, {"requested_s", sim::to_seconds(r->sent)}};
-            if (r->result) {
-                st["granted_s"] = sim::to_seconds(r->result->granted);
-                st["error"] = models::server::error_name(r->result->error);
-            } else {
-                st["granted_s"] = nullptr;
-                st["error"] = "";
-            }
-            if (i + 1 < locks.size()) {
-                st["released_s"] = sim::to_seconds(locks[i + 1]->sent);
-            } else {
-                st["released_s"] =
-                    backup->over ? json(sim::to_seconds(backup->ended)) : json(nullptr);
-            }
-            stages.push_back(std::move(st));
+        for (const auto& st : backup_stages(run)) {
+            json x = {{"statement", st.statement}, {"requested_s", sim::to_seconds(st.requested)}};
+            x["granted_s"] = st.granted ? json(sim::to_seconds(*st.granted)) : json(nullptr);
+            x["error"] = st.error;
+            x["released_s"] = st.released ? json(sim::to_seconds(*st.released)) : json(nullptr);
+            stages.push_back(std::move(x));
         }
         b["stages"] = std::move(stages);
         j["backup"] = std::move(b);

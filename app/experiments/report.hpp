@@ -27,6 +27,19 @@ std::string queue_summary_text(const Scenario& s, const models::queue::QueueMode
 
 /// trace.csv of a scripted run: one row per statement, sorted by session then seq.
 std::string trace_csv(const std::vector<models::server::TraceRow>& rows);
+/// One lock statement of the backup (session "backup"; not its copy phases or SET statements):
+/// when it was requested and granted, its error name ("" if none), and when its lock gave way
+/// to the next statement (or the backup ended; nullopt while it still held at the end). Without
+/// a backup actor, a scripted session named "backup" is read the same way, its last statement
+/// released when it finished.
+struct BackupStage {
+    std::string statement;
+    sim::Time requested = 0;
+    std::optional<sim::Time> granted;  ///< nullopt: still waiting or running at the end
+    std::string error;
+    std::optional<sim::Time> released;
+};
+std::vector<BackupStage> backup_stages(const MariadbRun& run);
 /// summary.json of a mariadb-model run: the metric table's values, then what is not a metric.
 std::string mariadb_summary_json(const Scenario& s, const MariadbRun& run);
 /// replica_lag.csv: per interval, the largest replication lag and the transactions applied.

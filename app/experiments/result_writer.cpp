@@ -1,13 +1,16 @@
 #include "app/experiments/result_writer.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
-
-#include <fstream>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <system_error>
@@ -71,15 +74,125 @@ void clean_stale_siblings(const fs::path& dest) {
 }
 }  // namespace
 
-ResultFolder::ResultFolder(fs::path destination) : destination_(std::move(destination)) {
-    if (destination_.filename().empty()) {
-        destination_ = destination_.parent_path();
+namespace {
+
+/// Whether `inner` is `outer` or lies below it (both normalized the same way).
+bool within(const fs::path& inner, const fs::path& outer) {
+    const auto [o, i] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+    return o == outer.end();
+}
+
+fs::path absolute_normal(const fs::path& p) {
+    std::error_code ec;
+    fs::path out = fs::weakly_canonical(fs::absolute(p), ec);
+    if (ec) {
+        out = fs::absolute(p).lexically_normal();
+    }
+    while (out.has_relative_path() && out.filename().empty()) {  // a trailing slash
+        out = out.parent_path();
+    }
+    return out;
+}
+
+[[noreturn]] void cannot_write(const fs::path& path, int error) {
+    throw std::runtime_error(
+        fmt::format("{}: cannot write: {}", path.string(), std::strerror(error)));
+}
+
+/// Writes the file, flushes it to disk and closes it, checking every step; a failure names
+/// `shown` (the file the user knows of).
+void write_checked(const fs::path& path, std::string_view content, const fs::path& shown) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        cannot_write(shown, errno);
+    }
+    const auto fail = [&](int error) {
+        ::close(fd);
+        cannot_write(shown, error);
+    };
+    for (std::size_t at = 0; at < content.size();) {
+        const ssize_t n = ::write(fd, content.data() + at, content.size() - at);
+        if (n < 0 && errno != EINTR) {
+            fail(errno);
+        }
+        at += n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
+    if (::fsync(fd) != 0 && errno != EINVAL) {  // EINVAL: a file that cannot be synced
+        fail(errno);
+    }
+    if (::close(fd) != 0) {
+        cannot_write(shown, errno);
+    }
+}
+
+/// Why lockstage must not replace `dest` (normalized), or "" if it may.
+std::string unsafe_destination(const fs::path& dest, const std::vector<fs::path>& inputs) {
+    const fs::path abs = absolute_normal(dest);
+    if (abs == abs.root_path()) {
+        return "is the root folder";
+    }
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+        if (abs == absolute_normal(home)) {
+            return "is your home folder";
+        }
+    }
+    const fs::path cwd = absolute_normal(fs::current_path());
+    if (within(cwd, abs)) {
+        return abs == cwd ? "is the current folder" : "holds the current folder";
+    }
+    for (const auto& input : inputs) {
+        if (within(absolute_normal(input), abs)) {
+            return fmt::format("holds the input {}", input.string());
+        }
     }
     std::error_code ec;
-    if (fs::exists(destination_, ec) && !fs::is_directory(destination_, ec)) {
-        throw std::runtime_error(
-            fmt::format("{}: exists and is not a folder", destination_.string()));
+    if (!fs::exists(abs, ec)) {
+        return "";
     }
+    if (!fs::is_directory(abs, ec)) {
+        return "exists and is not a folder";
+    }
+    if (fs::exists(abs / kResultMarker, ec) || fs::is_empty(abs, ec)) {
+        return "";
+    }
+    return fmt::format("exists and was not written by lockstage (it holds no {})", kResultMarker);
+}
+}  // namespace
+
+fs::path normalized_folder(const fs::path& p) {
+    const fs::path abs = absolute_normal(p);
+    const fs::path cwd = absolute_normal(fs::current_path());
+    return within(abs, cwd) && abs != cwd ? abs.lexically_relative(cwd) : abs;
+}
+
+void write_file_atomically(const fs::path& path, std::string_view content) {
+    const std::string name = path.filename().string();
+    const fs::path tmp =
+        path.parent_path() /
+        fmt::format("{}{}.tmp-{}", name.starts_with('.') ? "" : ".", name, ::getpid());
+    try {
+        write_checked(tmp, content, path);
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(tmp, ignored);
+        throw;
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int error = errno;
+        std::error_code ignored;
+        fs::remove(tmp, ignored);
+        cannot_write(path, error);
+    }
+}
+
+ResultFolder::ResultFolder(const fs::path& destination, const std::vector<fs::path>& inputs)
+    : destination_(normalized_folder(destination)) {
+    if (const std::string why = unsafe_destination(destination_, inputs); !why.empty()) {
+        throw DestinationError(fmt::format("{} {}; choose another --out{}", destination_.string(),
+                                           why,
+                                           why.rfind("exists", 0) == 0 ? " or remove it" : ""));
+    }
+    std::error_code ec;
     if (!destination_.parent_path().empty()) {
         fs::create_directories(destination_.parent_path(), ec);
         if (ec) {
@@ -98,22 +211,23 @@ ResultFolder::ResultFolder(fs::path destination) : destination_(std::move(destin
 
 ResultFolder::~ResultFolder() {
     if (!committed_) {
-        std::error_code ec;
-        fs::remove_all(staging_, ec);
+        discard();
     }
+}
+
+void ResultFolder::discard() {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
 }
 
 void ResultFolder::write(const std::string& name, std::string_view content) {
-    const fs::path file = staging_ / name;
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    if (!out) {
-        throw std::runtime_error(fmt::format("{}: cannot write", file.string()));
-    }
+    write_checked(staging_ / name, content, staging_ / name);
 }
 
 void ResultFolder::commit() {
+    write(kResultMarker,
+          "This folder was written by lockstage: lockstage may replace it whole when told to "
+          "write results here again.\n");
     std::error_code ec;
     const fs::path old = sibling(destination_, "old");
     const bool replacing = fs::exists(destination_, ec);

@@ -18,7 +18,9 @@
 #include <thread>
 
 #include "app/experiments/csv.hpp"
+#include "app/experiments/sweep_state.hpp"
 #include "app/scenario/embedded_schema.hpp"
+#include "app/scenario/json_reader.hpp"
 #include "app/scenario/scenario_loader.hpp"
 #include "app/scenario/schema_validator.hpp"
 #include "sim/stats/tally.hpp"
@@ -367,7 +369,9 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
                           const std::filesystem::path& dir, std::uint64_t max_points) {
     SweepSpec s;
     s.file = file;
-    json doc = parse_json_text(text, s.file);
+    json doc = read_json(text, s.file, [](const std::vector<std::string>& t) {
+        return sweep_validator().max_items(t);
+    });
     if (auto err = sweep_validator().validate_and_fill(doc)) {
         throw ScenarioError(s.file, err->pointer, err->message);
     }
@@ -386,7 +390,7 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
                         : type != fs::file_type::none    ? " is not a file"
                                                          : ": " + ec.message()));
     }
-    s.base = parse_json_text(read_text_file(base), s.base_file);
+    s.base = parse_scenario_text(read_text_file(base), s.base_file);
     for (std::size_t i = 0; i < doc.at("axes").size(); ++i) {
         const auto& a = doc["axes"][i];
         const std::string p = fmt::format("/axes/{}", i);
@@ -507,7 +511,11 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
                                             "groups",
                                             fmt::join(s.groups, ", "), fmt::join(names, ", ")));
         }
+        s.fingerprints.push_back(scenario_fingerprint(sc.effective));
         EventEstimate e = estimate_events(sc);
+        if (e.waiting.events > kMaxWaitingRequests) {  // refused whatever --max-events says
+            check_event_estimate(e, sc.file, std::nullopt);
+        }
         if (e.total > s.largest_estimate.total) {
             s.largest_estimate = std::move(e);
             s.largest_estimate_at = sc.file;
@@ -522,10 +530,14 @@ std::size_t sweep_runs(const SweepSpec& spec) {
            static_cast<std::size_t>(spec.replications);
 }
 
+std::string sweep_point_label(const SweepSpec& spec, std::size_t point) {
+    return point_label(spec, points_of(spec).at(point));
+}
+
 SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                              const std::function<void(std::size_t, std::size_t)>& progress,
                              std::size_t shard, std::size_t shards, SweepValues done_before,
-                             const std::atomic<bool>* stop) {
+                             const SweepStop* stop) {
     const auto points = points_of(spec);
     const std::size_t S = spec.strategies.size();
     const auto R = static_cast<std::size_t>(spec.replications);
@@ -541,14 +553,20 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
     const std::size_t total = mine.size();
     std::atomic<std::size_t> next{0};
     std::atomic<std::size_t> done{0};
+    std::atomic<std::size_t> running{0};
     std::exception_ptr error;
     std::mutex error_mutex;
+    std::mutex values_mutex;  // a run's values are stored under it (read at a second signal)
+    const auto signals = [&] {
+        return stop != nullptr && stop->signals != nullptr ? stop->signals->load() : 0;
+    };
     auto worker = [&] {
         for (std::size_t k = next++; k < total; k = next++) {
-            if (stop != nullptr && stop->load()) {
+            if (signals() > 0) {
                 ++done;
                 continue;
             }
+            ++running;
             const std::size_t i = mine[k];
             try {
                 const std::size_t p = i / (S * R);
@@ -567,6 +585,7 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                         fmt::format("{} ({}, replication {})", sc.file, spec.strategies[st], rep),
                         sc, spec.max_events.has_value()));
                 }
+                const std::lock_guard<std::mutex> lock(values_mutex);
                 values[i] = std::move(row.values.values);
             } catch (...) {
                 const std::lock_guard<std::mutex> lock(error_mutex);
@@ -574,6 +593,7 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                     error = std::current_exception();
                 }
             }
+            --running;
             ++done;
         }
     };
@@ -587,10 +607,20 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
         }
     }
     std::thread main_share(worker);
+    int heard = 0;  // signals acted on
     while (done.load() < total) {
         if (progress) {
             progress(done.load(), total);
         }
+        const int now = signals();
+        if (now >= 1 && heard < 1 && now < 2 && stop->waiting) {
+            stop->waiting(running.load());
+        }
+        if (now >= 2 && heard < 2 && stop->abandon) {
+            const std::lock_guard<std::mutex> lock(values_mutex);
+            stop->abandon(values);
+        }
+        heard = std::max(heard, now);
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     main_share.join();

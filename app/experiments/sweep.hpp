@@ -52,6 +52,8 @@ struct SweepSpec {
     int replications = 1;
     std::vector<SweepExpectation> expect;
     nlohmann::ordered_json effective;  ///< the sweep document with defaults filled in
+    /// Per point, scenario_fingerprint() of its resolved scenario (base + axis values, loaded).
+    std::vector<std::string> fingerprints;
     /// The largest point's event estimate, and that point ("FILE at /pointer=value, ...").
     EventEstimate largest_estimate;
     std::string largest_estimate_at;
@@ -104,16 +106,28 @@ using SweepValues = std::vector<std::vector<std::optional<double>>>;
 nlohmann::ordered_json sweep_values_json(const std::vector<std::optional<double>>& v);
 std::vector<std::optional<double>> sweep_values_from_json(const nlohmann::ordered_json& j);
 std::size_t sweep_runs(const SweepSpec& spec);
+/// A point's axis values, "/pointer=value, ..." (as in messages about the point).
+std::string sweep_point_label(const SweepSpec& spec, std::size_t point);
+
+/// How a sweep hears SIGINT and SIGTERM: `signals` counts them (a signal handler adds 1 per
+/// SIGINT, 2 for SIGTERM). At the first, no new run starts and `waiting(running)` is called once
+/// (the runs still running are waited for); at the second, `abandon(finished)` is called once
+/// with every run finished so far, to keep them (it may end the process at once).
+struct SweepStop {
+    const std::atomic<int>* signals = nullptr;
+    std::function<void(std::size_t running)> waiting;
+    std::function<void(const SweepValues& finished)> abandon;
+};
 
 /// Runs shard `shard` of `shards` (every shards-th run from `shard`) on `jobs` threads;
 /// `progress(done, total)` is called from the main thread.
 /// Runs already in `done` (same size as the sweep, or empty) are kept, not run again. When
-/// `stop` becomes true (SIGINT, SIGTERM), no new run starts; the runs finished so far are
-/// returned, the others left empty.
+/// `stop` hears a signal, no new run starts; the runs finished so far are returned, the others
+/// left empty.
 SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                              const std::function<void(std::size_t, std::size_t)>& progress,
                              std::size_t shard, std::size_t shards, SweepValues done = {},
-                             const std::atomic<bool>* stop = nullptr);
+                             const SweepStop* stop = nullptr);
 /// A least-squares fit y ~ intercept + sum of coefficient x column, or why there is none.
 struct LinearFit {
     std::vector<double> coefficients;  ///< the intercept, then one per column; empty: no fit

@@ -306,6 +306,9 @@ std::string tutorial_text(const std::vector<TutorialRow>& rows) {
         fmt::format_to(std::back_inserter(out), "  {}  {:<58} {:>24}  {:<44} {}\n", r.table,
                        r.item.substr(0, 58), r.tutorial.substr(0, 24), r.simulated.substr(0, 44),
                        r.verdict);
+        if (r.verdict == "differs" && !r.reason.empty()) {
+            fmt::format_to(std::back_inserter(out), "      why: {}\n", r.reason);
+        }
     }
     return out;
 }

@@ -24,6 +24,7 @@ std::vector<TutorialRow> tutorial_report(const std::filesystem::path& scenarios)
 
 std::string tutorial_markdown(const std::vector<TutorialRow>& rows);
 std::string tutorial_json(const std::vector<TutorialRow>& rows);
+/// One line a row; a row that differs is followed by a line giving its reason ("why: ...").
 std::string tutorial_text(const std::vector<TutorialRow>& rows);
 
 }  // namespace lockstage::app

@@ -31,14 +31,22 @@ void estimate_queue(const Scenario& s, EventEstimate& e) {
     // The queue model's configuration is spread over the scenario: its arrivals under /workload,
     // its connections under /server.
     for (const sim::EventCost& c : models::queue::estimate_events(s.queue)) {
-        add(e, c.key == "connections" ? "/server" : "/workload", {c});
+        add(e, c.key == "connections" || c.key == "max_in_system" ? "/server" : "/workload", {c});
     }
 }
 
 void estimate_mariadb(const Scenario& s, EventEstimate& e) {
+    double most = 0;
     for (std::size_t i = 0; i < s.groups.size(); ++i) {
         add(e, fmt::format("/workload/groups/{}", i),
             models::workload::estimate_events(s.groups[i], s.duration, s.server));
+        auto w = models::workload::estimate_peak_waiting(s.groups[i], s.duration, s.server);
+        e.waiting.events += w.requests;
+        if (w.requests > most) {
+            most = w.requests;
+            e.waiting.pointer = fmt::format("/workload/groups/{}/arrivals/rate_tps", i);
+            e.waiting.what = std::move(w.what);
+        }
     }
     add(e, "/sessions", models::server::estimate_events(s.sessions));
     if (s.replica) {
@@ -87,6 +95,15 @@ std::string events_text(double events) {
 
 void check_event_estimate(const EventEstimate& e, const std::string& file,
                           std::optional<std::uint64_t> max_events) {
+    if (e.waiting.events > kMaxWaitingRequests) {
+        throw ScenarioError(
+            file, e.waiting.pointer,
+            fmt::format("expected at most {} requests waiting for a pool connection at once "
+                        "(about 600 bytes of memory each); this one piles up about {} ({}); "
+                        "lower rate_tps, raise pool_size or shorten client_timeout_s",
+                        events_text(kMaxWaitingRequests), events_text(e.waiting.events),
+                        e.waiting.what));
+    }
     const double limit =
         std::max(kDefaultEventLimit, max_events ? static_cast<double>(*max_events) : 0.0);
     if (e.total <= limit) {

@@ -28,6 +28,10 @@ inline constexpr double kDefaultEventLimit = 1e10;
 /// Without --max-events, a run may execute this many times its estimate (or the default limit,
 /// whichever is more) before it is stopped.
 inline constexpr double kBudgetOverEstimate = 10.0;
+/// At most this many requests waiting for a pool connection at once (about 600 bytes each, so
+/// 6 GB): an open group offered far more than its pool serves, with a long client_timeout, would
+/// otherwise exhaust the machine's memory. --max-events does not lift it.
+inline constexpr double kMaxWaitingRequests = 1e7;
 
 struct EventEstimate {
     struct Term {
@@ -37,6 +41,9 @@ struct EventEstimate {
     };
     std::vector<Term> terms;
     double total = 0;
+    /// Requests that may wait for a pool connection at once, all open groups together, and the
+    /// group with the most (models/workload/estimate.hpp estimate_peak_waiting()).
+    Term waiting;
     /// The largest term (the one a message names), or nullptr without terms.
     const Term* largest() const;
 };
@@ -48,7 +55,8 @@ EventEstimate estimate_events(const Scenario& s);
 std::uint64_t event_budget(const EventEstimate& e, std::optional<std::uint64_t> max_events);
 
 /// Throws a ScenarioError (exit code 2) naming the largest term's pointer when the estimate is
-/// above max(kDefaultEventLimit, max_events); `where` prefixes nothing but names the file.
+/// above max(kDefaultEventLimit, max_events), or the waiting group's when more than
+/// kMaxWaitingRequests may wait at once; `where` prefixes nothing but names the file.
 void check_event_estimate(const EventEstimate& e, const std::string& file,
                           std::optional<std::uint64_t> max_events);
 

@@ -22,6 +22,10 @@ struct Scenario {
     std::string description;
     std::uint64_t seed = 1;
     sim::Time duration = 0;
+    /// Set when duration_s was left out (a backup scenario): the run lasts until the backup ends
+    /// plus this (output.drain_after_backup_s); `duration` is then the loader's estimate, which
+    /// with_run_length() (app/experiments/mariadb_run.hpp) replaces by the real end.
+    std::optional<sim::Time> drain_after_backup;
     sim::Time warmup = 0;
     sim::Time timeline_interval = sim::kSecond;
     sim::Time queue_sample_interval = sim::millis(10);  ///< output.queue_sample_ms

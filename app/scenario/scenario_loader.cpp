@@ -4,14 +4,16 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <span>
-#include <sstream>
 #include <vector>
 
 #include "app/scenario/embedded_schema.hpp"
+#include "app/scenario/json_reader.hpp"
 #include "app/scenario/schema_validator.hpp"
 
 namespace lockstage::app {
@@ -27,130 +29,20 @@ ScenarioError::ScenarioError(std::string file, std::string where, std::string wh
 namespace {
 
 constexpr std::size_t kMaxTimelineRows = 10'000'000;
-
-std::string escape_pointer_token(const std::string& key) {
-    std::string out;
-    for (const char c : key) {
-        if (c == '~') {
-            out += "~0";
-        } else if (c == '/') {
-            out += "~1";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
-/// Parses JSON, refusing duplicate keys (nlohmann would silently keep the last one).
-json parse_json(std::string_view text, const std::string& file) {
-    struct Frame {
-        bool object;
-        std::vector<std::string> keys;
-        std::size_t index = 0;
-    };
-    std::vector<Frame> stack;
-    std::vector<std::string> path;  // pointer tokens of the enclosing containers' members
-    auto pointer = [&](const std::string& last) {
-        std::string p;
-        for (const auto& t : path) {
-            p += "/" + t;
-        }
-        return p + "/" + last;
-    };
-    // Containers and values inside an array take the array's running index as their token.
-    auto enter_value = [&]() {
-        if (!stack.empty() && !stack.back().object) {
-            path.push_back(std::to_string(stack.back().index++));
-        }
-    };
-    json::parser_callback_t cb = [&](int, json::parse_event_t event, json& parsed) {
-        switch (event) {
-            case json::parse_event_t::key: {
-                const auto key = parsed.get<std::string>();
-                auto& keys = stack.back().keys;
-                for (const auto& k : keys) {
-                    if (k == key) {
-                        throw ScenarioError(file, pointer(escape_pointer_token(key)),
-                                            fmt::format("duplicate key \"{}\"", key));
-                    }
-                }
-                keys.push_back(key);
-                path.push_back(escape_pointer_token(key));
-                break;
-            }
-            case json::parse_event_t::object_start:
-            case json::parse_event_t::array_start:
-                if (!stack.empty() && !stack.back().object) {
-                    enter_value();
-                }
-                stack.push_back(Frame{event == json::parse_event_t::object_start, {}, 0});
-                break;
-            case json::parse_event_t::object_end:
-            case json::parse_event_t::array_end:
-                stack.pop_back();
-                if (!path.empty() && !stack.empty()) {
-                    path.pop_back();
-                }
-                break;
-            case json::parse_event_t::value:
-                if (!stack.empty() && stack.back().object && !path.empty()) {
-                    path.pop_back();
-                } else if (!stack.empty()) {
-                    ++stack.back().index;
-                }
-                break;
-        }
-        return true;
-    };
-    try {
-        return json::parse(text.begin(), text.end(), cb);
-    } catch (const json::parse_error& e) {
-        // Line and column of the byte where parsing stopped (1-based).
-        const std::size_t stop = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
-        std::size_t line = 1;
-        std::size_t column = 1;
-        for (std::size_t i = 0; i < stop; ++i) {
-            if (text[i] == '\n') {
-                ++line;
-                column = 1;
-            } else {
-                ++column;
-            }
-        }
-        std::string detail = e.what();
-        if (const auto at = detail.find(": ", detail.find("parse error"));
-            at != std::string::npos) {
-            detail = detail.substr(at + 2);
-        }
-        throw ScenarioError(file, fmt::format("line {}, column {}", line, column),
-                            "malformed JSON: " + detail);
-    } catch (const json::out_of_range& e) {
-        // A number beyond a double (406 "number overflow parsing '1e999'"): well-formed JSON, so
-        // it is named by its pointer: the member being parsed, or the next element of an array.
-        std::string where;
-        for (const auto& t : path) {
-            where += "/" + t;
-        }
-        if (!stack.empty() && !stack.back().object) {
-            where += "/" + std::to_string(stack.back().index);
-        }
-        const std::string what = e.what();
-        const auto open = what.find('\'');
-        const auto close = what.rfind('\'');
-        const std::string number = open != std::string::npos && close > open
-                                       ? what.substr(open + 1, close - open - 1)
-                                       : "";
-        throw ScenarioError(file, where,
-                            fmt::format("expected a number a double can hold (within 1.7e308), "
-                                        "got {}",
-                                        number));
-    }
-}
+/// The longest run: duration_s's bound in the schema (a year).
+constexpr sim::Time kLongestRun = 31'536'000 * sim::kSecond;
 
 const SchemaValidator& scenario_validator() {
     static const SchemaValidator validator(json::parse(embedded_scenario_schema()));
     return validator;
+}
+
+// A scenario's JSON, with the schema's maxItems checked while it is read: an array too long is
+// refused at its first item too many, before the rest of the file is built.
+json parse_scenario(std::string_view text, const std::string& file) {
+    return read_json(text, file, [](const std::vector<std::string>& tokens) {
+        return scenario_validator().max_items(tokens);
+    });
 }
 
 /// Reads typed values out of a document that already passed the schema.
@@ -223,6 +115,8 @@ class Reader {
         return sim::Distribution::empirical(std::move(vs), std::move(ws));
     }
 
+    const std::string& file() const { return file_; }
+
   private:
     const std::string& file_;
 };
@@ -248,6 +142,64 @@ std::string unknown_to_flavor(const std::string& sql, models::server::Flavor fla
         "\"{}\" is not known to server.flavor {} (its backup locks: {}); set "
         "\"allow_parse_error\": true to send it anyway and get ER_PARSE_ERROR",
         sql, t.name, known);
+}
+
+/// Edit distance (Levenshtein) of two names, ignoring case.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    const auto lower = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min(
+                {row[j] + 1, row[j - 1] + 1, diag + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+/// Tables' engines are named in any case (innodb, InnoDB): each is stored with its canonical
+/// spelling, in the effective scenario too; an unknown one is refused with the nearest name.
+void canonical_engines(const Reader& r, json& doc) {
+    if (!doc.contains("tables")) {
+        return;
+    }
+    std::vector<std::string> names;
+    std::string_view list = models::server::engine_names();  // "InnoDB, MyISAM, ..."
+    for (std::size_t at = 0; at != std::string_view::npos;) {
+        const std::size_t comma = list.find(", ", at);
+        names.emplace_back(list.substr(at, comma == std::string_view::npos ? comma : comma - at));
+        at = comma == std::string_view::npos ? comma : comma + 2;
+    }
+    auto& tables = doc["tables"];
+    for (std::size_t i = 0; i < tables.size(); ++i) {
+        auto& engine = tables[i]["engine"];
+        const auto given = engine.get<std::string>();
+        const std::string* best = nullptr;
+        std::size_t best_d = 0;
+        for (const auto& n : names) {
+            const std::size_t d = edit_distance(given, n);
+            if (best == nullptr || d < best_d) {
+                best = &n;
+                best_d = d;
+            }
+        }
+        if (best_d == 0) {
+            engine = *best;
+            continue;
+        }
+        const bool near = best_d <= std::max<std::size_t>(2, best->size() / 3);
+        r.fail(fmt::format("/tables/{}/engine", i),
+               fmt::format("unknown engine \"{}\"{}; expected one of {} (in any case)",
+                           given.substr(0, 64),
+                           near ? fmt::format(" (did you mean \"{}\"?)", *best) : "", list));
+    }
 }
 
 /// Keys of one model that the other model's scenario must not carry (their schema defaults are
@@ -344,6 +296,100 @@ models::workload::StatementTemplate load_template(
     return out;
 }
 
+/// Rows of a rate profile's CSV file (t_s,rate_tps), at most this many.
+constexpr std::size_t kMaxProfileRows = 1'000'000;
+
+/// A number that is the whole of `text`, or nullopt.
+std::optional<double> parse_number(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
+        text.remove_suffix(1);
+    }
+    double x = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+        !std::isfinite(x)) {
+        return std::nullopt;
+    }
+    return x;
+}
+
+/// An open group's arrivals/profile (`a` is the arrivals object, `p` its pointer): a daily
+/// profile of 24 hourly rates, or a CSV file of steps read here (models/ opens no file). Either
+/// way piecewise constant: sim::RateProfile.
+sim::RateProfile load_profile(const Reader& r, const json& a, const std::string& p) {
+    const auto& prof = a.at("profile");
+    if (prof.contains("rate_tps_by_hour")) {
+        const auto rates = prof.at("rate_tps_by_hour").get<std::vector<double>>();
+        const double start_h = prof.at("start_hour").get<double>();
+        return sim::RateProfile::daily(rates, sim::from_units(start_h, sim::kHour));
+    }
+    const std::string at = p + "/profile/csv";
+    const std::filesystem::path csv =
+        std::filesystem::path(r.file()).parent_path() / prof.at("csv").get<std::string>();
+    std::string text;
+    try {
+        text = read_text_file(csv);
+    } catch (const ScenarioError& e) {
+        r.fail(at, fmt::format("{}: {}", csv.string(), e.detail()));
+    }
+    std::vector<sim::RateProfile::Step> steps;
+    std::istringstream in(text);
+    std::string line;
+    std::size_t n = 0;
+    const auto bad = [&](const std::string& what) {
+        r.fail(at, fmt::format("{}:{}: {}", csv.string(), n, what));
+    };
+    while (std::getline(in, line)) {
+        ++n;
+        if (!line.empty() && line.back() == '\r') {
+            line.pop_back();
+        }
+        if (n == 1) {
+            if (line != "t_s,rate_tps") {
+                bad(fmt::format("expected the header t_s,rate_tps, got \"{}\"",
+                                line.substr(0, 40)));
+            }
+            continue;
+        }
+        if (line.empty()) {
+            continue;
+        }
+        const auto comma = line.find(',');
+        const auto t =
+            comma == std::string::npos ? std::nullopt : parse_number(line.substr(0, comma));
+        const auto rate =
+            comma == std::string::npos ? std::nullopt : parse_number(line.substr(comma + 1));
+        if (!t || !rate) {
+            bad(fmt::format("expected two numbers t_s,rate_tps, got \"{}\"", line.substr(0, 40)));
+        }
+        if (steps.size() >= kMaxProfileRows) {
+            bad(fmt::format("expected at most {} rows", kMaxProfileRows));
+        }
+        if (!(*t >= 0 && *t < 9.2e9)) {
+            bad(fmt::format("expected t_s in [0, 9.2e9), got {}", *t));
+        }
+        const sim::Time when = sim::from_units(*t, sim::kSecond);
+        if (steps.empty() && when != 0) {
+            bad(fmt::format("expected the first row at t_s 0, got {}", *t));
+        }
+        if (!steps.empty() && when <= steps.back().at) {
+            bad(fmt::format("expected t_s after the previous row's, got {}", *t));
+        }
+        if (!(*rate >= 0 && *rate <= 1e7)) {
+            bad(fmt::format("expected rate_tps in [0, 1e7], got {}", *rate));
+        }
+        steps.push_back({when, *rate});
+    }
+    if (steps.empty()) {
+        r.fail(at, fmt::format("{}: expected a header t_s,rate_tps and at least one row",
+                               csv.string()));
+    }
+    return sim::RateProfile(std::move(steps), 0);
+}
+
 std::vector<models::workload::GroupConfig> load_groups(const Reader& r, const json& doc,
                                                        const std::set<std::string>& tables) {
     namespace ms = models::server;
@@ -366,7 +412,15 @@ std::vector<models::workload::GroupConfig> load_groups(const Reader& r, const js
         const auto& a = g.at("arrivals");
         if (a.at("kind") == "open") {
             c.arrivals.kind = mw::Arrivals::Kind::Open;
-            c.arrivals.rate_tps = a.at("rate_tps").get<double>();
+            if (a.contains("rate_tps") == a.contains("profile")) {
+                r.fail(p + "/arrivals", "expected exactly one of rate_tps and profile");
+            }
+            if (a.contains("profile")) {
+                c.arrivals.profile = load_profile(r, a, p + "/arrivals");
+                c.arrivals.rate_tps = c.arrivals.profile.max_rate();
+            } else {
+                c.arrivals.rate_tps = a.at("rate_tps").get<double>();
+            }
         } else {
             c.arrivals.kind = mw::Arrivals::Kind::Closed;
             c.arrivals.clients = a.at("clients").get<int>();
@@ -464,7 +518,7 @@ void load_backup(const Reader& r, const json& doc, Scenario& s,
     if (c.start_at >= s.duration) {
         r.fail("/backup/start_at_s",
                fmt::format("expected a time before duration_s ({}), got {}",
-                           doc.at("duration_s").dump(), b.at("start_at_s").dump()));
+                           doc.value("duration_s", json()).dump(), b.at("start_at_s").dump()));
     }
     c.throughput_mb_s = b.at("throughput_mb_s").get<double>();
     c.per_table = r.time(b.at("per_table_ms"), "/backup/per_table_ms", sim::kMillisecond, true);
@@ -523,6 +577,9 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
     const auto& server = doc.at("server");
     s.server.flavor = *ms::flavor_from_name(server.at("flavor").get<std::string>());
     s.server.seed = s.seed;
+    // Whole seconds from 1 (the schema's integers): MariaDB's variables are integers, and a
+    // timeout of nanoseconds made retrying clients spin
+    // (docs/mdl-backup-namespace.md#timeouts-and-limits).
     s.server.default_lock_wait_timeout = r.time(server.at("lock_wait_timeout_s"),
                                                 "/server/lock_wait_timeout_s", sim::kSecond, false);
     s.server.commit = r.distribution(server.at("commit_ms"), "/server/commit_ms");
@@ -605,7 +662,7 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
             if (step.at >= s.duration) {
                 r.fail(sp + "/at_s",
                        fmt::format("expected a time before duration_s ({}), got {}",
-                                   doc.at("duration_s").dump(), st.at("at_s").dump()));
+                                   doc.value("duration_s", json()).dump(), st.at("at_s").dump()));
             }
             auto parsed = ms::parse_sql(step.sql);
             if (auto* err = std::get_if<std::string>(&parsed)) {
@@ -731,11 +788,15 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
 }  // namespace
 
 nlohmann::ordered_json parse_json_text(std::string_view text, const std::string& file) {
-    return parse_json(text, file);
+    return read_json(text, file);
+}
+
+nlohmann::ordered_json parse_scenario_text(std::string_view text, const std::string& file) {
+    return parse_scenario(text, file);
 }
 
 Scenario load_scenario_text(std::string_view text, const std::string& file) {
-    return load_scenario_json(parse_json(text, file), file);
+    return load_scenario_json(parse_scenario(text, file), file);
 }
 
 Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file) {
@@ -749,27 +810,58 @@ Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file)
     s.name = doc.at("name").get<std::string>();
     s.description = doc.at("description").get<std::string>();
     s.seed = doc.at("seed").get<std::uint64_t>();
-    s.duration = r.time(doc.at("duration_s"), "/duration_s", sim::kSecond, false);
-    s.warmup = r.time(doc.at("warmup_s"), "/warmup_s", sim::kSecond, true);
-    if (s.warmup >= s.duration) {
-        r.fail("/warmup_s", fmt::format("expected less than duration_s ({}), got {}",
-                                        doc.at("duration_s").dump(), doc.at("warmup_s").dump()));
+    s.model = doc.at("server").at("model").get<std::string>();
+    // Without duration_s the run lasts until the backup ends plus output.drain_after_backup_s:
+    // the loader sets duration to its estimate (start_at_s + copy_estimate + drain), checked
+    // below once the backup is read; with_run_length() (app/experiments) finds the real end.
+    const bool until_backup = !doc.contains("duration_s");
+    if (until_backup && (s.model != "mariadb" || !doc.contains("backup"))) {
+        r.fail("/",
+               "missing required key \"duration_s\" (it may be left out only with a backup, "
+               "which the run then lasts until)");
     }
+    s.duration = until_backup ? kLongestRun
+                              : r.time(doc.at("duration_s"), "/duration_s", sim::kSecond, false);
+    s.warmup = r.time(doc.at("warmup_s"), "/warmup_s", sim::kSecond, true);
     const auto& output = doc.at("output");
     s.timeline_interval = r.time(output.at("timeline_interval_s"), "/output/timeline_interval_s",
                                  sim::kSecond, false);
-    if (static_cast<std::uint64_t>(s.duration / s.timeline_interval) >= kMaxTimelineRows) {
-        r.fail("/output/timeline_interval_s",
-               fmt::format(
-                   "expected an interval giving at most {} timeline rows over duration_s, got {}",
-                   kMaxTimelineRows, output.at("timeline_interval_s").dump()));
+    const auto check_duration = [&] {
+        const std::string duration_text = until_backup
+                                              ? "the backup's end + drain, about " +
+                                                    fmt::format("{:g}", sim::to_seconds(s.duration))
+                                              : doc.at("duration_s").dump();
+        if (s.warmup >= s.duration) {
+            r.fail("/warmup_s", fmt::format("expected less than duration_s ({}), got {}",
+                                            duration_text, doc.at("warmup_s").dump()));
+        }
+        if (static_cast<std::uint64_t>(s.duration / s.timeline_interval) >= kMaxTimelineRows) {
+            r.fail("/output/timeline_interval_s",
+                   fmt::format("expected an interval giving at most {} timeline rows over "
+                               "duration_s, got {}",
+                               kMaxTimelineRows, output.at("timeline_interval_s").dump()));
+        }
+    };
+    if (!until_backup) {
+        check_duration();
     }
     s.queue_sample_interval =
         r.time(output.at("queue_sample_ms"), "/output/queue_sample_ms", sim::kMillisecond, false);
-    s.model = doc.at("server").at("model").get<std::string>();
     check_model_keys(r, raw, s.model);
     if (s.model == "mariadb") {
+        canonical_engines(r, doc);
         load_mariadb(r, doc, s);
+        if (until_backup) {
+            s.drain_after_backup = r.time(output.at("drain_after_backup_s"),
+                                          "/output/drain_after_backup_s", sim::kSecond, true);
+            s.duration =
+                std::min(kLongestRun,
+                         sim::add_saturating(
+                             sim::add_saturating(s.backup->start_at,
+                                                 models::backup::copy_estimate(*s.backup, s.data)),
+                             *s.drain_after_backup));
+            check_duration();
+        }
     } else {
         const auto& server = doc.at("server");
         const auto& workload = doc.at("workload");
@@ -812,12 +904,29 @@ std::string read_text_file(const std::filesystem::path& path) {
     if (!in) {
         throw ScenarioError(path.string(), "", "cannot open the file for reading");
     }
-    std::ostringstream text;
-    text << in.rdbuf();
+    // Refused before reading if its size is known, else read in blocks up to the bound (a pipe).
+    const auto too_big = [&] {
+        return ScenarioError(
+            path.string(), "",
+            fmt::format("expected a file of at most {} MiB, got more", kMaxInputBytes >> 20));
+    };
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec) &&
+        std::filesystem::file_size(path, ec) > kMaxInputBytes && !ec) {
+        throw too_big();
+    }
+    std::string text;
+    std::vector<char> block(1 << 16);
+    while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0) {
+        text.append(block.data(), static_cast<std::size_t>(in.gcount()));
+        if (text.size() > kMaxInputBytes) {
+            throw too_big();
+        }
+    }
     if (in.bad()) {
         throw ScenarioError(path.string(), "", "cannot read the file");
     }
-    return text.str();
+    return text;
 }
 
 Scenario load_scenario_file(const std::filesystem::path& path) {

@@ -32,10 +32,13 @@ class ScenarioError : public std::runtime_error {
 Scenario load_scenario_text(std::string_view text, const std::string& file);
 /// Validates an already parsed scenario document (a sweep point).
 Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file);
-/// JSON text to a document: malformed JSON (with line and column) and duplicate keys are
-/// ScenarioErrors naming `file`.
+/// JSON text to a document: malformed JSON (with line and column), duplicate keys and nesting
+/// deeper than kMaxJsonDepth (json_reader.hpp) are ScenarioErrors naming `file`.
 nlohmann::ordered_json parse_json_text(std::string_view text, const std::string& file);
-/// A whole file (ScenarioError naming it if it cannot be read).
+/// The same for a scenario, also refusing an array longer than the schema's maxItems as soon as
+/// it is read.
+nlohmann::ordered_json parse_scenario_text(std::string_view text, const std::string& file);
+/// A whole file of at most kMaxInputBytes (ScenarioError naming it if it cannot be read).
 std::string read_text_file(const std::filesystem::path& path);
 /// Reads the file (an unreadable file is a ScenarioError too) and calls load_scenario_text.
 Scenario load_scenario_file(const std::filesystem::path& path);

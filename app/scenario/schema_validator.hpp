@@ -8,6 +8,7 @@
 // keyword is refused when the validator is built, so nothing in the schema is silently ignored.
 // Errors name the JSON pointer of the offending value and say what was expected, with a
 // "did you mean" hint for near-miss keys and enum values.
+#include <cstddef>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -44,6 +45,11 @@ class SchemaValidator {
     /// schema is reported rather than passed on.
     std::optional<ValidationError> validate_and_fill(nlohmann::json& doc) const;
     std::optional<ValidationError> validate_and_fill(nlohmann::ordered_json& doc) const;
+    /// The maxItems bound of the array at `tokens` (unescaped pointer tokens from the root),
+    /// following properties, additionalProperties, items, $ref, and the loosest oneOf branch;
+    /// SIZE_MAX where the schema sets none. Lets a reader refuse an overlong array while
+    /// parsing it, before building the rest.
+    std::size_t max_items(const std::vector<std::string>& tokens) const;
 
   private:
     std::shared_ptr<const detail::CompiledSchema> schema_;

@@ -122,11 +122,7 @@ struct BackupActor::Impl {
     }
     /// Size / throughput + per_table x tables; kForever (a copy that never ends) past the end of
     /// time (1,000,000 GB at a tiny throughput, 10^7 tables at 1,000 s each).
-    Time copy_time(double mb, int tables) const {
-        return sim::add_saturating(
-            sim::from_units_saturating(mb / cfg.throughput_mb_s, sim::kSecond),
-            sim::mul_saturating(cfg.per_table, tables));
-    }
+    Time copy_time(double mb, int tables) const { return backup::copy_time(cfg, mb, tables); }
 };
 
 namespace {
@@ -309,6 +305,19 @@ const std::vector<Step>& script(Strategy s) {
 // views of literals or of named strings: g++ 12 mishandles temporaries with destructors that live
 // across a co_await, and co_await inside && and || chains.)
 
+/// `SET lock_wait_timeout = <t>` with t in plain decimal seconds, exact to the nanosecond:
+/// fmt's shortest form writes 1e-05, which the SQL parser (a word of digits and a dot) refuses.
+std::string set_lock_wait(sim::Time t) {
+    const sim::Time whole = t / sim::kSecond;
+    std::string out = fmt::format("SET lock_wait_timeout = {}", whole);
+    if (const sim::Time ns = t % sim::kSecond; ns != 0) {
+        std::string frac = fmt::format("{:09}", ns);
+        frac.erase(frac.find_last_not_of('0') + 1);
+        out += "." + frac;
+    }
+    return out;
+}
+
 /// Sends one statement; false (and the backup fails) on an error.
 sim::Task<bool> send(Impl& b, std::string_view sql) {
     const std::size_t row = b.trace.size();
@@ -326,11 +335,9 @@ sim::Task<bool> send(Impl& b, std::string_view sql) {
 
 /// A phase of work without a statement (copying files, waiting for the redo copier), traced as a
 /// row whose sql starts with "--". Ends early if the backup is killed.
-sim::Task<bool> phase(Impl& b, std::string_view what, Time d, bool copies = false) {
-    const std::size_t row = b.trace.size();
-    const Time began = b.sim().now();
-    b.trace.push_back(server::TraceRow{b.index, "backup", ++b.seq, fmt::format("-- {}", what),
-                                       began, std::nullopt});
+/// Goes on with the phase of trace row `row` for `d` more: the row ends when this part does.
+sim::Task<bool> continue_phase(Impl& b, std::size_t row, Time d, bool copies = false) {
+    const Time began = b.trace[row].sent;
     const bool contends = b.cfg.io_contention && copies && d > 0;
     if (contends) {
         const double share = std::min(0.9, b.cfg.throughput_mb_s / b.data.disk_mb_s);
@@ -350,6 +357,14 @@ sim::Task<bool> phase(Impl& b, std::string_view what, Time d, bool copies = fals
     }
     b.trace[row].result = r;
     co_return !b.killed;
+}
+
+/// A phase of `d` traced as one row "-- what".
+sim::Task<bool> phase(Impl& b, std::string_view what, Time d, bool copies = false) {
+    const std::size_t row = b.trace.size();
+    b.trace.push_back(server::TraceRow{b.index, "backup", ++b.seq, fmt::format("-- {}", what),
+                                       b.sim().now(), std::nullopt});
+    co_return co_await continue_phase(b, row, d, copies);
 }
 
 /// Something the tool does at once, without a statement, traced as a row whose sql starts
@@ -399,6 +414,9 @@ sim::Task<bool> wait_for_long_queries(Impl& b) {
         co_return true;
     }
     const Time began = b.sim().now();
+    // The polls, a second apart, are one trace row, its text counting them.
+    std::optional<std::size_t> row;
+    int polls = 0;
     while (!long_queries(b, b.sim().now() - b.cfg.ftwrl_wait_threshold, b.cfg.ftwrl_wait_query_type,
                          false)
                 .empty()) {
@@ -409,9 +427,18 @@ sim::Task<bool> wait_for_long_queries(Impl& b) {
                 "after --ftwrl-wait-timeout)");
             co_return false;
         }
-        const bool waited =
-            co_await phase(b, "wait for long queries to finish (--ftwrl-wait-timeout)",
-                           std::min(sim::kSecond, left));
+        const Time d = std::min(sim::kSecond, left);
+        ++polls;
+        if (!row) {
+            row = b.trace.size();
+            b.trace.push_back(
+                server::TraceRow{b.index, "backup", ++b.seq, "", b.sim().now(), std::nullopt});
+        }
+        b.trace[*row].sql =
+            fmt::format("-- wait for long queries to finish (--ftwrl-wait-timeout){}",
+                        polls == 1 ? "" : fmt::format(", {} polls a second apart", polls));
+        b.trace[*row].result.reset();  // running again
+        const bool waited = co_await continue_phase(b, *row, d);
         if (!waited) {
             co_return false;
         }
@@ -511,15 +538,13 @@ sim::Task<bool> run_step(Impl& b, const Step& step) {
             // statements, back to the tool's value after them
             // (docs/backup-tools.md#session-setup).
             if (b.cfg.ftwrl_wait_timeout) {
-                what = fmt::format("SET lock_wait_timeout = {}",
-                                   sim::to_seconds(*b.cfg.ftwrl_wait_timeout));
+                what = set_lock_wait(*b.cfg.ftwrl_wait_timeout);
                 ok = co_await send(b, what);
             }
             break;
         case Op::ResetLockWait:
             if (b.cfg.ftwrl_wait_timeout) {
-                what = fmt::format("SET lock_wait_timeout = {}",
-                                   sim::to_seconds(b.cfg.lock_wait_timeout));
+                what = set_lock_wait(b.cfg.lock_wait_timeout);
                 ok = co_await send(b, what);
             }
             break;
@@ -567,9 +592,7 @@ sim::Process backup_process(Impl& b) {
     b.result.started = true;
     b.result.began = b.t0 = b.window.begin = b.sim().now();
     // mariadb-backup's session set-up: a lock_wait_timeout of a year unless told otherwise.
-    const std::string set_timeout =
-        fmt::format("SET lock_wait_timeout = {}", sim::to_seconds(b.cfg.lock_wait_timeout));
-    bool ok = co_await send(b, set_timeout);
+    bool ok = co_await send(b, set_lock_wait(b.cfg.lock_wait_timeout));
     if (ok) {
         ok = co_await run_script(b, b.cfg.strategy);
     }
@@ -692,6 +715,22 @@ BackupResult BackupActor::finish() {
                           "backup cannot seed a replica"});
     }
     return r;
+}
+
+Time copy_time(const BackupConfig& cfg, double mb, int tables) {
+    return sim::add_saturating(sim::from_units_saturating(mb / cfg.throughput_mb_s, sim::kSecond),
+                               sim::mul_saturating(cfg.per_table, tables));
+}
+
+Time copy_estimate(const BackupConfig& cfg, const DataConfig& data) {
+    // The copy phases of run(): Op::CopyInnodb (with the Aria files), Op::CopyNontrans, and
+    // Op::CopyFrm (a tenth of per_table_ms per table).
+    const int tables = data.innodb_tables + data.myisam_tables + data.aria_tables;
+    const Time frm = sim::mul_saturating(cfg.per_table, tables);
+    Time t = frm == sim::kForever ? frm : frm / 10;
+    t = sim::add_saturating(t, copy_time(cfg, data.innodb_mb, data.innodb_tables));
+    t = sim::add_saturating(t, copy_time(cfg, data.aria_mb, data.aria_tables));
+    return sim::add_saturating(t, copy_time(cfg, data.myisam_mb, data.myisam_tables));
 }
 
 sim::EventCosts estimate_events(const BackupConfig&) {

@@ -106,6 +106,15 @@ struct BackupResult {
     bool consistent() const { return finished && inconsistencies.empty(); }
 };
 
+/// Copying `mb` at the backup's throughput_mb_s plus per_table_ms for each of `tables`;
+/// kForever (a copy that never ends) past the end of time.
+sim::Time copy_time(const BackupConfig& cfg, double mb, int tables);
+/// The time the backup's copy phases take at its configured throughput, without waiting for any
+/// lock: the InnoDB, Aria and non-transactional files and the metadata files. `check` warns when
+/// the backup cannot end before duration_s; without duration_s the run lasts about this long
+/// after start_at_s.
+sim::Time copy_estimate(const BackupConfig& cfg, const DataConfig& data);
+
 /// What the backup's own steps cost in kernel events (sim/kernel/event_cost.hpp): a few dozen,
 /// whatever the data (its copies are one sleep each). One term, key "" (the backup as a whole).
 sim::EventCosts estimate_events(const BackupConfig& c);

@@ -58,7 +58,8 @@ struct QueueModelResult {
 
 /// What a run costs in kernel events (sim/kernel/event_cost.hpp): 2 to 3 a customer (an
 /// arrival, a service, and, when a connection was idle, its wake-up), and each connection's
-/// start. Keys "rate_tps" and "connections", as in QueueModelConfig.
+/// start, and a slot per state of the number in system with a capacity. Keys "rate_tps",
+/// "connections" and "max_in_system" (the capacity).
 sim::EventCosts estimate_events(const QueueModelConfig& c);
 
 /// Without a capacity, the number in system is tracked exactly up to this many.
@@ -81,8 +82,11 @@ struct ErlangC {
 /// of mean_service). std::nullopt when the queue is unstable (rho >= 1).
 std::optional<ErlangC> erlang_c(int servers, double rate, double mean_service);
 
+/// The largest capacity (max_in_system) the model and mmck() take: the scenario schema's bound.
+inline constexpr int kMaxCapacity = 100000;
+
 /// What queueing theory predicts for M/M/c/K: the stationary distribution of the number in the
-/// system, from the generator of its birth-death chain solved with Eigen (pi Q = 0, sum pi = 1).
+/// system, from the balance equations of its birth-death chain (a product form, O(K)).
 struct MMcK {
     std::vector<double> stationary;     ///< P(n in system), n = 0 … K
     double blocking_probability = 0.0;  ///< P(K): the share of arrivals refused (PASTA)

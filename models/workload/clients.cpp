@@ -284,6 +284,17 @@ sim::Process open_request(Server& server, Group& g) {
 
 sim::Process open_arrivals(Server& server, Group& g, Time duration) {
     sim::Simulation& sim = server.simulation();
+    if (const sim::RateProfile& profile = g.cfg.arrivals.profile; !profile.empty()) {
+        // A non-homogeneous Poisson process, drawn exactly (RateProfile::next).
+        for (;;) {
+            const auto at = profile.next(sim.now(), g.arrivals_rng);
+            if (!at || *at >= duration) {
+                co_return;
+            }
+            co_await sim.sleep(*at - sim.now());
+            sim.spawn(open_request(server, g));
+        }
+    }
     const auto gap = sim::Distribution::exponential(
         std::max<Time>(1, sim::from_units_saturating(1.0 / g.cfg.arrivals.rate_tps, sim::kSecond)));
     for (;;) {

@@ -1,11 +1,11 @@
 #pragma once
 // Synthetic OLTP clients: groups of clients that share the server (the application, a separate
 // log writer on MyISAM, a nightly batch). Each group has its own arrivals (open: Poisson at
-// rate_tps; closed: a fixed number of clients with a think time), its own connection pool (a
-// request waits for a free connection; waiting longer than client_timeout it gives up and
-// counts as a timeout), and a weighted mix of transaction templates. DDL and long queries arrive
-// on connections of their own. Statistics are streamed: histograms, timelines, the longest gap
-// between commits; no request is kept.
+// rate_tps or a time-varying rate profile; closed: a fixed number of clients with a think time),
+// its own connection pool (a request waits for a free connection; waiting longer than
+// client_timeout it gives up and counts as a timeout), and a weighted mix of transaction templates.
+// DDL and long queries arrive on connections of their own. Statistics are streamed: histograms,
+// timelines, the longest gap between commits; no request is kept.
 #include <array>
 #include <cstdint>
 #include <map>
@@ -17,6 +17,7 @@
 #include "models/server/server.hpp"
 #include "models/workload/write_blocked.hpp"
 #include "sim/kernel/distribution.hpp"
+#include "sim/kernel/rate_profile.hpp"
 #include "sim/stats/histogram.hpp"
 #include "sim/stats/timeline.hpp"
 
@@ -41,7 +42,9 @@ struct TransactionTemplate {
 
 struct Arrivals {
     enum class Kind { Open, Closed } kind = Kind::Open;
-    double rate_tps = 100.0;                                   ///< open
+    double rate_tps = 100.0;  ///< open
+    /// open: a time-varying rate (a daily profile); empty: rate_tps all the time.
+    sim::RateProfile profile;
     int clients = 1;                                           ///< closed
     sim::Distribution think = sim::Distribution::constant(0);  ///< closed
 };

@@ -73,10 +73,20 @@ sim::EventCosts estimate_events(const GroupConfig& g, sim::Time duration,
     tx.commits *= server.fsync ? 3 : 1;
     if (g.arrivals.kind == Arrivals::Kind::Open) {
         const double per_tx = 2 + tx.statements + tx.commits;
-        out.push_back({"arrivals/rate_tps",
-                       fmt::format("group {}: {}/s x {} s x {:.1f} events", g.name,
-                                   g.arrivals.rate_tps, seconds, per_tx),
-                       g.arrivals.rate_tps * seconds * per_tx});
+        if (!g.arrivals.profile.empty()) {
+            // The expected arrivals: the integral of the rate over the run.
+            const double arrivals = g.arrivals.profile.integral(0, duration);
+            out.push_back({"arrivals/profile",
+                           fmt::format("group {}: {:.6g} arrivals (the profile's integral over "
+                                       "{} s) x {:.1f} events",
+                                       g.name, arrivals, seconds, per_tx),
+                           arrivals * per_tx});
+        } else {
+            out.push_back({"arrivals/rate_tps",
+                           fmt::format("group {}: {}/s x {} s x {:.1f} events", g.name,
+                                       g.arrivals.rate_tps, seconds, per_tx),
+                           g.arrivals.rate_tps * seconds * per_tx});
+        }
     } else {
         // A client's cycle is its think time and the service; a zero cycle retries every
         // millisecond. The pool and the cores cap the rate.
@@ -98,6 +108,22 @@ sim::EventCosts estimate_events(const GroupConfig& g, sim::Time duration,
                        fmt::format("group {}: {} clients, about {:.4g}/s x {} s x {:.1f} events",
                                    g.name, g.arrivals.clients, rate, seconds, per_tx),
                        rate * seconds * per_tx});
+        // The clients beyond the pool may each give up after client_timeout and ask again after
+        // their think time, at most once per (think + client_timeout): a request, its wait and
+        // its timeout, 3 events. A timeout of 1 ns makes that a billion retries a second per
+        // client, which the budget must refuse up front rather than run for minutes.
+        if (g.arrivals.clients > g.pool_size) {
+            const double retry_ns =
+                std::max(1.0, g.arrivals.think.mean() + static_cast<double>(g.client_timeout));
+            const double retries =
+                static_cast<double>(g.arrivals.clients - g.pool_size) / retry_ns * 1e9;
+            out.push_back(
+                {"client_timeout_s",
+                 fmt::format("group {}: {} clients beyond the pool giving up after "
+                             "client_timeout_s and retrying, up to {:.4g}/s x {} s x 3 events",
+                             g.name, g.arrivals.clients - g.pool_size, retries, seconds),
+                 retries * seconds * 3});
+        }
     }
     // DDL and long queries: the arrival, the statement and its wake-ups, about 4 each.
     for (const auto& [o, key] : {std::pair{&g.ddl, "ddl_rate_per_h"},
@@ -112,6 +138,29 @@ sim::EventCosts estimate_events(const GroupConfig& g, sim::Time duration,
     out.push_back({"pool_size", fmt::format("group {}: connections", g.name),
                    static_cast<double>(g.pool_size)});
     return out;
+}
+
+PeakWaiting estimate_peak_waiting(const GroupConfig& g, sim::Time duration,
+                                  const server::ServerConfig& server) {
+    if (g.arrivals.kind != Arrivals::Kind::Open) {
+        return {};
+    }
+    const TxCost tx = transaction_cost(g, server.commit.mean());
+    double served = tx.service_ns > 0 ? g.pool_size / tx.service_ns * 1e9 : 1e18;  // per second
+    const double cpu_exec_ns = tx.exec_ns * server.cpu_share;
+    if (cpu_exec_ns > 0) {
+        served = std::min(served, server.cpu_cores / cpu_exec_ns * 1e9);
+    }
+    const double excess = g.arrivals.rate_tps - served;
+    if (!(excess > 0)) {
+        return {};
+    }
+    const double wait_s = sim::to_seconds(std::min(g.client_timeout, duration));
+    return {
+        excess * wait_s,
+        fmt::format("group {}: {}/s offered, about {:.4g}/s served by pool_size {} and {} "
+                    "cores, the rest waiting up to {} s",
+                    g.name, g.arrivals.rate_tps, served, g.pool_size, server.cpu_cores, wait_s)};
 }
 
 }  // namespace lockstage::models::workload

@@ -20,10 +20,11 @@ refused() {
   if [ ! -f "$expected" ]; then
     echo "FAIL $f: no $expected"; fail=$((fail + 1)); return
   fi
+  # A hang guard: every refusal comes at once (exit 124 after 60 s fails the exit-code check).
   if [ "$cmd" = check ]; then
-    "$lockstage" check "$f" >"$work/stdout" 2>"$work/stderr" </dev/null
+    timeout 60 "$lockstage" check "$f" >"$work/stdout" 2>"$work/stderr" </dev/null
   else
-    "$lockstage" "$cmd" "$f" "$@" --out "$out" >"$work/stdout" 2>"$work/stderr" </dev/null
+    timeout 60 "$lockstage" "$cmd" "$f" "$@" --out "$out" >"$work/stdout" 2>"$work/stderr" </dev/null
   fi
   local code=$?
   [ "$code" -eq 2 ] || problems+=" exit code $code, expected 2;"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The event budget. Scenarios estimated above 10^10 kernel events are refused before they start
-# (exit 2, the exact message in tests/event-budget/*.expected, no folder), by run, compare and
-# sweep; a run that exceeds --max-events stops with exit 1, says how many events at what
+# (exit 2, the exact message in tests/event-budget/*.expected, no folder), by check, run, compare
+# and sweep; a run that exceeds --max-events stops with exit 1, says how many events at what
 # simulated time and which flag raises the budget, and writes no folder (an older one stays).
 set -u
 lockstage=$(realpath "$1")
@@ -42,9 +42,14 @@ for f in *.json; do
     bad "run $f: message differs: $(diff "${f%.json}.expected" "$work/stderr")"
   else ok; fi
   no_folder "$work/refused"
-  # check validates only: it prints the estimate and exits 0.
-  run_expect 0 '' -- check "$f"
-  grep -qE 'about [0-9.e+]+ kernel events$' "$work/stdout" && ok || bad "check $f: no estimate in: $(cat "$work/stdout")"
+  # check refuses it too, with the same message: it fails exactly when run (without
+  # --max-events) would.
+  "$lockstage" check "$f" >"$work/stdout" 2>"$work/stderr" </dev/null
+  code=$?
+  if [ "$code" -ne 2 ]; then bad "check $f: exit code $code, expected 2"
+  elif ! diff -q "${f%.json}.expected" "$work/stderr" >/dev/null; then
+    bad "check $f: message differs: $(diff "${f%.json}.expected" "$work/stderr")"
+  else ok; fi
 done
 run_expect 2 '^lockstage: error: sampler-every-ns.json: /output/queue_sample_ms: expected a run of at most 1e\+10 kernel events; this one is estimated at 6e\+10' \
   -- compare sampler-every-ns.json --out "$work/refused"

@@ -69,6 +69,7 @@ CATCHUP_METRICS = [
     ("innodb_tps", "InnoDB throughput (tps)", None),
 ]
 BIN_S = 0.1  # completions are counted in bins this wide on both sides (lockstage's timeline)
+DRAIN_BIN_S = 0.01  # the catch-up's drain time is measured in bins this wide on both sides
 
 
 class MeasurementError(Exception):
@@ -263,22 +264,31 @@ def bins_of(times, origin, duration_s, bin_s=BIN_S):
 
 def catchup(counts, unlock_s, rate, bin_s=BIN_S, window_s=1.0, after_s=10.0):
     """From completions per bin (from the run's start): the peak completions/s over a sliding
-    window of `window_s` starting in the `after_s` after UNLOCK, and the drain time: from UNLOCK
-    to the start of the first bin after it that completes fewer than 1.5 x `rate` (the backlog
-    is worked off at the full rate until it is gone, then completions follow the arrivals; at
-    1500/s a 0.1 s bin holds 150 +- 12 completions, so the threshold is far from both). The
-    same estimate on both sides. If the queue did not drain before the run ended, the time
-    until the end (a lower bound)."""
+    window of `window_s` starting in the `after_s` after UNLOCK. The same estimate on both
+    sides."""
     w = int(round(window_s / bin_s))
     first = math.ceil(unlock_s / bin_s - 1e-9)
     last = min(len(counts) - w, int((unlock_s + after_s) / bin_s))
-    peak = max((sum(counts[i:i + w]) / window_s for i in range(first, last + 1)), default=0.0)
-    drain = len(counts) * bin_s - unlock_s
-    for i in range(first, len(counts)):
-        if counts[i] < 1.5 * rate * bin_s:
-            drain = i * bin_s - unlock_s
-            break
-    return peak, drain
+    return max((sum(counts[i:i + w]) / window_s for i in range(first, last + 1)), default=0.0)
+
+
+def drain_time(counts, unlock_s, rate, bin_s=DRAIN_BIN_S, window_s=BIN_S):
+    """From completions per fine bin (from the run's start): the time from UNLOCK to the first
+    bin that starts a window of `window_s` completing fewer than 1.5 x `rate` x `window_s` (the
+    backlog is worked off at the full rate until it is gone, then completions follow the
+    arrivals: at 1500/s a 0.1 s window holds 150 +- 12 completions, against 400 or more while
+    the backlog drains on any server that can drain it in under 5 s). The window slides in steps
+    of 10 ms: a drain of under a second measured in 0.1 s steps was off by up to 12 % from the
+    rounding alone. The window ends the drain slightly early (by 0.05 x rate / (drain rate -
+    rate) s, 9 ms at 10,000/s), on both sides alike: the same estimate on both sides. If the
+    queue did not drain before the run ended, the time until the end (a lower bound)."""
+    w = int(round(window_s / bin_s))
+    first = math.ceil(unlock_s / bin_s - 1e-9)
+    limit = 1.5 * rate * window_s
+    for i in range(first, len(counts) - w + 1):
+        if sum(counts[i:i + w]) < limit:
+            return i * bin_s - unlock_s
+    return len(counts) * bin_s - unlock_s
 
 
 def cpu_seconds(pid):
@@ -427,12 +437,14 @@ def measure(server, args, phase, script, workdir):
     in_window = sum(1 for r in (r_inno, r_myi) for x in r["completions"]
                     if cpu.get("t0", 0) <= x <= cpu.get("t1", 0))
     inno_bins = bins_of(r_inno["completions"], origin, args.duration_s)
+    inno_fine = bins_of(r_inno["completions"], origin, args.duration_s, DRAIN_BIN_S)
     return {
         "phase": phase,
         "backup": record,
         "cpu_ms_per_tx": (cpu["c1"] - cpu["c0"]) * 1e3 / in_window if in_window else None,
         "cpu_load": cpu_load(cpu, in_window),
         "innodb_bins": inno_bins,
+        "innodb_fine_bins": inno_fine,
         "myisam_origin_offset_s": myi.origin - origin,
         "innodb": {k: v for k, v in r_inno.items() if k != "completions"},
         "myisam": {k: v for k, v in r_myi.items() if k != "completions"},
@@ -493,6 +505,17 @@ def saturated_cpu_ms(cores, load):
     return None
 
 
+OVERLOAD_S = 5  # the overload run: short, so that sysbench's event queue cannot fill
+
+
+def overload_rate(saturated):
+    """The rate offered in the overload run: the saturated throughput plus as much again (at most
+    15,000/s more), so the queue grows by at most 75,000 events in OVERLOAD_S, under sysbench's
+    limit of 100,000 (sysbench.c eventgen_thread_proc: a full queue is a fatal error)."""
+    tps = saturated["cpu_load"][0] if saturated.get("cpu_load") else 5000.0
+    return int(tps + min(tps, 15000.0))
+
+
 def capacity_of(baseline, cores, cpu_ms):
     """The server's capacity: its cores and the share of the baseline's mean service time that
     is CPU demand (`cpu_ms` per transaction, the server's and the clients', which share the
@@ -527,7 +550,8 @@ def scenario_for(args, phase, measured, baseline, capacity=None):
         "tables": [{"name": "orders", "engine": "InnoDB"},
                    {"name": "app_log", "engine": "MyISAM"}],
         "sessions": sessions,
-        "output": {"queue_sample_ms": 10, "timeline_interval_s": BIN_S},
+        "output": {"queue_sample_ms": 10,
+                   "timeline_interval_s": DRAIN_BIN_S if phase == "catchup" else BIN_S},
         "workload": {"groups": [
             {"name": "innodb", "arrivals": {"kind": "open", "rate_tps": args.innodb_rate},
              "pool_size": args.innodb_threads, "client_timeout_s": 3600,
@@ -578,16 +602,19 @@ def simulate_one(args, scenario, outdir, catchup_at=None):
 
 
 def sim_catchup(folder, scenario, catchup_at):
-    """The catch-up figures of a lockstage run, from its timeline (BIN_S rows)."""
-    counts = [0] * int(round(scenario["duration_s"] / BIN_S))
+    """The catch-up figures of a lockstage run, from its timeline (DRAIN_BIN_S rows, summed into
+    BIN_S bins for the peak)."""
+    fine = [0] * int(round(scenario["duration_s"] / DRAIN_BIN_S))
     with open(os.path.join(folder, "timeline.csv")) as f:
         for row in csv.DictReader(f):
-            i = int(round(float(row["t_start_s"]) / BIN_S))
-            if row["group"] == "innodb" and i < len(counts):
-                counts[i] += int(row["completed"])
+            i = int(round(float(row["t_start_s"]) / DRAIN_BIN_S))
+            if row["group"] == "innodb" and i < len(fine):
+                fine[i] += int(row["completed"])
+    per = int(round(BIN_S / DRAIN_BIN_S))
+    counts = [sum(fine[i:i + per]) for i in range(0, len(fine), per)]
     rate = scenario["workload"]["groups"][0]["arrivals"]["rate_tps"]
-    peak, drain = catchup(counts, catchup_at, rate)
-    return {"peak_commits_s": peak, "drain_s": drain}
+    return {"peak_commits_s": catchup(counts, catchup_at, rate),
+            "drain_s": drain_time(fine, catchup_at, rate)}
 
 
 def simulate(args, scenario, outdir, catchup_at=None):
@@ -707,12 +734,18 @@ def main():
         sat_args = argparse.Namespace(**vars(cu_args))
         sat_args.innodb_rate, sat_args.duration_s = 0, args.saturation_s
         saturated = measure(server, sat_args, "saturation", None, workdir)
+        # The same capacity measured as the drain runs: sysbench's rate mode (its event queue,
+        # its generator thread) offered more than the server completes (reported only).
+        over_args = argparse.Namespace(**vars(cu_args))
+        over_args.innodb_rate, over_args.duration_s = overload_rate(saturated), OVERLOAD_S
+        overloaded = measure(server, over_args, "overload", None, workdir)
         cu = measure(server, cu_args, "catchup", [
             (0.0, "FLUSH TABLES WITH READ LOCK"),
             (args.ftwrl_hold_s, "UNLOCK TABLES")], workdir)
         unlock_s = unlock_at(cu)
-        peak, drain = catchup(cu["innodb_bins"], unlock_s, args.catchup_rate)
-        cu["metrics"].update(peak_commits_s=peak, drain_s=drain)
+        cu["metrics"].update(
+            peak_commits_s=catchup(cu["innodb_bins"], unlock_s, args.catchup_rate),
+            drain_s=drain_time(cu["innodb_fine_bins"], unlock_s, args.catchup_rate))
     except (MeasurementError, pymysql.err.Error) as exc:
         log(f"error: {exc}")
         return 2
@@ -761,7 +794,25 @@ def main():
         report["phases"].append({"phase": "catchup", "backup": cu["backup"], "real": cu["metrics"],
                                  "simulated": sim, "simulated_range": span, "rows": rows,
                                  "ok": ok, "innodb_completions_per_bin": cu["innodb_bins"],
-                                 "bin_s": BIN_S})
+                                 "bin_s": BIN_S,
+                                 "innodb_completions_per_drain_bin": cu["innodb_fine_bins"],
+                                 "drain_bin_s": DRAIN_BIN_S})
+        # The other calibration, reported only: the capacity from the overload run.
+        over_ms = saturated_cpu_ms(os.cpu_count(), overloaded["cpu_load"])
+        if over_ms is not None:
+            over_cap = capacity_of(cu_baseline, os.cpu_count(), over_ms)
+            report["catchup_baseline"].update(
+                overload_rate=over_args.innodb_rate, overload_load=overloaded["cpu_load"],
+                cpu_ms_per_tx_overload=over_ms, capacity_overload=over_cap)
+            osc = scenario_for(cu_args, "catchup", cu, cu_baseline, over_cap)
+            osc["name"] = "real-server-catchup-overload"
+            sim, span = simulate(cu_args, osc, tmp_out, catchup_at=unlock_s)
+            metrics = [(k, label + " [overload calibration]", None)
+                       for k, label, _ in CATCHUP_METRICS[:2]]
+            rows, _ = compare(cu["metrics"], sim, span, metrics)
+            report["phases"].append({"phase": "catchup-overload", "backup": cu["backup"],
+                                     "real": cu["metrics"], "simulated": sim,
+                                     "simulated_range": span, "rows": rows, "ok": True})
     except MeasurementError as exc:
         log(f"error: {exc}")
         shutil.rmtree(tmp_out, ignore_errors=True)
@@ -782,7 +833,14 @@ def main():
              f"{cu_baseline['cpu_ms_per_tx']:.3f} ms at {args.catchup_rate}/s) = cpu_share "
              f"{capacity['cpu_share']} of that baseline's mean latency "
              f"{cu_baseline['innodb']['avg_ms']:.2f} ms; fsync probe "
-             f"{cu_baseline['fsync_ms']:.3f} ms (reported only)", ""]
+             f"{cu_baseline['fsync_ms']:.3f} ms (reported only)"]
+    if "overload_load" in report["catchup_baseline"]:
+        cb = report["catchup_baseline"]
+        lines.append(f"overload calibration (reported only): {cb['overload_rate']}/s offered for "
+                     f"{OVERLOAD_S} s, {cb['overload_load'][0]:.0f} tx/s completed = "
+                     f"{cb['cpu_ms_per_tx_overload']:.3f} ms per transaction, cpu_share "
+                     f"{cb['capacity_overload']['cpu_share']}")
+    lines.append("")
     lines.append(f"| phase | metric | real | lockstage (mean of seeds {SIM_SEEDS[0]}-{SIM_SEEDS[-1]}) "
                  "| lockstage range | error | verdict |")
     lines.append("|---|---|---|---|---|---|---|")

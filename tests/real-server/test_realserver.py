@@ -138,12 +138,22 @@ check(not ok, f"a checked metric with real 0 and simulated 100 fails: {rows}")
 check(realserver.bins_of([0.05, 0.15, 0.16, 9.0, -1.0], 0.0, 1.0) == [1, 2] + [0] * 8,
       "bins_of counts per bin, ignores times outside the run")
 counts = [1] * 10 + [0] * 10 + [3] * 10 + [1] * 20
-peak, drain = realserver.catchup(counts, 2.0, 10.0)
-check(abs(peak - 30.0) < 1e-9 and abs(drain - 1.0) < 1e-9, f"catchup: peak {peak}, drain {drain}")
-peak, drain = realserver.catchup(counts, 1.95, 10.0)
-check(abs(drain - 1.05) < 1e-9, f"catchup: from the first bin after UNLOCK, {drain}")
-peak, drain = realserver.catchup([1] * 10 + [0] * 10 + [3] * 30, 2.0, 10.0)
-check(abs(drain - 3.0) < 1e-9, f"catchup: never drained = the time left, {drain}")
+check(abs(realserver.catchup(counts, 2.0, 10.0) - 30.0) < 1e-9, "catchup: the peak over 1 s")
+check(abs(realserver.catchup(counts, 1.95, 10.0) - 30.0) < 1e-9,
+      "catchup: the peak's window starts in the first bin after UNLOCK")
+# The drain in 10 ms bins: rate 1000/s (10 a bin), a backlog worked off at 100 a bin for 0.5 s;
+# the 0.1 s window (limit 150) is quiet only from the first bin after the drain (one drain bin in
+# it makes 190).
+fine = [10] * 100 + [0] * 100 + [100] * 50 + [10] * 100
+check(abs(realserver.drain_time(fine, 2.0, 1000.0) - 0.5) < 1e-9,
+      f"drain: 0.5 s, {realserver.drain_time(fine, 2.0, 1000.0)}")
+check(abs(realserver.drain_time(fine, 1.995, 1000.0) - 0.505) < 1e-9,
+      "drain: from the first bin after UNLOCK")
+paused = [10] * 100 + [0] * 100 + [100] * 20 + [5, 5, 5] + [100] * 27 + [10] * 100
+check(abs(realserver.drain_time(paused, 2.0, 1000.0) - 0.5) < 1e-9,
+      "drain: a 30 ms pause in the middle of the drain does not end it")
+check(abs(realserver.drain_time([10] * 100 + [0] * 100 + [100] * 100, 2.0, 1000.0) - 1.0) < 1e-9,
+      "drain: never drained = the time left")
 # CPU per additional transaction between two baselines: 220/s at 0.3 CPU s/s, 1520/s at 0.95.
 load = realserver.cpu_load({"t0": 10.0, "t1": 12.0, "c0": 1.0, "c1": 1.6}, 440)
 check(abs(load[0] - 220.0) < 1e-9 and abs(load[1] - 0.3) < 1e-9,

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -201,6 +202,35 @@ TEST_CASE("Backup: --ftwrl-wait-timeout expiring during BACKUP STAGE FLUSH relea
     check_no_wait(r.result("writer", 2), seconds(6));
 }
 
+TEST_CASE("Backup: the once-a-second polls of --ftwrl-wait-timeout are one trace row") {
+    // As above: polls at 2, 3 and 4 s, giving up at 5 s. One row, from 2 s to 5 s, counting them
+    // (it used to be one row per poll: 60 rows for a minute's wait).
+    auto c = backup_config(mb::Strategy::MariabackupStages);
+    c.ftwrl_wait_timeout = seconds(3);
+    c.ftwrl_wait_threshold = seconds(1);
+    Run r(c, data(1, 1), {{"report", "", {at(0, "SELECT * FROM t1", seconds(100))}}});
+    r.sim.run_until(seconds(20));
+    std::vector<const srv::TraceRow*> rows;
+    std::vector<std::size_t> seqs;
+    for (const auto& row : r.trace) {
+        if (row.session == "backup") {
+            seqs.push_back(row.seq);
+            if (row.sql.rfind("-- wait for long queries", 0) == 0) {
+                rows.push_back(&row);
+            }
+        }
+    }
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0]->sql ==
+          "-- wait for long queries to finish (--ftwrl-wait-timeout), 3 polls a second apart");
+    CHECK(rows[0]->sent == seconds(2));
+    REQUIRE(rows[0]->result.has_value());
+    CHECK(rows[0]->result->finished == seconds(5));
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+        CHECK(seqs[i] == i + 1);  // the backup's rows are numbered without gaps
+    }
+}
+
 TEST_CASE("Backup: ER_LOCK_WAIT_TIMEOUT at BLOCK_DDL (a DDL longer than the backup's timeout)") {
     // START at 0, FLUSH at 1 s; a TRUNCATE running from 0.5 s for 100 s holds MDL_BACKUP_DDL, so
     // BLOCK_DDL (at 2 s) waits the backup's 2 s lock_wait_timeout and fails at 4 s; the session
@@ -276,4 +306,20 @@ TEST_CASE("Backup: a backup that finishes keeps its connection and ends its stag
     CHECK(r.server.connected(r.backup_session()));
     CHECK(r.backup_rows().back() == "BACKUP STAGE END");
     check_no_wait(r.result("writer", 1), seconds(10));
+}
+
+TEST_CASE("Backup: a fractional --ftwrl-wait-timeout is sent as plain decimal seconds") {
+    // fmt's shortest form of 1e-05 s is "1e-05", which the SQL parser refused mid-run (the run
+    // died with "std::get: wrong index for variant"). The SET is written exactly, to the ns.
+    auto c = backup_config(mb::Strategy::Ftwrl);
+    c.ftwrl_wait_timeout = micros(10);
+    c.lock_wait_timeout = seconds(31536000) + 1;
+    Run r(c, data(1, 1), {});
+    r.sim.run_until(seconds(20));
+    const mb::BackupResult b = r.backup->finish();
+    CHECK(b.finished);
+    CHECK(b.failure.empty());
+    const auto rows = r.backup_rows();
+    CHECK(rows.front() == "SET lock_wait_timeout = 31536000.000000001");
+    CHECK(std::find(rows.begin(), rows.end(), "SET lock_wait_timeout = 0.00001") != rows.end());
 }

@@ -35,6 +35,32 @@ TEST_CASE("an open group costs rate x duration x (arrival, start, statement, com
     CHECK(e.largest()->pointer == "/workload/groups/0/arrivals/rate_tps");
 }
 
+TEST_CASE("an open group with a profile costs the rate's integral x (arrival, start, ...)") {
+    // 10/s from 00:00 to 01:00, 0 after; a run of 3,600 s from 00:30: 1,800 s at 10/s, then
+    // 1,800 s at 0 = 18,000 arrivals x 4 events, and the sampler's 360,000 ticks.
+    std::string hours = "[10";
+    for (int h = 1; h < 24; ++h) {
+        hours += ", 0";
+    }
+    hours += "]";
+    std::string text = open_group("1", "3600");
+    const std::string rate = R"("rate_tps": 1)";
+    text.replace(text.find(rate), rate.size(),
+                 R"("profile": {"rate_tps_by_hour": )" + hours + R"(, "start_hour": 0.5})");
+    const auto e = cli::estimate_events(load(text));
+    CHECK(e.total == doctest::Approx(18'000 * 4 + 360'000 + 16));
+    REQUIRE(e.largest() != nullptr);
+    CHECK(e.largest()->pointer == "/output/queue_sample_ms");
+    bool found = false;
+    for (const auto& t : e.terms) {
+        if (t.pointer == "/workload/groups/0/arrivals/profile") {
+            found = true;
+            CHECK(t.events == doctest::Approx(18'000 * 4));
+        }
+    }
+    CHECK(found);
+}
+
 TEST_CASE("closed clients: clients / (think + service), capped by the pool and the cores") {
     const std::string base = R"({"name": "c", "duration_s": 10, "server": {"cpu_cores": 64},
       "tables": [{"name": "t"}], "workload": {"groups": [{"name": "g",
@@ -62,7 +88,11 @@ TEST_CASE("a run above 1e10 events is refused, naming its largest term; --max-ev
     const auto small = cli::estimate_events(load(open_group("1000")));
     CHECK_NOTHROW(cli::check_event_estimate(small, "x.json", std::nullopt));
     CHECK_NOTHROW(cli::check_event_estimate(small, "x.json", 10));  // tiny budgets still run
-    const auto big = cli::estimate_events(load(open_group("1e7", "1000")));  // 4e10 events
+    // 4e10 events; a 1 ms client timeout keeps the requests the cores cannot serve from piling
+    // up past the memory bound (the next test).
+    std::string text = open_group("1e7", "1000");
+    text.insert(text.find("\"transactions\""), "\"client_timeout_s\": 0.001, ");
+    const auto big = cli::estimate_events(load(text));
     CHECK(big.total == doctest::Approx(4e10).epsilon(0.01));
     try {
         cli::check_event_estimate(big, "x.json", std::nullopt);
@@ -75,6 +105,26 @@ TEST_CASE("a run above 1e10 events is refused, naming its largest term; --max-ev
     CHECK_THROWS_AS(cli::check_event_estimate(big, "x.json", std::uint64_t{30'000'000'000}),
                     cli::ScenarioError);
     CHECK_NOTHROW(cli::check_event_estimate(big, "x.json", std::uint64_t{50'000'000'000}));
+}
+
+TEST_CASE("an open group its pool cannot serve: more than 1e7 waiting requests are refused") {
+    // 1000/s on a pool of 16 serving about 14,500/s (1 ms UPDATE and its commit): none wait.
+    CHECK(cli::estimate_events(load(open_group("1000"))).waiting.events == 0);
+    // 1e6/s: about 985,000/s wait up to the default client_timeout_s of 30 s, 3e7 at once, 18 GB
+    // of suspended requests, refused whatever --max-events allows.
+    const auto backlog = cli::estimate_events(load(open_group("1e6", "60")));
+    CHECK(backlog.waiting.events == doctest::Approx(30 * (1e6 - 16 / 1.1e-3)).epsilon(0.01));
+    for (const auto flag :
+         {std::optional<std::uint64_t>{}, std::optional<std::uint64_t>{10'000'000'000'000}}) {
+        try {
+            cli::check_event_estimate(backlog, "x.json", flag);
+            FAIL("not refused");
+        } catch (const cli::ScenarioError& e) {
+            CHECK(e.where() == "/workload/groups/0/arrivals/rate_tps");
+            CHECK(std::string(e.what()).find("requests waiting for a pool connection") !=
+                  std::string::npos);
+        }
+    }
 }
 
 TEST_CASE("the budget: --max-events as given, else the larger of 1e10 and 10x the estimate") {

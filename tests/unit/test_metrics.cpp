@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/experiments/report.hpp"
+#include "app/experiments/tutorial.hpp"
 #include "models/server/lock_monitor.hpp"
 #include "models/server/script.hpp"
 #include "models/server/server.hpp"
@@ -300,4 +301,15 @@ TEST_CASE("report: queue_depth.csv has the states that occur; waits_at_peak.dot 
           "0->2 ;\n"
           "1->2 ;\n"
           "}\n");
+}
+
+TEST_CASE("report tutorial's text gives the reason of every row that differs") {
+    using lockstage::app::TutorialRow;
+    const std::vector<TutorialRow> rows = {
+        {"T3", "FLUSH", "2 s", "0.001 s", "differs", "FLUSH only waits for MyISAM writes"},
+        {"T3", "START", "0 s", "0 s", "reproduced", "how it is reached"}};
+    const std::string text = lockstage::app::tutorial_text(rows);
+    CHECK(text.find("differs\n      why: FLUSH only waits for MyISAM writes\n") !=
+          std::string::npos);
+    CHECK(text.find("how it is reached") == std::string::npos);  // a reproduced row: no reason
 }

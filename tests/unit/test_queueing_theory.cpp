@@ -137,7 +137,7 @@ TEST_CASE("M/M/c against Erlang C, c in {1, 4, 16}, rho in {0.5, 0.9}, 20 replic
     family.verify();
 }
 
-TEST_CASE("The M/M/c/K chain solved with Eigen matches the product form") {
+TEST_CASE("The M/M/c/K distribution matches the product form and balances the chain") {
     // pi_n = pi_0 a^n / n! for n <= c, pi_0 a^c / c! (a / c)^(n - c) above, a = lambda / mu.
     for (const auto& [c, k, rate] :
          {std::tuple{1, 1, 500.0}, std::tuple{1, 8, 900.0}, std::tuple{4, 10, 3600.0},
@@ -163,6 +163,28 @@ TEST_CASE("The M/M/c/K chain solved with Eigen matches the product form") {
         }
         CHECK(m->blocking_probability == doctest::Approx(w.back() / sum).epsilon(1e-9));
     }
+    // Every state's flow out equals its flow in (pi Q = 0), for K up to the schema's maximum.
+    for (const auto& [c, k, rate] : {std::tuple{4, 10, 3600.0}, std::tuple{16, 100000, 24000.0},
+                                     std::tuple{1000, 100000, 500000.0}}) {
+        const auto m = mmck(c, k, rate, 1e-3);
+        REQUIRE(m.has_value());
+        const auto& p = m->stationary;
+        const double mu = 1e3;
+        double sum = 0.0;
+        for (int n = 0; n <= k; ++n) {
+            const auto i = static_cast<std::size_t>(n);
+            sum += p[i];
+            const double out = p[i] * ((n < k ? rate : 0.0) + std::min(n, c) * mu);
+            const double in = (n > 0 ? p[i - 1] * rate : 0.0) +
+                              (n < k ? p[i + 1] * std::min(n + 1, c) * mu : 0.0);
+            INFO("c=" << c << " K=" << k << " n=" << n);
+            CHECK(out == doctest::Approx(in).epsilon(1e-9).scale(1e-300));
+        }
+        CHECK(sum == doctest::Approx(1.0).epsilon(1e-12));
+    }
+    // Overloaded (rho = 1.5) with a large K: almost always full, refusing 1 - 1/rho of arrivals.
+    CHECK(mmck(16, 100000, 24000.0, 1e-3)->blocking_probability ==
+          doctest::Approx(1.0 / 3.0).epsilon(1e-9));
     // M/M/1/1 is Erlang's loss formula: P(block) = a / (1 + a).
     CHECK(mmck(1, 1, 500.0, 1e-3)->blocking_probability == doctest::Approx(0.5 / 1.5));
     CHECK_FALSE(mmck(4, 3, 100.0, 1e-3).has_value());  // K below c

@@ -198,3 +198,85 @@ TEST_CASE("topology galera: the galera object with the schema's defaults") {
         "server": {"flavor": "mariadb-10.11"}, "topology": "galera"})");
     CHECK(std::string(missing.what()).find("missing required key \"galera\"") != std::string::npos);
 }
+
+namespace {
+
+/// A mariadb scenario with one open group whose arrivals are `arrivals`, and `extra` keys.
+std::string open_group(const std::string& arrivals, const std::string& extra = "") {
+    return R"({"name": "p", "tables": [{"name": "t"}], )" + extra +
+           R"("workload": {"groups": [{"name": "app", "arrivals": )" + arrivals +
+           R"(, "transactions": [{"statements": [{"sql": "UPDATE t"}]}]}]}})";
+}
+
+}  // namespace
+
+TEST_CASE("arrivals.profile: hourly rates from start_hour, or a CSV file of steps") {
+    const std::string hours = R"([1,1,1,2,2,2,3,3,3,4,4,4,5,5,5,6,6,6,7,7,7,8,8,8])";
+    const auto s =
+        load_scenario_text(open_group(R"({"kind": "open", "profile": {"rate_tps_by_hour": )" +
+                                          hours + R"(, "start_hour": 2.5}})",
+                                      R"("duration_s": 3600, )"),
+                           "x.json");
+    const auto& p = s.groups.at(0).arrivals.profile;
+    REQUIRE_FALSE(p.empty());
+    CHECK(p.period() == 24 * sim::kHour);
+    CHECK(p.rate_at(0) == 1.0);                  // 02:30
+    CHECK(p.rate_at(30 * sim::kMinute) == 2.0);  // 03:00
+    CHECK(s.effective.at("workload")
+              .at("groups")
+              .at(0)
+              .at("arrivals")
+              .at("profile")
+              .at("start_hour") == 2.5);
+    // A CSV file, relative to the scenario file.
+    const auto dir = std::filesystem::temp_directory_path() / "lockstage-profile-test";
+    std::filesystem::create_directories(dir);
+    {
+        std::ofstream(dir / "rates.csv") << "t_s,rate_tps\r\n0,5\r\n10.5,0\r\n20,1\r\n\r\n";
+        std::ofstream(dir / "s.json") << open_group(
+            R"({"kind": "open", "profile": {"csv": "rates.csv"}})", R"("duration_s": 60, )");
+    }
+    const auto c = load_scenario_file(dir / "s.json");
+    const auto& steps = c.groups.at(0).arrivals.profile.steps();
+    REQUIRE(steps.size() == 3);
+    CHECK(steps[1].at == sim::millis(10'500));
+    CHECK(steps[2].rate == 1.0);
+    CHECK(c.groups.at(0).arrivals.profile.period() == 0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("server may be left out; engines are named in any case, stored canonically") {
+    const auto s = load_scenario_text(
+        R"({"name": "e", "duration_s": 1, "tables": [{"name": "a", "engine": "innodb"},
+            {"name": "b", "engine": "myIsam"}, {"name": "c", "engine": "memory"}]})",
+        "x.json");
+    CHECK(s.model == "mariadb");
+    CHECK(s.effective.at("server").at("flavor") == "mariadb-10.11");
+    CHECK(s.effective.at("tables").at(0).at("engine") == "InnoDB");
+    CHECK(s.effective.at("tables").at(1).at("engine") == "MyISAM");
+    CHECK(s.effective.at("tables").at(2).at("engine") == "MEMORY");
+    CHECK(s.tables.at(1).engine == lockstage::models::server::Engine::MyISAM);
+    const auto e = error_of(R"({"name": "e", "duration_s": 1, "tables": [{"name": "a",
+        "engine": "Inodb"}]})");
+    CHECK(e.where() == "/tables/0/engine");
+    CHECK(e.detail().find("did you mean \"InnoDB\"?") != std::string::npos);
+}
+
+TEST_CASE("duration_s may be left out with a backup: the loader estimates the run's end") {
+    const auto s = load_scenario_text(
+        open_group(R"({"kind": "open", "rate_tps": 10})",
+                   R"("data": {"innodb_gb": 0.45, "innodb_tables": 10, "myisam_gb": 0},
+                      "backup": {"strategy": "mariabackup-stages", "start_at_s": 5,
+                                 "throughput_mb_s": 450, "per_table_ms": 100},
+                      "output": {"drain_after_backup_s": 30}, )"),
+        "x.json");
+    REQUIRE(s.drain_after_backup.has_value());
+    CHECK(*s.drain_after_backup == 30 * sim::kSecond);
+    // 460.8 MB / 450 MB/s + 10 x 100 ms + .frm (10 x 10 ms) = 2.124 s after 5 s, + 30 s.
+    const auto copy = lockstage::models::backup::copy_estimate(*s.backup, s.data);
+    CHECK(copy == sim::millis(1024) + sim::millis(1000) + sim::millis(100));
+    CHECK(s.duration == 5 * sim::kSecond + copy + 30 * sim::kSecond);
+    const auto e = error_of(open_group(R"({"kind": "open", "rate_tps": 10})"));
+    CHECK(e.where() == "/");
+    CHECK(e.detail().find("missing required key \"duration_s\"") == 0);
+}
