@@ -87,12 +87,14 @@ with tempfile.TemporaryDirectory() as work:
     # merge's shard.json and the sweep resume file: the same reader.
     write("shard/shard.json", '{"sweep_file": ' + nested(100_000, "[", "", "]") + "}")
     refused("merge deep shard.json", ["merge", "shard"],
-            "shard/shard.json: /sweep_file" + "/0" * 63 + ": nesting deeper than 64 levels", w)
+            "shard/shard.json: /sweep_file" + "/0" * 63 + ": nesting deeper than 64 levels; "
+            "run that shard again (lockstage sweep SWEEP.json --shard I/N)", w)
     write("ok-sweep.json", '{"name": "s", "base": "base.json", "axes": '
           '[{"pointer": "/seed", "values": [1, 2]}]}')
     write("res/.o.sweep-resume.json", '{"sweep": ' + nested(100_000, "{\"a\":", "1", "}") + "}")
     refused("sweep deep resume file", ["sweep", "ok-sweep.json", "--out", "res/o", "--jobs", "1"],
-            "res/.o.sweep-resume.json: /sweep" + "/a" * 63 + ": nesting deeper than 64 levels",
+            "res/.o.sweep-resume.json: /sweep" + "/a" * 63 + ": nesting deeper than 64 levels; "
+            "remove res/.o.sweep-resume.json to start the sweep over",
             w)
 
     # report tutorial --scenarios DIR reads its scenarios with the same reader.
