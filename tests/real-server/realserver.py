@@ -505,15 +505,12 @@ def saturated_cpu_ms(cores, load):
     return None
 
 
-OVERLOAD_S = 5  # the overload run: short, so that sysbench's event queue cannot fill
-
-
-def overload_rate(saturated):
-    """The rate offered in the overload run: the saturated throughput plus as much again (at most
-    15,000/s more), so the queue grows by at most 75,000 events in OVERLOAD_S, under sysbench's
-    limit of 100,000 (sysbench.c eventgen_thread_proc: a full queue is a fatal error)."""
-    tps = saturated["cpu_load"][0] if saturated.get("cpu_load") else 5000.0
-    return int(tps + min(tps, 15000.0))
+def mean_load(*loads):
+    """The mean (transactions/s, CPU s/s) of the measured loads (None when none was measured)."""
+    got = [x for x in loads if x and x[0] > 0]
+    if not got:
+        return None
+    return (sum(x[0] for x in got) / len(got), sum(x[1] for x in got) / len(got))
 
 
 def capacity_of(baseline, cores, cpu_ms):
@@ -734,14 +731,13 @@ def main():
         sat_args = argparse.Namespace(**vars(cu_args))
         sat_args.innodb_rate, sat_args.duration_s = 0, args.saturation_s
         saturated = measure(server, sat_args, "saturation", None, workdir)
-        # The same capacity measured as the drain runs: sysbench's rate mode (its event queue,
-        # its generator thread) offered more than the server completes (reported only).
-        over_args = argparse.Namespace(**vars(cu_args))
-        over_args.innodb_rate, over_args.duration_s = overload_rate(saturated), OVERLOAD_S
-        overloaded = measure(server, over_args, "overload", None, workdir)
         cu = measure(server, cu_args, "catchup", [
             (0.0, "FLUSH TABLES WITH READ LOCK"),
             (args.ftwrl_hold_s, "UNLOCK TABLES")], workdir)
+        # The capacity once more after the catch-up: the machine's speed drifts between runs
+        # (10,900-12,700/s on the quiet machine), and the mean of the two measurements
+        # brackets the catch-up in time.
+        saturated_after = measure(server, sat_args, "saturation-after", None, workdir)
         unlock_s = unlock_at(cu)
         cu["metrics"].update(
             peak_commits_s=catchup(cu["innodb_bins"], unlock_s, args.catchup_rate),
@@ -777,14 +773,17 @@ def main():
                                      "simulated_range": span, "rows": rows,
                                      "ok": ok})
         marginal_ms = marginal_cpu_ms(baseline["cpu_load"], cu_baseline["cpu_load"])
-        cpu_ms = saturated_cpu_ms(os.cpu_count(), saturated["cpu_load"])
+        sat_load = mean_load(saturated["cpu_load"], saturated_after["cpu_load"])
+        cpu_ms = saturated_cpu_ms(os.cpu_count(), sat_load)
         if cpu_ms is None:
             raise MeasurementError("no throughput measured in the saturation run")
         capacity = capacity_of(cu_baseline, os.cpu_count(), cpu_ms)
         report["catchup_baseline"] = {
             "innodb": cu_baseline["innodb"], "cpu_ms_per_tx": cu_baseline["cpu_ms_per_tx"],
             "cpu_load": cu_baseline["cpu_load"], "baseline_cpu_load": baseline["cpu_load"],
-            "marginal_cpu_ms": marginal_ms, "saturated_load": saturated["cpu_load"],
+            "marginal_cpu_ms": marginal_ms, "saturated_load": sat_load,
+            "saturated_load_before": saturated["cpu_load"],
+            "saturated_load_after": saturated_after["cpu_load"],
             "cpu_ms_per_tx_saturated": cpu_ms, "fsync_probe_ms": cu_baseline["fsync_ms"],
             "capacity": capacity}
         sim, span = simulate(cu_args, scenario_for(cu_args, "catchup", cu, cu_baseline, capacity),
@@ -797,22 +796,6 @@ def main():
                                  "bin_s": BIN_S,
                                  "innodb_completions_per_drain_bin": cu["innodb_fine_bins"],
                                  "drain_bin_s": DRAIN_BIN_S})
-        # The other calibration, reported only: the capacity from the overload run.
-        over_ms = saturated_cpu_ms(os.cpu_count(), overloaded["cpu_load"])
-        if over_ms is not None:
-            over_cap = capacity_of(cu_baseline, os.cpu_count(), over_ms)
-            report["catchup_baseline"].update(
-                overload_rate=over_args.innodb_rate, overload_load=overloaded["cpu_load"],
-                cpu_ms_per_tx_overload=over_ms, capacity_overload=over_cap)
-            osc = scenario_for(cu_args, "catchup", cu, cu_baseline, over_cap)
-            osc["name"] = "real-server-catchup-overload"
-            sim, span = simulate(cu_args, osc, tmp_out, catchup_at=unlock_s)
-            metrics = [(k, label + " [overload calibration]", None)
-                       for k, label, _ in CATCHUP_METRICS[:2]]
-            rows, _ = compare(cu["metrics"], sim, span, metrics)
-            report["phases"].append({"phase": "catchup-overload", "backup": cu["backup"],
-                                     "real": cu["metrics"], "simulated": sim,
-                                     "simulated_range": span, "rows": rows, "ok": True})
     except MeasurementError as exc:
         log(f"error: {exc}")
         shutil.rmtree(tmp_out, ignore_errors=True)
@@ -827,19 +810,14 @@ def main():
              f"{baseline['innodb']['p99_ms']:.2f} ms",
              f"catch-up: InnoDB at {args.catchup_rate}/s on {args.catchup_threads} threads, FTWRL "
              f"held {args.ftwrl_hold_s} s; server {capacity['cpu_cores']} cores saturated at "
-             f"{saturated['cpu_load'][0]:.0f} tx/s without a rate limit = {cpu_ms:.3f} ms of CPU "
+             f"{sat_load[0]:.0f} tx/s without a rate limit (mean of {(saturated['cpu_load'] or (0, 0))[0]:.0f} "
+             f"before and {(saturated_after['cpu_load'] or (0, 0))[0]:.0f} after) = {cpu_ms:.3f} ms of CPU "
              f"per transaction (server and sysbench; reported only: "
              f"{(marginal_ms or 0):.3f} ms per additional transaction between the baselines, mean "
              f"{cu_baseline['cpu_ms_per_tx']:.3f} ms at {args.catchup_rate}/s) = cpu_share "
              f"{capacity['cpu_share']} of that baseline's mean latency "
              f"{cu_baseline['innodb']['avg_ms']:.2f} ms; fsync probe "
              f"{cu_baseline['fsync_ms']:.3f} ms (reported only)"]
-    if "overload_load" in report["catchup_baseline"]:
-        cb = report["catchup_baseline"]
-        lines.append(f"overload calibration (reported only): {cb['overload_rate']}/s offered for "
-                     f"{OVERLOAD_S} s, {cb['overload_load'][0]:.0f} tx/s completed = "
-                     f"{cb['cpu_ms_per_tx_overload']:.3f} ms per transaction, cpu_share "
-                     f"{cb['capacity_overload']['cpu_share']}")
     lines.append("")
     lines.append(f"| phase | metric | real | lockstage (mean of seeds {SIM_SEEDS[0]}-{SIM_SEEDS[-1]}) "
                  "| lockstage range | error | verdict |")

@@ -168,6 +168,11 @@ check(abs(realserver.saturated_cpu_ms(2, (4000.0, 1.98)) - 0.5) < 1e-9,
       "saturated CPU: 2 cores / 4000 tx/s = 0.5 ms")
 check(realserver.saturated_cpu_ms(2, None) is None and realserver.saturated_cpu_ms(2, (0.0, 0.0)) is None,
       "saturated CPU: none without a measured throughput")
+# The saturated load is the mean of the runs before and after the catch-up, of those measured.
+check(realserver.mean_load((10000.0, 1.5), (12000.0, 1.7)) == (11000.0, 1.6),
+      "mean_load: the mean of before and after")
+check(realserver.mean_load(None, (12000.0, 1.7)) == (12000.0, 1.7)
+      and realserver.mean_load(None, (0.0, 0.0)) is None, "mean_load: only measured loads")
 # The capacity: CPU 0.5 ms per transaction of a mean latency of 1 ms.
 cu_base = {"innodb": {"histogram": [(0.5, 1), (1.5, 1)]}}
 capacity = realserver.capacity_of(cu_base, 2, 0.5)
