@@ -4,6 +4,7 @@
 #include <fmt/ostream.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
@@ -594,14 +595,17 @@ extern "C" void on_interrupt(int sig) {
     g_signals.fetch_add(sig == SIGTERM ? 2 : 1);
 }
 
+/// How many runs of the sweep have their values (the others did not finish).
+std::size_t finished_runs(const SweepValues& values) {
+    return static_cast<std::size_t>(
+        std::count_if(values.begin(), values.end(), [](const auto& v) { return !v.empty(); }));
+}
+
 /// The finished runs of an interrupted sweep, kept in `resume` for the same command to go on
 /// from; exit code 130.
 int keep_interrupted(const SweepSpec& spec, const SweepValues& values,
                      const std::filesystem::path& resume, std::ostream& err) {
-    std::size_t kept = 0;
-    for (const auto& v : values) {
-        kept += v.empty() ? 0 : 1;
-    }
+    const std::size_t kept = finished_runs(values);
     write_file_atomically(
         resume, sweep_state_json(spec, SweepStateKind::Resume, 1, 1, values).dump(1) + "\n");
     fmt::print(err,
@@ -668,12 +672,8 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
     if (std::error_code ec; std::filesystem::exists(resume, ec)) {
         check_sweep_state(read_sweep_state(resume, SweepStateKind::Resume), spec, before);
         if (!quiet) {
-            std::size_t kept = 0;
-            for (const auto& v : before) {
-                kept += v.empty() ? 0 : 1;
-            }
             fmt::print(err, "sweep {}: resuming, {} runs kept from an interrupted run\n", spec.name,
-                       kept);
+                       finished_runs(before));
         }
     }
     // The first Ctrl-C starts no new run and waits for the running ones; the second (or a

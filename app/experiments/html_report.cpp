@@ -259,15 +259,11 @@ double linear_top(double v) {
 
 // --- A mariadb run's pieces ---------------------------------------------------------------
 
-double seconds(sim::Time t) {
-    return sim::to_seconds(t);
-}
-
 double max_commit_rate(const ReportRun& r) {
     double top = 0;
     for (const auto& g : r.groups) {
         for (const double n : g.commits) {
-            top = std::max(top, n / seconds(g.interval));
+            top = std::max(top, n / sim::to_seconds(g.interval));
         }
     }
     return top;
@@ -279,16 +275,18 @@ std::vector<Band> stage_bands(const ReportRun& r, const Axis& x, int width) {
     const double px_per_s = (width - 70) / (x.hi - x.lo);
     if (r.window) {  // the whole backup, under its lock statements
         out.push_back(
-            {seconds(r.window->first), seconds(r.window->second), "",
-             fmt::format("backup window: {} s to {} s", fixed(seconds(r.window->first), 3),
-                         fixed(seconds(r.window->second), 3)),
+            {sim::to_seconds(r.window->first), sim::to_seconds(r.window->second), "",
+             fmt::format("backup window: {} s to {} s", fixed(sim::to_seconds(r.window->first), 3),
+                         fixed(sim::to_seconds(r.window->second), 3)),
              "#bbbbbb", true});
     }
     for (std::size_t i = 0; i < r.stages.size(); ++i) {
         const auto& st = r.stages[i];
-        const double requested = seconds(st.requested);
-        const double granted = st.granted ? seconds(*st.granted) : seconds(r.duration);
-        const double released = st.released ? seconds(*st.released) : seconds(r.duration);
+        const double requested = sim::to_seconds(st.requested);
+        const double granted =
+            st.granted ? sim::to_seconds(*st.granted) : sim::to_seconds(r.duration);
+        const double released =
+            st.released ? sim::to_seconds(*st.released) : sim::to_seconds(r.duration);
         const std::string name = short_statement(st.statement);
         const std::string number = fmt::format("{}", i + 1);
         if (granted > requested) {
@@ -316,18 +314,18 @@ std::optional<Axis> zoom_axis(const std::vector<const ReportRun*>& runs) {
     double interval = 0;
     double duration = 0;
     for (const auto* r : runs) {
-        duration = std::max(duration, seconds(r->duration));
+        duration = std::max(duration, sim::to_seconds(r->duration));
         for (const auto& g : r->groups) {
-            interval = std::max(interval, seconds(g.interval));
+            interval = std::max(interval, sim::to_seconds(g.interval));
         }
         // The backup's window, or without a backup actor the span of the lock statements.
         std::optional<std::pair<double, double>> own;
         if (r->window) {
-            own = std::pair{seconds(r->window->first), seconds(r->window->second)};
+            own = std::pair{sim::to_seconds(r->window->first), sim::to_seconds(r->window->second)};
         } else if (!r->stages.empty()) {
             const auto& last = r->stages.back();
-            own = std::pair{seconds(r->stages.front().requested),
-                            seconds(last.released.value_or(r->duration))};
+            own = std::pair{sim::to_seconds(r->stages.front().requested),
+                            sim::to_seconds(last.released.value_or(r->duration))};
         }
         if (own) {
             span = span ? std::pair{std::min(span->first, own->first),
@@ -366,9 +364,9 @@ std::string commits_chart(const ReportRun& r, const Axis& x, double y_top, int w
         const auto& g = r.groups[i];
         std::vector<double> rate;
         for (const double n : g.commits) {
-            rate.push_back(n / seconds(g.interval));
+            rate.push_back(n / sim::to_seconds(g.interval));
         }
-        c.steps({g.name, series_color(i), 0.0, seconds(g.interval), std::move(rate)});
+        c.steps({g.name, series_color(i), 0.0, sim::to_seconds(g.interval), std::move(rate)});
     }
     return c.svg(title) + legend(r);
 }
@@ -380,9 +378,10 @@ std::string depth_chart(const ReportRun& r, const Axis& x, double y_top, int wid
         c.band(b);
     }
     std::vector<double> v(r.depth.begin(), r.depth.end());
-    c.steps({"sessions waiting for a lock", "#333", 0.0, seconds(r.depth_interval), std::move(v)});
+    c.steps({"sessions waiting for a lock", "#333", 0.0, sim::to_seconds(r.depth_interval),
+             std::move(v)});
     if (r.depth_peak > 0) {
-        c.marker(seconds(r.depth_peak_at), fmt::format("peak {}", r.depth_peak));
+        c.marker(sim::to_seconds(r.depth_peak_at), fmt::format("peak {}", r.depth_peak));
     }
     return c.svg(title);
 }
@@ -396,7 +395,7 @@ std::string stage_table(const ReportRun& r) {
         "<th>granted (s)</th><th>released (s)</th><th>waited (s)</th><th>error</th></tr></thead>"
         "<tbody>";
     auto cell = [](const std::optional<sim::Time>& t) {
-        return t ? fixed(seconds(*t), 3) : std::string("-");
+        return t ? fixed(sim::to_seconds(*t), 3) : std::string("-");
     };
     for (std::size_t i = 0; i < r.stages.size(); ++i) {
         const auto& st = r.stages[i];
@@ -404,8 +403,8 @@ std::string stage_table(const ReportRun& r) {
                        "<tr><td><i class=\"swatch\" style=\"background:{}\"></i>{}</td><td>{}</td>"
                        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                        band_color(i), i + 1, html_escape(st.statement),
-                       fixed(seconds(st.requested), 3), cell(st.granted), cell(st.released),
-                       st.granted ? fixed(seconds(*st.granted - st.requested), 3) : "-",
+                       fixed(sim::to_seconds(st.requested), 3), cell(st.granted), cell(st.released),
+                       st.granted ? fixed(sim::to_seconds(*st.granted - st.requested), 3) : "-",
                        html_escape(st.error));
     }
     return out + "</tbody></table>";
@@ -490,7 +489,7 @@ std::string wait_graph(const models::server::WaitGraph& g, int width) {
             "<p class=\"note\">{} sessions at t = {} s: too many to draw; who waited for whom:</p>"
             "<table class=\"waits\"><thead><tr><th>session</th><th>statement</th><th>state</th>"
             "<th>waits for</th></tr></thead><tbody>",
-            n, fixed(seconds(g.at), 3));
+            n, fixed(sim::to_seconds(g.at), 3));
         constexpr std::size_t kMaxRows = 200;
         for (std::size_t i = 0; i < std::min(n, kMaxRows); ++i) {
             std::string targets;
@@ -557,7 +556,7 @@ std::string wait_graph(const models::server::WaitGraph& g, int width) {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart wait-graph\" width=\"{0}\" "
         "height=\"{1}\" viewBox=\"0 0 {0} {1}\" role=\"img\"><title>who waited for whom at t = "
         "{2} s</title><text x=\"10\" y=\"14\" class=\"note\">t = {2} s; arrow: waits for</text>",
-        w, h, fixed(seconds(g.at), 3));
+        w, h, fixed(sim::to_seconds(g.at), 3));
     for (const auto& [from, to] : g.edges) {
         const int x1 = nx(from) + kNodeW;
         const int y1 = ny(from) + kNodeH / 2;
@@ -789,14 +788,15 @@ std::string compare_html(const Scenario& base, const std::vector<CompareColumn>&
         }
     }
     const LatencyScale lat = latency_scale(hists);
-    const Axis full{0, seconds(base.duration), false, "simulated time (s)"};
+    const Axis full{0, sim::to_seconds(base.duration), false, "simulated time (s)"};
     const auto zoom = zoom_axis(runs);
     const std::string title = fmt::format("lockstage compare: {}", base.name);
     std::string out = page_head(title);
     fmt::format_to(std::back_inserter(out),
                    "<h1>{}</h1>\n<p class=\"sub\">{} backup strategies side by side on the same "
                    "random streams and the same scales; seed {}, {} s simulated.</p>\n",
-                   html_escape(title), columns.size(), base.seed, fixed(seconds(base.duration), 3));
+                   html_escape(title), columns.size(), base.seed,
+                   fixed(sim::to_seconds(base.duration), 3));
     if (!base.description.empty()) {
         out += "<p class=\"description\">" + html_escape(base.description) + "</p>\n";
     }
@@ -872,7 +872,7 @@ std::string run_html(const Scenario& s, const MetricValues& values, const Report
                    "<h1>{}</h1>\n<p class=\"sub\">{}{} server, seed {}, {} s simulated.</p>\n",
                    html_escape(title),
                    r.has_backup ? "backup strategy " + html_escape(r.strategy) + " on a " : "",
-                   html_escape(r.flavor), s.seed, fixed(seconds(s.duration), 3));
+                   html_escape(r.flavor), s.seed, fixed(sim::to_seconds(s.duration), 3));
     if (!s.description.empty()) {
         out += "<p class=\"description\">" + html_escape(s.description) + "</p>\n";
     }
@@ -880,7 +880,7 @@ std::string run_html(const Scenario& s, const MetricValues& values, const Report
     out += "<section id=\"metrics\"><h2>Headline metrics</h2>" + run_metric_table(values) +
            "<p class=\"note\">Hover a metric for its definition; <code>lockstage metrics</code> "
            "lists them all.</p></section>\n";
-    const Axis full{0, seconds(s.duration), false, "simulated time (s)"};
+    const Axis full{0, sim::to_seconds(s.duration), false, "simulated time (s)"};
     const double commit_top = max_commit_rate(r);
     const double depth_top = r.depth_peak;
     out += "<section id=\"commits\"><h2>Commits per group over time</h2>";
@@ -930,12 +930,12 @@ std::string queue_html(const Scenario& s, const models::queue::QueueModelResult&
     fmt::format_to(std::back_inserter(out),
                    "<h1>{}</h1>\n<p class=\"sub\">queue model, {} connections, seed {}, {} s "
                    "simulated ({} s warm-up).</p>\n",
-                   html_escape(title), s.queue.connections, s.seed, fixed(seconds(s.duration), 3),
-                   fixed(seconds(s.warmup), 3));
+                   html_escape(title), s.queue.connections, s.seed,
+                   fixed(sim::to_seconds(s.duration), 3), fixed(sim::to_seconds(s.warmup), 3));
     if (!s.description.empty()) {
         out += "<p class=\"description\">" + html_escape(s.description) + "</p>\n";
     }
-    const double measured_s = seconds(r.measured);
+    const double measured_s = sim::to_seconds(r.measured);
     const std::pair<const char*, std::string> figures[] = {
         {"requests arrived", fmt::format("{}", r.arrived)},
         {"requests served", fmt::format("{}", r.served)},
@@ -965,18 +965,18 @@ std::string queue_html(const Scenario& s, const models::queue::QueueModelResult&
     }
     out += "</tbody></table></section>\n";
     const auto& done = r.completions_per_interval;
-    const double width_s = seconds(done.interval());
+    const double width_s = sim::to_seconds(done.interval());
     std::vector<double> rate;
     double top = 0;
     for (const double n : done.values()) {
         rate.push_back(n / width_s);
         top = std::max(top, n / width_s);
     }
-    Chart c(kWidth, 240, {0, seconds(s.duration), false, "simulated time (s)"},
+    Chart c(kWidth, 240, {0, sim::to_seconds(s.duration), false, "simulated time (s)"},
             {0, linear_top(top), false, "completions/s"}, "throughput");
     c.steps({"completions per second", series_color(0), 0.0, width_s, std::move(rate)});
     if (s.warmup > 0) {
-        c.marker(seconds(s.warmup), "end of warm-up");
+        c.marker(sim::to_seconds(s.warmup), "end of warm-up");
     }
     out += "<section id=\"throughput\"><h2>Throughput over time</h2>" +
            c.svg("completions per second") + "</section>\n";
