@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 #include <vector>
@@ -125,6 +126,27 @@ void write_checked(const fs::path& path, std::string_view content, const fs::pat
     }
 }
 
+/// A result folder written before the marker existed: nothing in it but files lockstage writes
+/// (every name below is one a command writes), so rerunning `bash setup.sh` after an upgrade
+/// replaces its own results/default-compare/ instead of refusing it.
+bool earlier_result(const fs::path& dir) {
+    static const std::set<std::string> kResultFiles = {
+        "compare.csv",           "compare.json", "fits.csv",        "galera_queue.csv",
+        "latency_histogram.csv", "points.csv",   "queue_depth.csv", "replica_lag.csv",
+        "report.html",           "runs.csv",     "scenario.json",   "shard.json",
+        "summary.json",          "sweep.json",   "timeline.csv",    "trace.csv",
+        "tutorial.json",         "tutorial.md"};
+    std::error_code ec;
+    bool any = false;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        if (!it->is_regular_file(ec) || !kResultFiles.contains(it->path().filename().string())) {
+            return false;
+        }
+        any = true;
+    }
+    return any && !ec;
+}
+
 /// Why lockstage must not replace `dest` (normalized), or "" if it may.
 std::string unsafe_destination(const fs::path& dest, const std::vector<fs::path>& inputs) {
     const fs::path abs = absolute_normal(dest);
@@ -152,7 +174,7 @@ std::string unsafe_destination(const fs::path& dest, const std::vector<fs::path>
     if (!fs::is_directory(abs, ec)) {
         return "exists and is not a folder";
     }
-    if (fs::exists(abs / kResultMarker, ec) || fs::is_empty(abs, ec)) {
+    if (fs::exists(abs / kResultMarker, ec) || fs::is_empty(abs, ec) || earlier_result(abs)) {
         return "";
     }
     return fmt::format("exists and was not written by lockstage (it holds no {})", kResultMarker);

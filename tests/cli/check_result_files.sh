@@ -43,6 +43,20 @@ refused "user exists and was not written by lockstage" report tutorial --scenari
 [ "$(listing user)" = "$before" ] && ok || ko "a refused --out changed the user's folder"
 compgen -G ".user.*" >/dev/null && ko "a refused --out left a hidden file" || ok
 
+# A folder of an earlier lockstage (no marker, nothing but files lockstage writes) is replaced;
+# one more file of the user's in it and it is refused.
+mkdir -p old
+echo '{}' >old/compare.json
+echo 'x' >old/compare.csv
+echo '{}' >old/scenario.json
+"$lockstage" run mm1.json --out old --quiet && [ -f old/.lockstage-result ] && [ ! -f old/compare.csv ] &&
+  ok || ko "an earlier lockstage's result folder was not replaced"
+mkdir -p old2
+echo '{}' >old2/compare.json
+echo "mine" >old2/notes.txt
+refused "old2 exists and was not written by lockstage" run mm1.json --out old2 --quiet
+[ -f old2/notes.txt ] && ok || ko "a refused --out removed the user's file"
+
 # The current folder, its ancestors, /, $HOME and folders holding an input: never, marker or not.
 refused "^lockstage: error: /.* is the current folder; choose another --out$" run mm1.json --out . --quiet
 refused "is the current folder" run mm1.json --out "$work/user/.." --quiet
