@@ -21,12 +21,18 @@ std::size_t state_index(std::string_view state) {
     return static_cast<std::size_t>(it - kWaitStates.begin());
 }
 
+// The interval the monitor samples at: the one asked for, widened so that a long run takes at
+// most kMaxSamples samples.
+sim::Time effective_interval(sim::Time interval, sim::Time duration) {
+    const sim::Time floor = (duration + LockMonitor::kMaxSamples - 1) / LockMonitor::kMaxSamples;
+    return std::max<sim::Time>({interval, floor, 1});
+}
+
 }  // namespace
 
 LockMonitor::LockMonitor(Server& server, sim::Time interval, sim::Time duration)
     : server_(server), duration_(duration) {
-    const sim::Time floor = (duration + kMaxSamples - 1) / kMaxSamples;
-    result_.interval = std::max<sim::Time>({interval, floor, 1});
+    result_.interval = effective_interval(interval, duration);
     // Rows are whole numbers of samples wide, at most kMaxRows of them.
     const sim::Time samples = (duration + result_.interval - 1) / result_.interval;
     const sim::Time per_row = std::max<sim::Time>(1, (samples + kMaxRows - 1) / kMaxRows);
@@ -118,9 +124,9 @@ QueueDepthResult LockMonitor::finish() {
 }
 
 sim::EventCosts LockMonitor::estimate_events(sim::Time interval, sim::Time duration) {
-    return {{"", fmt::format("lock-queue samples every {} ms", sim::to_millis(interval)),
-             std::ceil(static_cast<double>(duration) /
-                       static_cast<double>(std::max<sim::Time>(1, interval)))}};
+    const sim::Time every = effective_interval(interval, duration);
+    return {{"", fmt::format("lock-queue samples every {} ms", sim::to_millis(every)),
+             std::ceil(static_cast<double>(duration) / static_cast<double>(every))}};
 }
 
 }  // namespace lockstage::models::server

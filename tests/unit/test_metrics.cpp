@@ -162,6 +162,16 @@ TEST_CASE("LockMonitor: a long run samples at most kMaxSamples times") {
     CHECK(monitor.interval() == millis(20));
 }
 
+TEST_CASE("LockMonitor: the event estimate counts the capped samples, not the asked interval") {
+    // A day sampled every 10 ms is 8.64 M asked samples, but the monitor takes at most
+    // kMaxSamples; the estimate once said 8.64 M and refused runs that would have fit.
+    const auto day = srv::LockMonitor::estimate_events(millis(10), seconds(86400));
+    REQUIRE(day.size() == 1);
+    CHECK(day[0].events == doctest::Approx(360'000));
+    const auto minute = srv::LockMonitor::estimate_events(millis(10), seconds(60));
+    CHECK(minute[0].events == doctest::Approx(6'000));
+}
+
 TEST_CASE("Workload: blocked time, classes, backup window, write-blocked vs the commit gap") {
     sim::Simulation sim;
     srv::Server server(sim, config(), tables(), {});
