@@ -121,6 +121,10 @@ edit s.json prof/p.json 'd["workload"]["groups"][0]["arrivals"] = {"kind": "open
   ko "a --set run of a scenario with a relative profile CSV"
 (cd elsewhere && "$lockstage" check ../prof/p.json --set /workload/groups/1/arrivals/rate_tps=10 >/dev/null) && ok ||
   ko "a --set check of a scenario with a relative profile CSV"
+# a sweep's points too (their messages name "BASE (with --set ...) at /pointer=value", not a path)
+echo '{"name": "psw", "base": "p.json", "axes": [{"pointer": "/data/myisam_gb", "values": [0.5]}], "strategies": ["ftwrl"], "replications": 1}' >prof/sw.json
+(cd elsewhere && "$lockstage" sweep ../prof/sw.json --set /duration_s=15 --jobs 1 --out ../prof-sweep --quiet) && ok ||
+  ko "a --set sweep of a base with a relative profile CSV"
 
 # --- refusals -----------------------------------------------------------------------------------------
 for cmd in run check compare; do
