@@ -25,10 +25,12 @@
 #include "app/experiments/metrics.hpp"
 #include "app/experiments/report.hpp"
 #include "app/experiments/result_writer.hpp"
+#include "app/experiments/run_files.hpp"
 #include "app/experiments/sweep.hpp"
 #include "app/experiments/sweep_state.hpp"
 #include "app/experiments/tutorial.hpp"
 #include "app/scenario/event_estimate.hpp"
+#include "app/scenario/overrides.hpp"
 #include "app/scenario/scenario_loader.hpp"
 #include "lockstage_version.hpp"
 #include "sim/kernel/simulation.hpp"
@@ -77,6 +79,23 @@ constexpr const char* kMaxEventsHelp =
     "exit code 1 and writes nothing. Without it, a run estimated above 1e10 events is refused "
     "before it starts, and one that executes more than the larger of 1e10 and 10x its estimate "
     "is stopped; with it, runs estimated up to N are allowed";
+
+constexpr const char* kSetHelp =
+    "set the value at a JSON pointer before the scenario is checked (repeatable): VALUE is JSON, "
+    "or else a bare word taken as a string; as JSON Patch \"add\" (an array index inserts, \"-\" "
+    "appends)";
+
+/// The --set overrides, parsed (a malformed one is a usage error).
+std::vector<Override> set_option(const po::variables_map& vm) {
+    if (!vm.count("set")) {
+        return {};
+    }
+    try {
+        return parse_overrides(vm["set"].as<std::vector<std::string>>());
+    } catch (const OverrideSyntaxError& e) {
+        throw UsageError(e.what());
+    }
+}
 
 /// The most runs `sweep --jobs` starts at once.
 constexpr unsigned kMaxJobs = 1024;
@@ -168,21 +187,27 @@ void print_command_help(std::ostream& out, const Command& cmd) {
 }
 
 Command check_command() {
-    Command c{"check", "check SCENARIO.json", po::options_description("Options"), {}};
+    Command c{"check",
+              "check SCENARIO.json [--set POINTER=VALUE]...",
+              po::options_description("Options"),
+              {}};
     c.options.add_options()("help,h", "this help")(
         "scenario", po::value<std::string>()->value_name("SCENARIO.json"),
-        "the scenario file to validate");
+        "the scenario file to validate")(
+        "set", po::value<std::vector<std::string>>()->value_name("POINTER=VALUE"), kSetHelp);
     c.positional.add("scenario", 1);
     return c;
 }
 
 Command run_command() {
     Command c{"run",
-              "run SCENARIO.json [--out DIR] [--seed N] [--max-events N] [--quiet]",
+              "run SCENARIO.json [--set POINTER=VALUE]... [--out DIR] [--seed N] [--max-events N] "
+              "[--quiet]",
               po::options_description("Options"),
               {}};
     c.options.add_options()("help,h", "this help")(
         "scenario", po::value<std::string>()->value_name("SCENARIO.json"), "the scenario to run")(
+        "set", po::value<std::vector<std::string>>()->value_name("POINTER=VALUE"), kSetHelp)(
         "out,o", po::value<std::string>()->value_name("DIR"),
         "result folder (default: results/<scenario name>/); replaced whole if lockstage wrote it")(
         "seed", po::value<std::string>()->value_name("N"),
@@ -195,13 +220,14 @@ Command run_command() {
 
 Command compare_command() {
     Command c{"compare",
-              "compare SCENARIO.json [--strategies A,B,...] [--out DIR] [--seed N] [--max-events "
-              "N] [--quiet]",
+              "compare SCENARIO.json [--strategies A,B,...] [--set POINTER=VALUE]... [--out DIR] "
+              "[--seed N] [--max-events N] [--quiet]",
               po::options_description("Options"),
               {}};
     c.options.add_options()("help,h", "this help")(
         "scenario", po::value<std::string>()->value_name("SCENARIO.json"),
         "a mariadb-model scenario with a backup")(
+        "set", po::value<std::vector<std::string>>()->value_name("POINTER=VALUE"), kSetHelp)(
         "strategies",
         po::value<std::string>()->value_name("A,B,...")->default_value("ftwrl,mariabackup-stages"),
         "backup strategies to compare: mariabackup-stages, mariabackup-legacy, ftwrl, no-lock, "
@@ -219,11 +245,14 @@ Command compare_command() {
 
 Command sweep_command() {
     Command c{"sweep",
-              "sweep SWEEP.json [--jobs N] [--shard I/N] [--out DIR] [--max-events N] [--quiet]",
+              "sweep SWEEP.json [--set POINTER=VALUE]... [--jobs N] [--shard I/N] [--out DIR] "
+              "[--max-events N] [--quiet]",
               po::options_description("Options"),
               {}};
     c.options.add_options()("help,h", "this help")(
         "sweep", po::value<std::string>()->value_name("SWEEP.json"), "the sweep file")(
+        "set", po::value<std::vector<std::string>>()->value_name("POINTER=VALUE"),
+        "as for run, on the base scenario before each point's axis values")(
         "jobs,j", po::value<std::string>()->value_name("N"),
         "runs in parallel, 1 to 1024 (default: the number of cores); the results do not depend "
         "on it")("shard", po::value<std::string>()->value_name("I/N"),
@@ -298,7 +327,8 @@ std::string required_scenario(const po::variables_map& vm) {
 }
 
 int do_check(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
-    const Scenario s = load_scenario_file(required_scenario(vm));
+    const auto overrides = set_option(vm);
+    const Scenario s = load_scenario_file(required_scenario(vm), overrides);
     if (s.model == "mariadb" && s.backup && !s.drain_after_backup) {
         // The copy alone, at the configured throughput, without any lock wait.
         const sim::Time copy = models::backup::copy_estimate(*s.backup, s.data);
@@ -405,29 +435,7 @@ void run_mariadb(const Scenario& given, ResultFolder& folder, Progress& progress
                  std::ostream& out) {
     const Scenario s = with_run_length(given);  // duration_s left out: until the backup's end
     const MariadbRun run = simulate_mariadb(s, progress.callback());
-    const auto& trace = run.trace;
-    const auto& groups = run.workload.groups;
-    const auto& replica_result = run.replica;
-    const auto& galera_result = run.galera;
-    const auto& queue_depth = run.queue_depth;
-    folder.write("summary.json", mariadb_summary_json(s, run));
-    if (replica_result) {
-        folder.write("replica_lag.csv", replica_lag_csv(*replica_result));
-    }
-    if (galera_result) {
-        folder.write("galera_queue.csv", galera_queue_csv(*galera_result));
-    }
-    if (!trace.empty()) {
-        folder.write("trace.csv", trace_csv(trace));
-    }
-    if (!groups.empty()) {
-        folder.write("timeline.csv", groups_timeline_csv(groups));
-        folder.write("latency_histogram.csv", groups_histogram_csv(groups));
-    }
-    folder.write("queue_depth.csv", queue_depth_csv(queue_depth));
-    folder.write("waits_at_peak.dot", wait_graph_dot(queue_depth.peak_graph));
-    folder.write("report.html", run_html(s, MetricValues::of(s, run), report_run(s, run)));
-    folder.write("scenario.json", s.effective.dump(2) + "\n");
+    write_mariadb_run(folder, "", s, run);
     folder.commit();
     if (!quiet) {
         out << mariadb_summary_text(s, run);
@@ -438,7 +446,9 @@ void run_mariadb(const Scenario& given, ResultFolder& folder, Progress& progress
 
 int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     const auto seed = seed_option(vm);
-    Scenario s = load_scenario_file(required_scenario(vm));
+    const auto overrides = set_option(vm);
+    const std::string file = required_scenario(vm);
+    Scenario s = load_scenario_file(file, overrides);
     if (seed) {
         s.seed = *seed;
         s.queue.seed = s.seed;
@@ -448,7 +458,7 @@ int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     const bool quiet = vm["quiet"].as<bool>();
     budget_run(s, vm, err);
     const std::filesystem::path dest = result_folder_path(vm, s.name);
-    ResultFolder folder(dest, {s.file});  // fails early if the folder cannot be made
+    ResultFolder folder(dest, {file});  // fails early if the folder cannot be made
     Progress progress(s.name, !quiet && ::isatty(STDERR_FILENO) == 1, err);
     try {
         if (s.model == "queue") {
@@ -464,7 +474,9 @@ int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
 
 int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     const auto seed = seed_option(vm);
-    Scenario s = load_scenario_file(required_scenario(vm));
+    const auto overrides = set_option(vm);
+    const std::string file = required_scenario(vm);
+    Scenario s = load_scenario_file(file, overrides);
     if (seed) {
         s.seed = *seed;
         s.server.seed = s.seed;
@@ -492,12 +504,18 @@ int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err
         from = comma + 1;
     }
     budget_run(s, vm, err);
-    ResultFolder folder(result_folder_path(vm, s.name + "-compare"), {s.file});
+    ResultFolder folder(result_folder_path(vm, s.name + "-compare"), {file});
     const std::filesystem::path& dest = folder.destination();
     const auto started = std::chrono::steady_clock::now();
     std::vector<CompareRow> rows;
     try {
-        rows = compare_strategies(s, strategies);
+        // Each strategy's run is also a run result folder of its own, runs/<strategy>/.
+        rows = compare_strategies(s, strategies, [&](const Scenario& run_s, const MariadbRun& run) {
+            write_mariadb_run(
+                folder,
+                fmt::format("runs/{}/", models::backup::strategy_name(run_s.backup->strategy)),
+                run_s, run);
+        });
     } catch (const sim::EventLimitExceeded& e) {
         throw std::runtime_error(budget_spent_message(e, s.file, s, vm.count("max-events") > 0));
     }
@@ -543,7 +561,7 @@ int do_merge(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
                                                 "ran?)",
                                                 shard.sweep_file));
             }
-            spec = load_sweep(shard.sweep_file);
+            spec = load_sweep(shard.sweep_file, recorded_overrides(shard.sweep, file, "/sweep"));
             inputs.emplace_back(spec->file);
             inputs.emplace_back(spec->base_file);
             first = shard;
@@ -625,7 +643,7 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
             .value_or(std::clamp(std::thread::hardware_concurrency(), 1u, kMaxJobs)));
     const auto shard = shard_option(vm);
     const auto max_events = max_events_option(vm);
-    SweepSpec spec = load_sweep(vm["sweep"].as<std::string>());
+    SweepSpec spec = load_sweep(vm["sweep"].as<std::string>(), set_option(vm));
     spec.max_events = max_events;
     check_event_estimate(spec.largest_estimate, spec.largest_estimate_at, spec.max_events);
     ResultFolder folder(result_folder_path(vm, spec.name + "-sweep"), {spec.file, spec.base_file});

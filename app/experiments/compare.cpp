@@ -16,9 +16,12 @@ namespace {
 
 using models::backup::flavor_for;
 
-CompareRow run_one(const Scenario& given) {
+CompareRow run_one(const Scenario& given, const CompareRunHandler& each) {
     const Scenario s = with_run_length(given);  // duration_s left out: until the backup's end
     const MariadbRun run = simulate_mariadb(s);
+    if (each) {
+        each(s, run);
+    }
     CompareRow row;
     row.strategy = std::string(models::backup::strategy_name(s.backup->strategy));
     row.flavor = std::string(models::server::traits(s.server.flavor).name);
@@ -47,13 +50,17 @@ std::string copy_verdict(const CompareRow& r) {
 }  // namespace
 
 std::vector<CompareRow> compare_strategies(const Scenario& base,
-                                           const std::vector<std::string>& strategies) {
+                                           const std::vector<std::string>& strategies,
+                                           const CompareRunHandler& each) {
     std::vector<CompareRow> rows;
     for (const auto& name : strategies) {
         Scenario s = base;
         s.backup->strategy = *models::backup::strategy_from_name(name);
         s.server.flavor = flavor_for(s.backup->strategy, base.server.flavor);
-        rows.push_back(run_one(s));
+        // The scenario as this strategy's run is made (its scenario.json under runs/).
+        s.effective["backup"]["strategy"] = name;
+        s.effective["server"]["flavor"] = models::server::traits(s.server.flavor).name;
+        rows.push_back(run_one(s, each));
     }
     return rows;
 }
@@ -68,6 +75,9 @@ std::string compare_json(const Scenario& base, const std::vector<CompareRow>& ro
     j["lockstage_version"] = LOCKSTAGE_VERSION;
     j["scenario"] = base.name;
     j["seed"] = base.seed;
+    if (!base.overrides.empty()) {
+        j["overrides"] = base.overrides;
+    }
     j["duration_s"] = sim::to_seconds(base.duration);
     auto& out = j["strategies"] = nlohmann::ordered_json::array();
     for (const auto& r : rows) {

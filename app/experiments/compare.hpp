@@ -1,10 +1,12 @@
 #pragma once
 // `lockstage compare`: one scenario, run once per backup strategy on the same random streams,
 // side by side. Every figure is a metric of the metric table (metrics.hpp).
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "app/experiments/html_report.hpp"
+#include "app/experiments/mariadb_run.hpp"
 #include "app/experiments/metrics.hpp"
 #include "app/scenario/scenario.hpp"
 
@@ -21,10 +23,15 @@ struct CompareRow {
     ReportRun charts;  ///< what report.html draws
 };
 
+/// Hears each strategy's run as it is made: the scenario run (that strategy and flavour, its run
+/// length settled) and the run itself (`compare` writes it to runs/<strategy>/).
+using CompareRunHandler = std::function<void(const Scenario&, const MariadbRun&)>;
+
 /// Runs `base` once per strategy (the scenario must have a backup). A strategy that needs
 /// another server flavour (mysql-lock-instance, percona-backup-locks) runs on that flavour.
 std::vector<CompareRow> compare_strategies(const Scenario& base,
-                                           const std::vector<std::string>& strategies);
+                                           const std::vector<std::string>& strategies,
+                                           const CompareRunHandler& each = {});
 
 /// The columns compare.csv and the printed table show: the headline metrics.
 std::vector<Column> compare_columns(const std::vector<CompareRow>& rows);

@@ -83,6 +83,9 @@ std::string queue_summary_json(const Scenario& s, const models::queue::QueueMode
     j["scenario"] = s.name;
     j["model"] = s.model;
     j["seed"] = s.seed;
+    if (!s.overrides.empty()) {
+        j["overrides"] = s.overrides;
+    }
     j["duration_s"] = sim::to_seconds(s.duration);
     j["warmup_s"] = sim::to_seconds(s.warmup);
     j["connections"] = s.queue.connections;
@@ -272,6 +275,9 @@ std::string mariadb_summary_json(const Scenario& s, const MariadbRun& run) {
     j["model"] = s.model;
     j["flavor"] = models::server::traits(s.server.flavor).name;
     j["seed"] = s.seed;
+    if (!s.overrides.empty()) {
+        j["overrides"] = s.overrides;
+    }
     j["duration_s"] = sim::to_seconds(s.duration);
     // Every figure of the metric table; the rest of the file is what is not a metric (details,
     // lists, the stage timeline).

@@ -243,13 +243,20 @@ void ResultFolder::discard() {
 }
 
 void ResultFolder::write(const std::string& name, std::string_view content) {
-    write_checked(staging_ / name, content, staging_ / name);
+    const fs::path path = staging_ / name;
+    if (const fs::path dir = path.parent_path(); dir != staging_) {
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) {
+            throw std::runtime_error(
+                fmt::format("{}: cannot create: {}", dir.string(), ec.message()));
+        }
+    }
+    write_checked(path, content, path);
 }
 
 void ResultFolder::commit() {
-    write(kResultMarker,
-          "This folder was written by lockstage: lockstage may replace it whole when told to "
-          "write results here again.\n");
+    write(kResultMarker, kResultMarkerText);
     std::error_code ec;
     const fs::path old = sibling(destination_, "old");
     const bool replacing = fs::exists(destination_, ec);

@@ -18,6 +18,10 @@ namespace lockstage::app {
 
 /// The marker file in every result folder lockstage writes.
 inline constexpr const char* kResultMarker = ".lockstage-result";
+/// Its content.
+inline constexpr const char* kResultMarkerText =
+    "This folder was written by lockstage: lockstage may replace it whole when told to write "
+    "results here again.\n";
 
 /// A result folder lockstage must not write or replace: bad input (exit code 2).
 struct DestinationError : std::runtime_error {
@@ -46,8 +50,9 @@ class ResultFolder {
     ResultFolder& operator=(const ResultFolder&) = delete;
     ~ResultFolder();
 
-    /// Writes one file (relative name) into the folder, checked: a write error (a full disk)
-    /// throws std::runtime_error with the path and the reason.
+    /// Writes one file (relative name, "runs/ftwrl/summary.json" makes its subfolders) into the
+    /// folder, checked: a write error (a full disk) throws std::runtime_error with the path and
+    /// the reason.
     void write(const std::string& name, std::string_view content);
     /// Moves the folder into place, replacing an earlier result folder of the same name.
     void commit();

@@ -21,6 +21,7 @@
 #include "app/experiments/sweep_state.hpp"
 #include "app/scenario/embedded_schema.hpp"
 #include "app/scenario/json_reader.hpp"
+#include "app/scenario/overrides.hpp"
 #include "app/scenario/scenario_loader.hpp"
 #include "app/scenario/schema_validator.hpp"
 #include "sim/stats/tally.hpp"
@@ -60,7 +61,8 @@ std::vector<std::vector<std::size_t>> points_of(const SweepSpec& s) {
 json point_document(const SweepSpec& s, const std::vector<std::size_t>& point, int replication) {
     json doc = s.base;
     for (std::size_t a = 0; a < s.axes.size(); ++a) {
-        doc[json::json_pointer(s.axes[a].pointer)] = s.axes[a].values[point[a]];
+        // load_sweep checked that each axis's parent is an object: "add" replaces or adds it.
+        json_add(doc, json::json_pointer(s.axes[a].pointer), s.axes[a].values[point[a]], s.file);
     }
     // Replication r runs with the point's seed + r (load_sweep checks that it does not pass
     // 2^64 - 1). A seed that is not a whole number >= 0 is left as it is, for the loader to refuse.
@@ -206,19 +208,6 @@ void check_sweep_size(const SweepSpec& s, std::uint64_t max_points) {
     }
 }
 
-/// An axis's pointer, parsed: a syntax error (a "~" not followed by 0 or 1) is bad input.
-json::json_pointer axis_pointer(const std::string& file, const std::string& where,
-                                const std::string& text) {
-    try {
-        return json::json_pointer(text);
-    } catch (const json::exception&) {
-        throw ScenarioError(file, where,
-                            fmt::format("expected a JSON pointer (RFC 6901: \"~\" is written "
-                                        "\"~0\" and \"/\" in a name \"~1\"), got \"{}\"",
-                                        text));
-    }
-}
-
 bool is_prefix_pointer(const std::string& prefix, const std::string& of) {
     return of == prefix || (of.size() > prefix.size() &&
                             of.compare(0, prefix.size(), prefix) == 0 && of[prefix.size()] == '/');
@@ -361,12 +350,14 @@ SweepExpectation parse_expectation(const SweepSpec& s, const std::string& text,
     return e;
 }
 
-SweepSpec load_sweep(const std::filesystem::path& path) {
-    return load_sweep_text(read_text_file(path), path.string(), path.parent_path());
+SweepSpec load_sweep(const std::filesystem::path& path, const std::vector<Override>& overrides) {
+    return load_sweep_text(read_text_file(path), path.string(), path.parent_path(), kMaxSweepPoints,
+                           overrides);
 }
 
 SweepSpec load_sweep_text(std::string_view text, const std::string& file,
-                          const std::filesystem::path& dir, std::uint64_t max_points) {
+                          const std::filesystem::path& dir, std::uint64_t max_points,
+                          const std::vector<Override>& overrides) {
     SweepSpec s;
     s.file = file;
     json doc = read_json(text, s.file, [](const std::vector<std::string>& t) {
@@ -391,6 +382,9 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
                                                          : ": " + ec.message()));
     }
     s.base = parse_scenario_text(read_text_file(base), s.base_file);
+    apply_overrides(s.base, overrides);
+    s.base_label = overridden_name(s.base_file, overrides);
+    s.base_dir = base.parent_path();
     for (std::size_t i = 0; i < doc.at("axes").size(); ++i) {
         const auto& a = doc["axes"][i];
         const std::string p = fmt::format("/axes/{}", i);
@@ -402,7 +396,7 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
                                             "from /strategies (every point runs each of them)",
                                             axis.pointer.empty() ? "\"\"" : axis.pointer));
         }
-        const json::json_pointer ptr = axis_pointer(s.file, p + "/pointer", axis.pointer);
+        const json::json_pointer ptr = parse_pointer(s.file, p + "/pointer", axis.pointer);
         for (std::size_t b = 0; b < s.axes.size(); ++b) {
             if (is_prefix_pointer(s.axes[b].pointer, axis.pointer) ||
                 is_prefix_pointer(axis.pointer, s.axes[b].pointer)) {
@@ -413,9 +407,9 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
             }
         }
         if (!s.base.contains(ptr.parent_pointer()) || !s.base[ptr.parent_pointer()].is_object()) {
-            throw ScenarioError(
-                s.file, p + "/pointer",
-                fmt::format("{} names nothing in the base scenario {}", axis.pointer, s.base_file));
+            throw ScenarioError(s.file, p + "/pointer",
+                                fmt::format("{} names nothing in the base scenario {}",
+                                            axis.pointer, s.base_label));
         }
         if (a.contains("values") == a.contains("range")) {
             throw ScenarioError(s.file, p, "expected exactly one of \"values\" and \"range\"");
@@ -454,7 +448,7 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
     check_sweep_size(s, max_points);
     // The client groups, for group metrics in expect lines (every point must keep them).
     {
-        const Scenario base_scenario = load_scenario_json(s.base, s.base_file);
+        const Scenario base_scenario = load_scenario_json(s.base, s.base_label, s.base_dir);
         for (const auto& g : base_scenario.groups) {
             s.groups.push_back(g.name);
         }
@@ -465,9 +459,9 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
     }
     // Every point must be a valid scenario with a backup, before anything runs.
     for (const auto& point : points_of(s)) {
-        const Scenario sc =
-            load_scenario_json(point_document(s, point, 0),
-                               fmt::format("{} at {}", s.base_file, point_label(s, point)));
+        const Scenario sc = load_scenario_json(
+            point_document(s, point, 0),
+            fmt::format("{} at {}", s.base_label, point_label(s, point)), s.base_dir);
         if (const auto last = static_cast<std::uint64_t>(s.replications - 1);
             sc.seed > std::numeric_limits<std::uint64_t>::max() - last) {
             throw ScenarioError(s.file, "/replications",
@@ -477,7 +471,7 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
         }
         if (sc.model != "mariadb" || !sc.backup) {
             throw ScenarioError(
-                s.base_file, "/backup",
+                s.base_label, "/backup",
                 "a sweep varies the backup strategy: the base scenario needs a \"backup\"");
         }
         // An axis on the flavour must not be overridden: compare runs a strategy that needs
@@ -520,6 +514,9 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
             s.largest_estimate = std::move(e);
             s.largest_estimate_at = sc.file;
         }
+    }
+    if (!overrides.empty()) {
+        doc["overrides"] = override_texts(overrides);
     }
     s.effective = std::move(doc);
     return s;
@@ -574,7 +571,8 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                 const int rep = static_cast<int>(i % R);
                 Scenario sc = load_scenario_json(
                     point_document(spec, points[p], rep),
-                    fmt::format("{} at {}", spec.base_file, point_label(spec, points[p])));
+                    fmt::format("{} at {}", spec.base_label, point_label(spec, points[p])),
+                    spec.base_dir);
                 apply_event_budget(sc, sc.file, spec.max_events);
                 CompareRow row;
                 try {

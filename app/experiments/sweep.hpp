@@ -17,6 +17,7 @@
 #include "app/experiments/compare.hpp"
 #include "app/experiments/metrics.hpp"
 #include "app/scenario/event_estimate.hpp"
+#include "app/scenario/overrides.hpp"
 
 namespace lockstage::app {
 
@@ -42,6 +43,9 @@ struct SweepSpec {
     std::string name;
     nlohmann::ordered_json base;  ///< the base scenario document
     std::string base_file;
+    /// How messages name the base scenario: base_file, with its --set overrides if any.
+    std::string base_label;
+    std::filesystem::path base_dir;  ///< its folder (relative paths inside it resolve there)
     struct Axis {
         std::string pointer;
         std::vector<nlohmann::ordered_json> values;
@@ -67,14 +71,18 @@ struct SweepSpec {
 inline constexpr std::uint64_t kMaxSweepPoints = 100'000;
 inline constexpr std::uint64_t kMaxSweepRuns = 1'000'000;
 
-/// Reads and checks a sweep file and its base scenario; every point is validated as a scenario
-/// before anything runs. Errors are ScenarioErrors (exit code 2).
-SweepSpec load_sweep(const std::filesystem::path& path);
+/// Reads and checks a sweep file and its base scenario, with `overrides` (--set) applied to the
+/// base before the axes; every point is validated as a scenario before anything runs. Errors are
+/// ScenarioErrors (exit code 2). The effective sweep document records the overrides' texts
+/// under "overrides".
+SweepSpec load_sweep(const std::filesystem::path& path,
+                     const std::vector<Override>& overrides = {});
 /// The same from the sweep file's text: `file` names it in messages, `base` is read relative to
 /// `dir`; `max_points` lowers the points limit (the fuzz target's, to keep inputs fast).
 SweepSpec load_sweep_text(std::string_view text, const std::string& file,
                           const std::filesystem::path& dir,
-                          std::uint64_t max_points = kMaxSweepPoints);
+                          std::uint64_t max_points = kMaxSweepPoints,
+                          const std::vector<Override>& overrides = {});
 
 /// One expect line of `s` (its strategies and client groups must be set), checked: a ScenarioError
 /// at `s.file` and `where` if it is not "metric[strategy] OP metric[strategy]" or

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "models/backup/backup.hpp"
 #include "models/queue/queue_model.hpp"
@@ -18,6 +19,8 @@ namespace lockstage::app {
 
 struct Scenario {
     std::string file;  ///< where it was read from, for messages
+    /// The --set overrides applied to the file, as given ("/backup/strategy=ftwrl").
+    std::vector<std::string> overrides;
     std::string name;
     std::string description;
     std::uint64_t seed = 1;

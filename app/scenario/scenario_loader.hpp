@@ -32,6 +32,10 @@ class ScenarioError : public std::runtime_error {
 Scenario load_scenario_text(std::string_view text, const std::string& file);
 /// Validates an already parsed scenario document (a sweep point).
 Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file);
+/// The same with relative paths inside it (a profile's csv) read from `dir`, when `file` is a
+/// label rather than a path ("base.json at /pointer=value", "s.json (with --set ...)").
+Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file,
+                            const std::filesystem::path& dir);
 /// JSON text to a document: malformed JSON (with line and column), duplicate keys and nesting
 /// deeper than kMaxJsonDepth (json_reader.hpp) are ScenarioErrors naming `file`.
 nlohmann::ordered_json parse_json_text(std::string_view text, const std::string& file);

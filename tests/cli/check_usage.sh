@@ -95,5 +95,15 @@ expect 0 'throughput \(tps\) +99[0-9]\.[0-9]|throughput \(tps\) +100[0-9]\.[0-9]
 expect 0 "results written to $work/mm1/" EMPTY -- run "$scenarios/queue-mm1.json" --out "$work/mm1"
 expect 0 EMPTY EMPTY -- run "$scenarios/queue-mm1.json" --out "$work/mm1-quiet" --quiet
 [ -f "$work/mm1-quiet/summary.json" ] && pass=$((pass + 1)) || { echo "FAIL: --quiet wrote no summary.json"; fail=$((fail + 1)); }
+# --set POINTER=VALUE on run, check, compare, sweep (tests/cli/check_set.sh tests what it does).
+for c in run check compare sweep; do
+  expect 0 "^Usage: lockstage $c [A-Z.]+json .*\[--set POINTER=VALUE\]\.\.\." ANY -- $c --help
+done
+for c in run check compare; do
+  expect 2 EMPTY "^lockstage: --set foo: expected POINTER=VALUE, a JSON pointer starting with \"/\"" -- $c "$scenarios/default.json" --set foo
+done
+expect 2 EMPTY "^lockstage: --set x=1: expected POINTER=VALUE" -- sweep "$sweep_file" --set x=1 --out "$work/set"
+expect 2 EMPTY '^lockstage: error: --set /nothing/x=1: /nothing: no such member$' -- check "$scenarios/default.json" --set /nothing/x=1
+[ ! -e "$work/set" ] && pass=$((pass + 1)) || { echo "FAIL: a refused --set left $work/set"; fail=$((fail + 1)); }
 echo "usage: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

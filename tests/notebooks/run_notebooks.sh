@@ -34,7 +34,8 @@ if ! "$lockstage" report tutorial --scenarios "$scenarios" --out "$tmp/tutorial"
    ! "$lockstage" run "$scenarios/backup-ftwrl.json" --out "$tmp/one-run/ftwrl" >"$tmp/ftwrl.log" 2>&1 ||
    ! "$lockstage" run "$scenarios/backup-mariabackup-stages.json" --out "$tmp/one-run/mariabackup-stages" \
        >"$tmp/stages.log" 2>&1 ||
-   ! "$lockstage" sweep "$scenarios/ci/sweep.json" --out "$tmp/sweep" --quiet --jobs 2 >"$tmp/sweep.log" 2>&1; then
+   ! "$lockstage" sweep "$scenarios/ci/sweep.json" --out "$tmp/sweep" --quiet --jobs 2 >"$tmp/sweep.log" 2>&1 ||
+   ! "$lockstage" compare "$scenarios/default.json" --out "$tmp/compare" --quiet >"$tmp/compare.log" 2>&1; then
   cat "$tmp"/*.log >&2
   fail "lockstage could not make the notebooks' inputs"
   echo "notebooks: 0 passed, 1 failed"
@@ -42,12 +43,14 @@ if ! "$lockstage" report tutorial --scenarios "$scenarios" --out "$tmp/tutorial"
 fi
 
 # 2. notebook -> results folder -> figures it must save
-declare -A results=([tutorial-tables]=$tmp/tutorial [one-run]=$tmp/one-run [sweep]=$tmp/sweep)
+declare -A results=([tutorial-tables]=$tmp/tutorial [one-run]=$tmp/one-run [sweep]=$tmp/sweep
+                     [compare]=$tmp/compare)
 declare -A figures=([tutorial-tables]="tutorial-vs-simulated verdicts"
                     [one-run]="tps-timeline queue-depth latency-histograms"
-                    [sweep]="sweep-write_blocked_s sweep-tps_mean sweep-backup_p99_ms sweep-backup_s")
+                    [sweep]="sweep-write_blocked_s sweep-tps_mean sweep-backup_p99_ms sweep-backup_s"
+                    [compare]="compare-commits-timeline compare-p99 compare-write-blocked")
 passed=0 failed=0
-for name in tutorial-tables one-run sweep; do
+for name in tutorial-tables one-run sweep compare; do
   nb=$notebooks/$name.ipynb
   start=$(date +%s%N)
   if [[ ! -f $nb ]]; then

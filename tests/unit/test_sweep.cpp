@@ -121,6 +121,8 @@ TEST_CASE("summarize_sweep writes a degenerate fit as a row without coefficients
     s.strategies = {"no-lock"};
     s.groups = {"app"};
     s.axes = {{"/data/myisam_gb", {1, 2, 3}}};
+    // the base the axis changes (runs.csv's seed column is read from each point's document)
+    s.base = nlohmann::ordered_json::parse(R"({"seed": 1, "data": {"myisam_gb": 2}})");
     const auto columns = app::sweep_columns(s);
     // every metric 0 at every point: a constant, nothing to fit
     const app::SweepValues values(3, std::vector<std::optional<double>>(columns.size(), 0.0));
