@@ -12,6 +12,7 @@
 #include "models/server/sql.hpp"
 #include "models/topology/replica.hpp"
 #include "models/workload/clients.hpp"
+#include "models/workload/estimate.hpp"
 #include "sim/kernel/distribution.hpp"
 #include "sim/kernel/simulation.hpp"
 #include "sim/kernel/time.hpp"
@@ -285,4 +286,56 @@ TEST_CASE("retries: only timeouts and deadlocks are retried") {
     CHECK_FALSE(wl::Workload::retryable(Error::QueryInterrupted));
     CHECK_FALSE(wl::Workload::retryable(Error::ConnectionKilled));
     CHECK_FALSE(wl::Workload::retryable(Error::None));
+}
+
+namespace {
+
+// The events of the term `key` of a group's estimate; 0 without one.
+double term(const sim::EventCosts& costs, std::string_view key) {
+    for (const auto& c : costs) {
+        if (c.key == key) {
+            return c.events;
+        }
+    }
+    return 0;
+}
+
+wl::GroupConfig estimate_group(wl::Arrivals::Kind kind) {
+    wl::GroupConfig g;
+    g.name = "app";
+    g.arrivals.kind = kind;
+    g.pool_size = 10;
+    g.client_timeout = seconds(1);
+    wl::StatementTemplate st{
+        "UPDATE t1", sql("UPDATE t1"), {}, sim::Distribution::constant(millis(100))};
+    g.transactions.push_back(wl::TransactionTemplate{"update", 1.0, false, {st}});
+    return g;
+}
+
+}  // namespace
+
+TEST_CASE("event estimate: retries on a saturated pool are counted") {
+    const srv::ServerConfig server;  // commit 0.1 ms, 16 cores
+    // Open, 1000/s on 10 connections of 100.1 ms each: 99.9001/s served, 900.0999/s give up
+    // after 1 s; with 3 retries 100 ms apart each tries 3 more times (3 fit in 60 s), 3 events
+    // a try.
+    wl::GroupConfig open = estimate_group(wl::Arrivals::Kind::Open);
+    open.arrivals.rate_tps = 1000;
+    CHECK(term(wl::estimate_events(open, seconds(60), server), "retries") == 0);
+    open.retries.max = 3;
+    open.retries.backoff = sim::Distribution::constant(millis(100));
+    const double excess = 1000 - 10 / 100.1e6 * 1e9;
+    CHECK(term(wl::estimate_events(open, seconds(60), server), "retries") ==
+          doctest::Approx(excess * 3 * 60 * 3));
+    // Closed, 20 clients on 10 connections, thinking 1 s: the 10 beyond the pool give up after
+    // 1 s and ask again after their think time (5/s, 3 events each); with a retry after no
+    // backoff, after 0 s (10/s, 4 events each: the backoff's sleep too).
+    wl::GroupConfig closed = estimate_group(wl::Arrivals::Kind::Closed);
+    closed.arrivals.clients = 20;
+    closed.arrivals.think = sim::Distribution::constant(seconds(1));
+    CHECK(term(wl::estimate_events(closed, seconds(60), server), "client_timeout_s") ==
+          doctest::Approx(5.0 * 60 * 3));
+    closed.retries.max = 1;
+    CHECK(term(wl::estimate_events(closed, seconds(60), server), "client_timeout_s") ==
+          doctest::Approx(10.0 * 60 * 4));
 }
