@@ -68,15 +68,7 @@ struct Bench {
         sim.run_until(until);
     }
     StatementResult result(std::string_view name, std::size_t seq) const {
-        for (const auto& row : trace) {
-            if (row.session == name && row.seq == seq) {
-                INFO(name << " #" << seq << ": " << row.sql);
-                REQUIRE(row.result.has_value());
-                return *row.result;
-            }
-        }
-        FAIL("no statement " << seq << " of session " << name);
-        return {};
+        return lockstage::tests::traced(trace, name, seq);
     }
 };
 
