@@ -143,6 +143,28 @@ TEST_CASE("max_statement_time: 0 is off, and a session's own value overrides the
     CHECK(s.finished == millis(1500));
 }
 
+TEST_CASE("max_statement_time: a kill that finds no wait is noticed at the next one") {
+    // One core, held 3 s by A (exempt). B queues for it from 0; its 2 s pass while it queues,
+    // where there is nothing to interrupt. It ends when it has the core, at 3 s, without
+    // running its 500 ms (which would have ended at 3.5 s with no error).
+    sim::Simulation sim;
+    srv::ServerConfig c = config(seconds(2));
+    c.cpu_cores = 1;
+    srv::Server server(sim, c, tables(), {});
+    std::vector<ScriptedSession> scripts = {{"a", "", {at(0, "SELECT * FROM t1", seconds(3))}},
+                                            {"b", "", {at(0, "SELECT * FROM t1", millis(500))}}};
+    std::vector<srv::TraceRow> trace;
+    srv::start_scripts(server, scripts, trace);
+    server.set_max_statement_time(*server.session_by_name("a"), 0);
+    sim.run_until(seconds(10));
+    const StatementResult a = lockstage::tests::traced(trace, "a", 1);
+    CHECK(a.error == Error::None);
+    CHECK(a.finished == seconds(3));
+    const StatementResult b = lockstage::tests::traced(trace, "b", 1);
+    CHECK(b.error == Error::StatementTimeout);
+    CHECK(b.finished == seconds(3));
+}
+
 TEST_CASE("max_statement_time: a replica's applier thread is exempt") {
     // The replica's FTWRL holds its applier for 5 s; with max_statement_time 1 s a client's
     // write in the same window fails after 1 s, while the applier waits the 5 s out: no error,
