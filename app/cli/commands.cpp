@@ -151,6 +151,26 @@ std::optional<std::uint64_t> max_events_option(const po::variables_map& vm) {
     return n;
 }
 
+constexpr const char* kPercentilesHelp =
+    "latency percentiles the printed table shows in place of p99, each above 0 and below 100, "
+    "up to 8 (e.g. 50,99,99.9); the written files keep the metric table's columns";
+
+/// --percentiles, if given (a bad value is a usage error); empty if not.
+std::vector<double> percentiles_option(const po::variables_map& vm) {
+    if (!vm.count("percentiles")) {
+        return {};
+    }
+    const std::string text = vm["percentiles"].as<std::string>();
+    const auto p = parse_percentiles(text);
+    if (!p) {
+        throw UsageError(
+            fmt::format("--percentiles {}: expected 1 to {} comma-separated numbers "
+                        "above 0 and below 100, none twice (e.g. 50,99,99.9)",
+                        text.empty() ? "\"\"" : text, kMaxPercentiles));
+    }
+    return *p;
+}
+
 /// Estimates the run, refuses it if it is too large, sets its budget; with --max-events below
 /// the estimate, warns that the run will likely be stopped.
 void budget_run(Scenario& s, const po::variables_map& vm, std::ostream& err) {
@@ -202,6 +222,7 @@ Command check_command() {
 Command run_command() {
     Command c{"run",
               "run SCENARIO.json [--set POINTER=VALUE]... [--out DIR] [--seed N] [--max-events N] "
+              "[--percentiles P,...] "
               "[--quiet]",
               po::options_description("Options"),
               {}};
@@ -213,6 +234,7 @@ Command run_command() {
         "seed", po::value<std::string>()->value_name("N"),
         "seed of every random stream, overriding the scenario's \"seed\" (0 to 2^64 - 1)")(
         "max-events", po::value<std::string>()->value_name("N"), kMaxEventsHelp)(
+        "percentiles", po::value<std::string>()->value_name("P,..."), kPercentilesHelp)(
         "quiet,q", po::bool_switch(), "print nothing but errors");
     c.positional.add("scenario", 1);
     return c;
@@ -221,7 +243,7 @@ Command run_command() {
 Command compare_command() {
     Command c{"compare",
               "compare SCENARIO.json [--strategies A,B,...] [--set POINTER=VALUE]... [--out DIR] "
-              "[--seed N] [--max-events N] [--quiet]",
+              "[--seed N] [--max-events N] [--percentiles P,...] [--quiet]",
               po::options_description("Options"),
               {}};
     c.options.add_options()("help,h", "this help")(
@@ -238,7 +260,9 @@ Command compare_command() {
                     "seed of every random stream, overriding the scenario's \"seed\" (0 to 2^64 - "
                     "1)")("max-events", po::value<std::string>()->value_name("N"),
                           "as for run: the most kernel events each strategy's run may execute")(
-        "quiet,q", po::bool_switch(), "print nothing but errors");
+        "percentiles", po::value<std::string>()->value_name("P,..."),
+        "as for run, in place of backup_p99_ms")("quiet,q", po::bool_switch(),
+                                                 "print nothing but errors");
     c.positional.add("scenario", 1);
     return c;
 }
@@ -432,13 +456,13 @@ void run_queue(const Scenario& s, ResultFolder& folder, Progress& progress, bool
 
 /// The mariadb model with scripted sessions: the trace of every statement.
 void run_mariadb(const Scenario& given, ResultFolder& folder, Progress& progress, bool quiet,
-                 std::ostream& out) {
+                 const std::vector<double>& percentiles, std::ostream& out) {
     const Scenario s = with_run_length(given);  // duration_s left out: until the backup's end
     const MariadbRun run = simulate_mariadb(s, progress.callback());
     write_mariadb_run(folder, "", s, run);
     folder.commit();
     if (!quiet) {
-        out << mariadb_summary_text(s, run);
+        out << mariadb_summary_text(s, run, percentiles);
         fmt::print(out, "results written to {}/ ({} events in {:.2f} s of wall time)\n",
                    folder.destination().string(), run.events, progress.elapsed_s());
     }
@@ -456,6 +480,10 @@ int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
         s.effective["seed"] = s.seed;
     }
     const bool quiet = vm["quiet"].as<bool>();
+    const std::vector<double> percentiles = percentiles_option(vm);
+    if (!percentiles.empty() && s.model == "queue") {
+        throw UsageError("--percentiles: the queue model's table shows p50, p99 and p99.9 always");
+    }
     budget_run(s, vm, err);
     const std::filesystem::path dest = result_folder_path(vm, s.name);
     ResultFolder folder(dest, {file});  // fails early if the folder cannot be made
@@ -464,7 +492,7 @@ int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
         if (s.model == "queue") {
             run_queue(s, folder, progress, quiet, out, err);
         } else {
-            run_mariadb(s, folder, progress, quiet, out);
+            run_mariadb(s, folder, progress, quiet, percentiles, out);
         }
     } catch (const sim::EventLimitExceeded& e) {
         throw std::runtime_error(budget_spent_message(e, s.file, s, vm.count("max-events") > 0));
@@ -503,6 +531,7 @@ int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err
         strategies.push_back(name);
         from = comma + 1;
     }
+    const std::vector<double> percentiles = percentiles_option(vm);
     budget_run(s, vm, err);
     ResultFolder folder(result_folder_path(vm, s.name + "-compare"), {file});
     const std::filesystem::path& dest = folder.destination();
@@ -529,7 +558,7 @@ int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err
     folder.write("scenario.json", s.effective.dump(2) + "\n");
     folder.commit();
     if (!vm["quiet"].as<bool>()) {
-        out << compare_text(s, rows);
+        out << compare_text(s, rows, percentiles);
         fmt::print(
             out, "results written to {}/ ({:.2f} s of wall time)\n", dest.string(),
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

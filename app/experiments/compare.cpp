@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +35,7 @@ CompareRow run_one(const Scenario& given, const CompareRunHandler& each) {
             fmt::format("{}{} {}", row.peak_statements.empty() ? "" : " + ", n, kind);
     }
     row.values = MetricValues::of(s, run);
+    row.backup_latency = run.workload.all.latency_backup;
     row.charts = report_run(s, run);
     return row;
 }
@@ -110,7 +112,8 @@ std::string compare_csv(const std::vector<CompareRow>& rows) {
     return out;
 }
 
-std::string compare_text(const Scenario& base, const std::vector<CompareRow>& rows) {
+std::string compare_text(const Scenario& base, const std::vector<CompareRow>& rows,
+                         const std::vector<double>& percentiles) {
     std::string out = fmt::format("scenario {} compared across {} backup strategies, seed {}\n",
                                   base.name, rows.size(), base.seed);
     // Headline metrics, all groups together (write-blocked time per group too); the verdict on
@@ -129,17 +132,34 @@ std::string compare_text(const Scenario& base, const std::vector<CompareRow>& ro
     // Write-blocked time first: it is what the comparison is about.
     std::stable_partition(shown.begin(), shown.end(),
                           [](const Column& c) { return c.metric->name == "write_blocked_s"; });
+    // --percentiles: backup_p99_ms gives way to the chosen percentiles of the same histogram.
+    struct Cell {
+        const Column* column;
+        std::optional<Percentile> percentile;  ///< nullopt: the column's metric
+    };
+    std::vector<Cell> cells;
     std::vector<std::string> headers;
     std::vector<const Metric*> metrics;
     for (const auto& c : shown) {
+        if (!percentiles.empty() && c.metric->name == "backup_p99_ms") {
+            for (const double p : percentiles) {
+                cells.push_back({&c, percentile(p)});
+                headers.push_back("backup_" + cells.back().percentile->name);
+                metrics.push_back(c.metric);
+            }
+            continue;
+        }
+        cells.push_back({&c, std::nullopt});
         headers.push_back(c.name());
         metrics.push_back(c.metric);
     }
     std::vector<TextRow> text;
     for (const auto& r : rows) {
         TextRow t{r.strategy, {}};
-        for (const auto& c : shown) {
-            t.values.push_back(r.values.get(c.metric->name, c.group));
+        for (const auto& cell : cells) {
+            t.values.push_back(cell.percentile
+                                   ? latency_quantile_ms(r.backup_latency, cell.percentile->q)
+                                   : r.values.get(cell.column->metric->name, cell.column->group));
         }
         text.push_back(std::move(t));
     }
@@ -155,7 +175,8 @@ std::string compare_text(const Scenario& base, const std::vector<CompareRow>& ro
     out +=
         "  (write_blocked_s: the longest time with no commit while writes waited for a lock, all "
         "groups then each group; tps_, backup_p99_ms, backup_max_ms: all groups' requests over "
-        "the backup window; 'lockstage metrics' defines every column)\n";
+        "the backup window; 'lockstage metrics' defines every column";
+    out += percentiles.empty() ? ")\n" : "; backup_pN_ms the N-th percentile, as backup_p99_ms)\n";
     return out;
 }
 

@@ -20,6 +20,8 @@ struct CompareRow {
                                   ///< 16 UPDATE"
     std::vector<std::string> inconsistencies;  ///< "table: reason"
     MetricValues values;
+    /// All groups' latency over the backup window, for the printed table's --percentiles.
+    stats::Histogram backup_latency;
     ReportRun charts;  ///< what report.html draws
 };
 
@@ -38,6 +40,8 @@ std::vector<Column> compare_columns(const std::vector<CompareRow>& rows);
 
 std::string compare_json(const Scenario& base, const std::vector<CompareRow>& rows);
 std::string compare_csv(const std::vector<CompareRow>& rows);
-std::string compare_text(const Scenario& base, const std::vector<CompareRow>& rows);
+/// The printed table; `percentiles` (--percentiles) replace its backup_p99_ms column.
+std::string compare_text(const Scenario& base, const std::vector<CompareRow>& rows,
+                         const std::vector<double>& percentiles = {});
 
 }  // namespace lockstage::app

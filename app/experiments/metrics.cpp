@@ -87,20 +87,25 @@ bool has_backup(const MetricContext& c) {
     return c.run.backup && c.run.backup->started;
 }
 
+/// The latency metrics of each window: p50, p99, p99.9 and max (`percent` 100).
+struct LatencyKind {
+    const char* suffix;
+    double percent;
+    double q;
+    const char* what;
+    bool headline;  ///< when the window's metrics are
+};
+constexpr LatencyKind kLatencyKinds[] = {
+    {"p50_ms", 50, 0.50, "median latency (arrival to end) of ", false},
+    {"p99_ms", 99, 0.99, "99th percentile of the latency of ", true},
+    {"p999_ms", 99.9, 0.999, "99.9th percentile of the latency of ", false},
+    {"max_ms", 100, 1.0, "largest latency of ", true}};
+
 /// The latency metrics of one window, from one definition: p50, p99, p99.9 and max of the
 /// histogram `member` of a group's figures; `headline` marks p99 and max as headline metrics.
 void add_latency(std::vector<Metric>& table, const std::string& prefix, const std::string& window,
                  stats::Histogram GroupResult::*member, const std::string& of, bool headline) {
-    const struct {
-        const char* suffix;
-        double q;
-        const char* what;
-        bool headline;
-    } kinds[] = {{"p50_ms", 0.50, "median latency (arrival to end) of ", false},
-                 {"p99_ms", 0.99, "99th percentile of the latency of ", headline},
-                 {"p999_ms", 0.999, "99.9th percentile of the latency of ", false},
-                 {"max_ms", 1.0, "largest latency of ", headline}};
-    for (const auto& k : kinds) {
+    for (const auto& k : kLatencyKinds) {
         const double q = k.q;
         table.push_back({prefix + k.suffix,
                          "ms",
@@ -109,7 +114,7 @@ void add_latency(std::vector<Metric>& table, const std::string& prefix, const st
                          k.what + of,
                          2,
                          false,
-                         k.headline,
+                         headline && k.headline,
                          [member, q](const MetricContext&, const GroupResult& g) {
                              return quantile_ms(g.*member, q);
                          },
@@ -148,7 +153,7 @@ std::vector<Metric> build_table() {
          "requests",
          Scope::Group,
          "run",
-         "requests ended by a server error (lock wait timeout, deadlock, kill)",
+         "requests ended by a server error (lock wait timeout, statement timeout, deadlock, kill)",
          0,
          true,
          true,
@@ -166,6 +171,33 @@ std::vector<Metric> build_table() {
          true,
          [](const MetricContext&, const GroupResult& g) -> Value {
              return static_cast<double>(g.timeouts);
+         },
+         {}},
+        {"statement_timeouts",
+         "statements",
+         Scope::Group,
+         "run",
+         "statements of the group's connections ended by max_statement_time "
+         "(ER_STATEMENT_TIMEOUT), every attempt's: a request retried after one counts each",
+         0,
+         true,
+         false,
+         [](const MetricContext&, const GroupResult& g) -> Value {
+             return static_cast<double>(g.statement_timeouts);
+         },
+         {}},
+        {"retries",
+         "attempts",
+         Scope::Group,
+         "run",
+         "times a request ran again (the group's retries) after ER_STATEMENT_TIMEOUT, "
+         "ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK or giving up on a pool connection; failed and "
+         "timeouts count only requests whose last attempt failed",
+         0,
+         true,
+         false,
+         [](const MetricContext&, const GroupResult& g) -> Value {
+             return static_cast<double>(g.retries);
          },
          {}},
         {"unfinished",
@@ -656,6 +688,43 @@ std::optional<double> MetricValues::get(std::string_view name, std::string_view 
         }
     }
     throw std::logic_error(fmt::format("no value of \"{}\" for group \"{}\"", name, group));
+}
+
+std::optional<double> latency_quantile_ms(const stats::Histogram& h, double q) {
+    return quantile_ms(h, q);
+}
+
+Percentile percentile(double percent) {
+    for (const auto& k : kLatencyKinds) {
+        if (k.percent == percent) {
+            return {k.suffix, k.q};  // the metric table's own: the same name, the same value
+        }
+    }
+    return {fmt::format("p{}_ms", percent), percent / 100.0};
+}
+
+std::optional<std::vector<double>> parse_percentiles(std::string_view text) {
+    std::vector<double> out;
+    for (std::size_t from = 0; from <= text.size();) {
+        const std::size_t comma = std::min(text.find(',', from), text.size());
+        const std::string_view token = text.substr(from, comma - from);
+        // Plain decimals only: digits with at most one point, no sign, exponent or spaces.
+        const bool plain = !token.empty() && token.size() <= 20 &&
+                           std::all_of(token.begin(), token.end(),
+                                       [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) &&
+                           std::count(token.begin(), token.end(), '.') <= 1 && token != ".";
+        if (!plain) {
+            return std::nullopt;
+        }
+        const double p = std::stod(std::string(token));
+        if (!(p > 0 && p < 100) || std::find(out.begin(), out.end(), p) != out.end() ||
+            out.size() == kMaxPercentiles) {
+            return std::nullopt;
+        }
+        out.push_back(p);
+        from = comma + 1;
+    }
+    return out;
 }
 
 std::string csv_value(std::optional<double> v) {

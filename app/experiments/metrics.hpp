@@ -83,6 +83,25 @@ struct MetricValues {
 std::string csv_value(std::optional<double> v);
 std::string text_value(const Metric& m, std::optional<double> v);
 
+/// A latency percentile a printed table shows (--percentiles 50,99,99.9): its column name and
+/// the quantile it reads from a latency histogram. For a percentile the metric table defines
+/// (50, 99, 99.9) these are the table's (p50_ms, p99_ms, p999_ms, and its quantile, so the
+/// value is the metric's); any other is named like them with its number as given: p95_ms,
+/// p99.99_ms. A window's prefix ("backup_") goes in front.
+struct Percentile {
+    std::string name;
+    double q;
+};
+/// `percent` in (0, 100).
+Percentile percentile(double percent);
+/// The most percentiles --percentiles takes.
+inline constexpr std::size_t kMaxPercentiles = 8;
+/// "50,99,99.9": 1 to kMaxPercentiles plain decimal numbers above 0 and below 100, none twice;
+/// nullopt if the text is not that.
+std::optional<std::vector<double>> parse_percentiles(std::string_view text);
+/// A quantile of a latency histogram in ms, as the latency metrics read it; no value when empty.
+std::optional<double> latency_quantile_ms(const stats::Histogram& h, double q);
+
 /// A latency histogram in ms, {count, mean, p50, p90, p99, p999, max} (0 when empty), with the
 /// quantile the latency metrics use: for breakdowns that are not metrics of their own (latency
 /// by transaction class, the queue model's wait and response).

@@ -508,7 +508,8 @@ std::string wait_graph_dot(const models::server::WaitGraph& g) {
     return os.str();
 }
 
-std::string mariadb_summary_text(const Scenario& s, const MariadbRun& run) {
+std::string mariadb_summary_text(const Scenario& s, const MariadbRun& run,
+                                 const std::vector<double>& percentiles) {
     const auto& rows = run.trace;
     const auto& groups = run.workload.groups;
     const auto& backup = run.backup;
@@ -519,18 +520,28 @@ std::string mariadb_summary_text(const Scenario& s, const MariadbRun& run) {
         s.name, models::server::traits(s.server.flavor).name, groups.size(), s.sessions.size(),
         sim::to_seconds(s.duration), s.seed);
     if (!groups.empty()) {
-        // One row per group and one for all groups; the columns are metrics of the table.
-        const std::vector<std::string> names = {"throughput_tps",
-                                                "commits_per_s",
-                                                "timeouts",
-                                                "failed",
-                                                "p99_ms",
-                                                "max_ms",
-                                                "write_blocked_s",
-                                                "write_blocked_start_s",
-                                                "longest_commit_gap_s"};
+        // One row per group and one for all groups; the columns are metrics of the table, the
+        // latency percentiles those of --percentiles (default: p99_ms) read from the histogram
+        // the latency metrics read.
+        const std::vector<std::string> before = {"throughput_tps", "commits_per_s", "timeouts",
+                                                 "failed"};
+        const std::vector<std::string> after = {"max_ms", "write_blocked_s",
+                                                "write_blocked_start_s", "longest_commit_gap_s"};
+        std::vector<Percentile> shown_percentiles;
+        for (const double p : percentiles.empty() ? std::vector<double>{99} : percentiles) {
+            shown_percentiles.push_back(percentile(p));
+        }
+        std::vector<std::string> names = before;
         std::vector<const Metric*> metrics;
-        for (const auto& n : names) {
+        for (const auto& n : before) {
+            metrics.push_back(&metric(n));
+        }
+        for (const auto& p : shown_percentiles) {
+            names.push_back(p.name);
+            metrics.push_back(&metric("p99_ms"));  // its unit and decimals
+        }
+        for (const auto& n : after) {
+            names.push_back(n);
             metrics.push_back(&metric(n));
         }
         std::vector<TextRow> table;
@@ -543,7 +554,17 @@ std::string mariadb_summary_text(const Scenario& s, const MariadbRun& run) {
         }
         for (const auto& label : labels) {
             TextRow r{label.empty() ? "(all groups)" : label, {}};
-            for (const auto& n : names) {
+            const models::workload::GroupResult* g = &run.workload.all;
+            for (const auto& group : groups) {
+                g = group.name == label ? &group : g;
+            }
+            for (const auto& n : before) {
+                r.values.push_back(values.get(n, label));
+            }
+            for (const auto& p : shown_percentiles) {
+                r.values.push_back(latency_quantile_ms(g->latency, p.q));
+            }
+            for (const auto& n : after) {
                 r.values.push_back(values.get(n, label));
             }
             table.push_back(std::move(r));
@@ -552,7 +573,9 @@ std::string mariadb_summary_text(const Scenario& s, const MariadbRun& run) {
         out +=
             "  (latency: every request, failed and timed-out ones included; write_blocked_s: the "
             "longest time with no commit while writes waited for a lock; 'lockstage metrics' "
-            "defines every column)\n";
+            "defines every column";
+        out += percentiles.empty() ? ")\n"
+                                   : ", pN_ms the N-th percentile of that latency, as p99_ms)\n";
     }
     if (run.queue_depth.peak > 0) {
         const auto& q = run.queue_depth;

@@ -58,8 +58,9 @@ std::string queue_depth_csv(const models::server::QueueDepthResult& q);
 /// waits_at_peak.dot: the wait-for graph at the first peak of the queue depth, in Graphviz
 /// (edges waiter -> blocker; a node is a session, labelled with its name and statement).
 std::string wait_graph_dot(const models::server::WaitGraph& g);
-/// The terminal summary of a mariadb-model run: client groups (metrics of the table), backup,
-/// replica or Galera node, then the trace.
-std::string mariadb_summary_text(const Scenario& s, const MariadbRun& run);
+/// The terminal summary of a mariadb-model run: client groups (metrics of the table, the latency
+/// `percentiles`, default 99: see Percentile), backup, replica or Galera node, then the trace.
+std::string mariadb_summary_text(const Scenario& s, const MariadbRun& run,
+                                 const std::vector<double>& percentiles = {});
 
 }  // namespace lockstage::app

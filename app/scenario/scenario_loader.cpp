@@ -211,11 +211,11 @@ void canonical_engines(const Reader& r, json& doc) {
 void check_model_keys(const Reader& r, const json& raw, const std::string& model) {
     const bool queue = model == "queue";
     const std::pair<const char*, const char*> server_keys[] = {
-        {"connections", "queue"},      {"max_in_system", "queue"},
-        {"flavor", "mariadb"},         {"lock_wait_timeout_s", "mariadb"},
-        {"commit_ms", "mariadb"},      {"cpu_cores", "mariadb"},
-        {"cpu_share", "mariadb"},      {"fsync_ms", "mariadb"},
-        {"max_connections", "mariadb"}};
+        {"connections", "queue"},       {"max_in_system", "queue"},
+        {"flavor", "mariadb"},          {"lock_wait_timeout_s", "mariadb"},
+        {"commit_ms", "mariadb"},       {"cpu_cores", "mariadb"},
+        {"cpu_share", "mariadb"},       {"fsync_ms", "mariadb"},
+        {"max_connections", "mariadb"}, {"max_statement_time_s", "mariadb"}};
     if (raw.contains("server")) {
         for (const auto& [key, owner] : server_keys) {
             if (raw["server"].contains(key) && (std::string_view(owner) == "queue") != queue) {
@@ -393,6 +393,18 @@ sim::RateProfile load_profile(const Reader& r, const json& a, const std::string&
     return sim::RateProfile(std::move(steps), 0);
 }
 
+/// A max_statement_time_s: 0 (off), or at least MariaDB's resolution, a microseconds count
+/// (docs/statement-timeout.md#what-the-model-does).
+sim::Time statement_time(const Reader& r, const json& v, const std::string& pointer) {
+    const sim::Time t = r.time(v, pointer, sim::kSecond, true);
+    if (v.get<double>() != 0.0 && t < sim::micros(1)) {
+        r.fail(pointer, fmt::format("expected 0 (off) or at least 0.000001 (MariaDB counts "
+                                    "max_statement_time in microseconds), got {}",
+                                    v.dump()));
+    }
+    return t;
+}
+
 std::vector<models::workload::GroupConfig> load_groups(const Reader& r, const json& doc,
                                                        const std::set<std::string>& tables) {
     namespace ms = models::server;
@@ -432,6 +444,17 @@ std::vector<models::workload::GroupConfig> load_groups(const Reader& r, const js
         c.pool_size = g.at("pool_size").get<int>();
         c.client_timeout =
             r.time(g.at("client_timeout_s"), p + "/client_timeout_s", sim::kSecond, false);
+        if (g.contains("max_statement_time_s")) {
+            c.max_statement_time =
+                statement_time(r, g.at("max_statement_time_s"), p + "/max_statement_time_s");
+        }
+        const auto& retries = g.at("retries");
+        c.retries.max = retries.at("max").get<int>();
+        const auto& backoff = retries.at("backoff_ms");
+        c.retries.backoff = backoff.is_number()
+                                ? sim::Distribution::constant(r.time(
+                                      backoff, p + "/retries/backoff_ms", sim::kMillisecond, true))
+                                : r.distribution(backoff, p + "/retries/backoff_ms");
         double total_weight = 0.0;
         for (std::size_t j = 0; j < g.at("transactions").size(); ++j) {
             const auto& t = g["transactions"][j];
@@ -595,6 +618,8 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
         s.server.fsync = r.distribution(server.at("fsync_ms"), "/server/fsync_ms");
     }
     s.server.max_connections = server.at("max_connections").get<int>();
+    s.server.max_statement_time =
+        statement_time(r, server.at("max_statement_time_s"), "/server/max_statement_time_s");
 
     std::set<std::string> table_names;
     for (std::size_t i = 0; i < doc.at("tables").size(); ++i) {
@@ -714,6 +739,24 @@ void load_mariadb(const Reader& r, const json& doc, Scenario& s) {
         s.sessions.push_back(std::move(script));
     }
     s.groups = load_groups(r, doc, table_names);
+    if (s.server.flavor == ms::Flavor::MySQL80 || s.server.flavor == ms::Flavor::Percona80) {
+        // MySQL's statement limit is max_execution_time, for SELECT only: not modelled.
+        std::string at;
+        if (s.server.max_statement_time > 0) {
+            at = "/server/max_statement_time_s";
+        }
+        for (std::size_t i = 0; at.empty() && i < s.groups.size(); ++i) {
+            if (s.groups[i].max_statement_time) {
+                at = fmt::format("/workload/groups/{}/max_statement_time_s", i);
+            }
+        }
+        if (!at.empty()) {
+            r.fail(at, fmt::format("max_statement_time is MariaDB's, and server.flavor is {} "
+                                   "(MySQL's max_execution_time, for SELECT only, is not "
+                                   "modelled)",
+                                   ms::traits(s.server.flavor).name));
+        }
+    }
     const std::string topology = doc.at("topology").get<std::string>();
     const bool replica = topology == "replica";
     if (replica != doc.contains("replication")) {
@@ -892,8 +935,9 @@ Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file,
     }
     // The effective scenario shows what was run: the other model's defaults are dropped.
     if (s.model == "queue") {
-        for (const char* key : {"flavor", "lock_wait_timeout_s", "commit_ms", "cpu_cores",
-                                "cpu_share", "fsync_ms", "max_connections"}) {
+        for (const char* key :
+             {"flavor", "lock_wait_timeout_s", "commit_ms", "cpu_cores", "cpu_share", "fsync_ms",
+              "max_connections", "max_statement_time_s"}) {
             doc["server"].erase(key);
         }
         for (const char* key : {"tables", "users", "sessions", "data", "backup", "topology",

@@ -651,6 +651,10 @@ void BackupActor::set_replica(models::topology::ReplicaApplier* replica) {
 void BackupActor::start() {
     Impl& b = *impl_;
     b.id = b.server.connect("backup", b.cfg.user);
+    // xb_mysql_connect(): "SET SESSION wait_timeout=2147483, max_statement_time=0" on every
+    // connection of the tool, so no max_statement_time ends its lock statements
+    // (docs/statement-timeout.md#who-is-exempt).
+    b.server.set_max_statement_time(b.id, 0);
     b.server.add_hooks(this);
     b.sim().spawn(backup_process(b));
     if (b.cfg.kill_at) {

@@ -130,6 +130,8 @@ std::string_view error_name(Error e) {
             return "ER_TABLE_NOT_LOCKED_FOR_WRITE";
         case Error::LockOrActiveTransaction:
             return "ER_LOCK_OR_ACTIVE_TRANSACTION";
+        case Error::StatementTimeout:
+            return "ER_STATEMENT_TIMEOUT";
     }
     return "?";
 }
@@ -160,6 +162,9 @@ Server::SessionId Server::connect(std::string name, std::string user) {
     s.name = std::move(name);
     s.lock_wait_timeout = config_.default_lock_wait_timeout;
     s.innodb_lock_wait_timeout = config_.innodb_lock_wait_timeout;
+    s.max_statement_time = config_.max_statement_time;
+    s.server = this;
+    s.self = static_cast<SessionId>(sessions_.size());
     if (user.empty()) {
         s.all_privileges = true;
     } else if (auto it = users_.find(user); it != users_.end()) {
@@ -230,6 +235,12 @@ sim::Task<bool> Server::lock(Session& s, SessionId id, LockKey key, locks::Mode 
     const std::string_view state = locks::mode_table(key.ns).wait_state;
     // Row locks live apart from the MDL and wait innodb_lock_wait_timeout.
     const bool row = key.ns == Ns::Row;
+    if (s.timed_out) {
+        // max_statement_time passed while the statement was between waits: the kill is
+        // noticed here, before it waits again (MDL_wait::timed_wait checks is_killed() first).
+        r.error = Error::StatementTimeout;
+        co_return false;
+    }
     locks::LockManager& m = row ? rows_ : locks_;
     const sim::Time timeout = row ? s.innodb_lock_wait_timeout : s.lock_wait_timeout;
     wait_begins(s, id, state);
@@ -321,6 +332,11 @@ sim::Task<bool> Server::run_for(Session& s, sim::Time d, StatementResult& r, boo
             : static_cast<sim::Time>(std::llround(static_cast<double>(d) * config_.cpu_share));
     if (on_cpu) {
         co_await cpu_.acquire();
+        if (s.timed_out) {  // max_statement_time passed while it queued for a core
+            cpu_.release();
+            r.error = Error::StatementTimeout;
+            co_return false;
+        }
         s.executing = true;
         const int res = co_await sim_.block(s.exec, cpu);
         s.executing = false;
@@ -332,6 +348,10 @@ sim::Task<bool> Server::run_for(Session& s, sim::Time d, StatementResult& r, boo
         if (cpu == d) {
             co_return true;
         }
+    }
+    if (s.timed_out) {
+        r.error = Error::StatementTimeout;
+        co_return false;
     }
     s.executing = true;
     const int res = co_await sim_.block(s.exec, d - cpu);
@@ -390,6 +410,10 @@ sim::Task<bool> Server::pass_gate(Session& s, SessionId id, StatementResult& r, 
                                   std::string_view state) {
     if (open()) {
         co_return true;
+    }
+    if (s.timed_out) {
+        r.error = Error::StatementTimeout;
+        co_return false;
     }
     const sim::Time t0 = sim_.now();
     wait_begins(s, id, state);
@@ -1029,12 +1053,8 @@ sim::Task<bool> Server::block_ddl_wait_ddl(Session& s, SessionId id, StatementRe
     co_return false;
 }
 
-void Server::kill(SessionId target, bool query_only) {
-    Session& t = sessions_[target - 1];
-    if (t.gone) {
-        return;
-    }
-    t.kill_error = query_only ? Error::QueryInterrupted : Error::ConnectionKilled;
+bool Server::interrupt(Session& t, SessionId target, Error error) {
+    t.kill_error = error;
     if (locks_.is_waiting(target)) {
         locks_.kill_wait(target);
     } else if (rows_.is_waiting(target)) {
@@ -1043,10 +1063,35 @@ void Server::kill(SessionId target, bool query_only) {
         sim_.wake(t.exec, 1);
     } else if (t.gate.waiting()) {
         sim_.wake(t.gate, 1);
+    } else {
+        return false;
     }
+    return true;
+}
+
+void Server::kill(SessionId target, bool query_only) {
+    Session& t = sessions_[target - 1];
+    if (t.gone) {
+        return;
+    }
+    interrupt(t, target, query_only ? Error::QueryInterrupted : Error::ConnectionKilled);
     if (!query_only) {
         disconnect(target);
     }
+}
+
+void Server::statement_time_exceeded(void* session) {
+    // thd_kill_timeout(): THD::awake(KILL_TIMEOUT), so the statement's lock wait or execution
+    // ends with ER_STATEMENT_TIMEOUT, as KILL QUERY ends it with ER_QUERY_INTERRUPTED
+    // (docs/statement-timeout.md#how-mariadb-times-a-statement). Rolled back like a lock wait
+    // timeout: the statement's locks go when execute() returns, its transaction stays open.
+    auto& s = *static_cast<Session*>(session);
+    s.statement_timer = {};
+    if (s.gone || !s.busy) {
+        return;
+    }
+    s.timed_out = true;
+    s.server->interrupt(s, s.self, Error::StatementTimeout);
 }
 
 void Server::disconnect_session(SessionId id) {
@@ -1106,6 +1151,13 @@ sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time
     s.busy = true;
     s.statement_started = sim_.now();
     s.kind = st.kind;
+    s.timed_out = false;
+    if (s.max_statement_time > 0) {
+        // THD::set_query_timer(): armed as the statement starts, whatever it is; ended when it
+        // ends (docs/statement-timeout.md#how-mariadb-times-a-statement).
+        s.statement_timer =
+            sim_.schedule(s.max_statement_time, sim::Action{&Server::statement_time_exceeded, &s});
+    }
     // LOCK TABLES ... WRITE needs the same protection as a write (lock_table_names():
     // THD::has_read_only_protection(), docs/lock-tables.md#which-locks-lock-tables-takes).
     const bool lock_write =
@@ -1211,6 +1263,11 @@ sim::Task<StatementResult> Server::execute(SessionId id, Statement st, sim::Time
             rows_.release_duration(id, Duration::Transaction);
         }
     }
+    if (s.statement_timer) {
+        sim_.cancel(s.statement_timer);  // THD::reset_query_timer()
+        s.statement_timer = {};
+    }
+    s.timed_out = false;
     s.busy = false;
     r.finished = sim_.now();
     co_return r;

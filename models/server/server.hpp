@@ -74,6 +74,7 @@ enum class Error {
     TableNotLockedForWrite,   // 1099: under LOCK TABLES, a write to a table locked READ
     LockOrActiveTransaction,  // 1192: FTWRL under LOCK TABLES
     AlterNotSupported,        // 1846: ALTER TABLE ... ALGORITHM=COPY, LOCK=NONE
+    StatementTimeout,         // 1969: max_statement_time exceeded (docs/statement-timeout.md)
 };
 std::string_view error_name(Error e);
 
@@ -116,6 +117,11 @@ struct ServerConfig {
     /// (docs/server-capacity.md#group-commit). Unset: none, each commit takes `commit` alone.
     std::optional<sim::Distribution> fsync;
     int max_connections = 151;
+    /// MariaDB's max_statement_time, the sessions' default: a statement still running (or
+    /// waiting for a lock) this long after it began is killed with ER_STATEMENT_TIMEOUT and
+    /// rolled back; 0: off (docs/statement-timeout.md#what-the-model-does). A session's own
+    /// value: Server::set_max_statement_time.
+    sim::Time max_statement_time = 0;
 };
 
 /// The points of a session's backup locks where a Galera node pauses or resumes its provider.
@@ -209,6 +215,12 @@ class Server {
     /// The client closes its connection (a tool that exits): as DISCONNECT, the session's
     /// locks go at once and a backup stage or FTWRL it held ends. Nothing if already gone.
     void disconnect_session(SessionId id);
+    /// The session's max_statement_time (0: off), from its next statement on: a client group's
+    /// own value, or 0 for the sessions MariaDB exempts (a replica's applier threads, the
+    /// backup tool's session; docs/statement-timeout.md#who-is-exempt).
+    void set_max_statement_time(SessionId id, sim::Time t) {
+        sessions_.at(id - 1).max_statement_time = t;
+    }
     /// False once the session was killed or disconnected.
     bool connected(SessionId id) const { return !sessions_.at(id - 1).gone; }
     /// Sessions running a statement that started at or before `since` (other than `except`),
@@ -243,6 +255,14 @@ class Server {
         bool all_privileges = false;
         sim::Time lock_wait_timeout;
         sim::Time innodb_lock_wait_timeout;
+        sim::Time max_statement_time = 0;  ///< 0: off
+        /// The running statement's max_statement_time timer (none when off), and whether it
+        /// fired: the kill is then pending until the statement reaches a point that notices
+        /// it (a lock wait, its execution).
+        sim::EventHandle statement_timer;
+        bool timed_out = false;
+        Server* server = nullptr;  ///< for the timer's action
+        SessionId self = 0;
         bool in_transaction = false;
         bool read_write = false;  ///< the open transaction wrote to a backup-safe engine
         BackupStage stage = BackupStage::None;
@@ -319,6 +339,11 @@ class Server {
     void end_transaction(Session& s, SessionId id);
     void end_backup(Session& s, SessionId id);
     void kill(SessionId target, bool query_only);
+    /// Ends the session's current wait or execution with `error` (KILL QUERY's way): returns
+    /// whether something was interrupted.
+    bool interrupt(Session& t, SessionId target, Error error);
+    /// The max_statement_time timer of a session fired (`session` is its Session).
+    static void statement_time_exceeded(void* session);
     void notify(SessionId id, BackupLockEvent e);
     /// Whether every hook lets commits through.
     bool commits_open() const;

@@ -74,12 +74,16 @@ void ReplicaApplier::start() {
     sim_.spawn(primary());
     if (cfg_.parallel_threads == 0) {
         session_ = server_.connect("replica/sql_thread");
+        // An applier thread is a slave_thread: THD::set_query_timer() never arms its timer
+        // (docs/statement-timeout.md#who-is-exempt).
+        server_.set_max_statement_time(session_, 0);
         sim_.spawn(applier());
         return;
     }
     for (int i = 1; i <= cfg_.parallel_threads; ++i) {
         Worker& w = workers_.emplace_back();
         w.session = server_.connect(fmt::format("replica/worker{}", i));
+        server_.set_max_statement_time(w.session, 0);  // a slave_thread too
     }
     for (Worker& w : workers_) {
         sim_.spawn(worker(w));

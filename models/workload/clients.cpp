@@ -52,6 +52,7 @@ struct Workload::Group {
     sim::RandomStream mix_rng;
     sim::RandomStream exec_rng;
     sim::RandomStream occasional_rng;
+    sim::RandomStream retry_rng;
     sim::Distribution pick_transaction;
     Watch watch;           ///< this group's commit gaps and write-blocked time
     Watch* all = nullptr;  ///< all groups'
@@ -69,6 +70,7 @@ struct Workload::Group {
           mix_rng(seed, "workload/" + cfg.name + "/mix"),
           exec_rng(seed, "workload/" + cfg.name + "/exec"),
           occasional_rng(seed, "workload/" + cfg.name + "/occasional"),
+          retry_rng(seed, "workload/" + cfg.name + "/retry"),
           pick_transaction(index_choice([this] {
               std::vector<double> w;
               for (const auto& t : cfg.transactions) {
@@ -147,6 +149,8 @@ void GroupResult::merge(const GroupResult& o) {
     timeouts += o.timeouts;
     unfinished += o.unfinished;
     commits += o.commits;
+    statement_timeouts += o.statement_timeouts;
+    retries += o.retries;
     latency.merge(o.latency);
     latency_backup.merge(o.latency_backup);
     pool_wait.merge(o.pool_wait);
@@ -201,6 +205,13 @@ struct TxOutcome {
     Time backup_wait = 0;
 };
 
+/// Counts a statement ended by max_statement_time.
+void count_timeout(Group& g, const server::StatementResult& r) {
+    if (r.error == Error::StatementTimeout) {
+        ++g.result.statement_timeouts;
+    }
+}
+
 /// One transaction of the group's mix on connection `conn`.
 sim::Task<TxOutcome> run_transaction(Server& server, Group& g, Server::SessionId conn,
                                      std::size_t index) {
@@ -209,6 +220,7 @@ sim::Task<TxOutcome> run_transaction(Server& server, Group& g, Server::SessionId
     TxOutcome out;
     if (tx.explicit_transaction) {
         const auto r = co_await server.execute(conn, simple(server::StmtKind::Begin), 0);
+        count_timeout(g, r);
         out.error = r.error;
         out.backup_wait += r.backup_wait;
     }
@@ -218,6 +230,7 @@ sim::Task<TxOutcome> run_transaction(Server& server, Group& g, Server::SessionId
         }
         const auto& st = tx.statements[i];
         const auto r = co_await run_statement(server, g, conn, st, &flags[i], out.nontransactional);
+        count_timeout(g, r);
         out.error = r.error;
         out.backup_wait += r.backup_wait;
         out.wrote = out.wrote || st.statement.is_write();
@@ -226,6 +239,7 @@ sim::Task<TxOutcome> run_transaction(Server& server, Group& g, Server::SessionId
         const bool ok = out.error == Error::None;
         const auto end = ok ? server::StmtKind::Commit : server::StmtKind::Rollback;
         const auto r = co_await server.execute(conn, simple(end), 0);
+        count_timeout(g, r);
         out.backup_wait += r.backup_wait;
         if (ok) {
             out.error = r.error;
@@ -234,29 +248,50 @@ sim::Task<TxOutcome> run_transaction(Server& server, Group& g, Server::SessionId
     co_return out;
 }
 
-/// One client request: wait for a pooled connection, run a transaction from the mix.
+/// One client request: wait for a pooled connection, run a transaction from the mix; after a
+/// retryable failure (Workload::retryable, or no connection within client_timeout), pause for
+/// the backoff and do it all again, up to retries.max times. Its latency runs from its arrival
+/// to the end of its last attempt.
 sim::Task<void> serve(Server& server, Group& g) {
     sim::Simulation& sim = server.simulation();
     InFlight request{sim.now()};
     g.began(request);
     ++g.result.arrived;
-    g.result.max_pool_queue = std::max<std::int64_t>(
-        g.result.max_pool_queue, static_cast<std::int64_t>(g.pool.queued()) + 1);
-    if (!co_await g.pool.acquire(g.cfg.client_timeout)) {
-        ++g.result.timeouts;
-        g.result.timeouts_per_interval.add(sim.now());
-        g.ended(request, sim.now());
-        co_return;
+    std::optional<std::size_t> tx;  // a retry runs the same transaction again
+    TxOutcome outcome;
+    Time backup_wait = 0;
+    for (int attempt = 0;; ++attempt) {
+        const bool may_retry = attempt < g.cfg.retries.max;
+        const Time asked = sim.now();
+        g.result.max_pool_queue = std::max<std::int64_t>(
+            g.result.max_pool_queue, static_cast<std::int64_t>(g.pool.queued()) + 1);
+        const bool connected = co_await g.pool.acquire(g.cfg.client_timeout);
+        if (connected) {
+            g.result.pool_wait.record(sim.now() - asked);
+            const Server::SessionId conn = g.idle.back();
+            g.idle.pop_back();
+            if (!tx) {
+                tx = static_cast<std::size_t>(g.pick_transaction.sample(g.mix_rng));
+            }
+            outcome = co_await run_transaction(server, g, conn, *tx);
+            g.idle.push_back(conn);
+            g.pool.release();
+            backup_wait += outcome.backup_wait;
+        }
+        if (!may_retry || (connected && !Workload::retryable(outcome.error))) {
+            if (connected) {
+                break;
+            }
+            ++g.result.timeouts;
+            g.result.timeouts_per_interval.add(sim.now());
+            g.ended(request, sim.now());
+            co_return;
+        }
+        ++g.result.retries;
+        co_await sim.sleep(g.cfg.retries.backoff.sample(g.retry_rng));
     }
-    g.result.pool_wait.record(sim.now() - request.arrived);
-    const Server::SessionId conn = g.idle.back();
-    g.idle.pop_back();
-    const auto tx = static_cast<std::size_t>(g.pick_transaction.sample(g.mix_rng));
-    const TxOutcome outcome = co_await run_transaction(server, g, conn, tx);
-    g.idle.push_back(conn);
-    g.pool.release();
     const Time now = sim.now();
-    g.result.blocked.record(outcome.backup_wait);
+    g.result.blocked.record(backup_wait);
     g.ended(request, now);
     if (outcome.error != Error::None) {
         ++g.result.failed;
@@ -342,6 +377,7 @@ sim::Process occasional(Server& server, Group& g, const Occasional& o, Server::S
         bool nontrans = false;
         const server::StatementResult r =
             co_await run_statement(server, g, conn, t, nullptr, nontrans);
+        count_timeout(g, r);
         if (!ddl) {
             continue;
         }
@@ -392,6 +428,9 @@ std::vector<char> nontransactional(const Server& server, const StatementTemplate
 
 Server::SessionId Workload::connect(Group& g, std::string name) {
     const Server::SessionId id = server_.connect(std::move(name));
+    if (g.cfg.max_statement_time) {
+        server_.set_max_statement_time(id, *g.cfg.max_statement_time);
+    }
     if (group_of_.size() <= id) {
         group_of_.resize(id + 1, nullptr);
     }

@@ -55,11 +55,21 @@ struct Occasional {
     std::vector<StatementTemplate> statements;  ///< one picked uniformly per arrival
 };
 
+/// A transaction that failed in a way a client retries (Workload::retryable) runs again from its
+/// start, up to `max` more times, after a pause drawn from `backoff`.
+struct Retries {
+    int max = 0;
+    sim::Distribution backoff = sim::Distribution::constant(0);
+};
+
 struct GroupConfig {
     std::string name;
     Arrivals arrivals;
     int pool_size = 16;
     sim::Time client_timeout = sim::seconds(30);
+    /// The group's connections' max_statement_time (0: off); unset: the server's.
+    std::optional<sim::Time> max_statement_time;
+    Retries retries;
     std::vector<TransactionTemplate> transactions;
     Occasional ddl;
     Occasional long_queries;
@@ -81,6 +91,9 @@ struct GroupResult {
     std::uint64_t timeouts = 0;    ///< gave up waiting for a pool connection
     std::uint64_t unfinished = 0;  ///< still waiting or running when the run ended
     std::uint64_t commits = 0;     ///< completed transactions that wrote
+    /// Statements ended by ER_STATEMENT_TIMEOUT (max_statement_time), every attempt's.
+    std::uint64_t statement_timeouts = 0;
+    std::uint64_t retries = 0;  ///< attempts made again after a retryable failure
     /// ns, arrival to end, of every request that ended: completed, failed, timed out; and the
     /// unfinished ones with their time so far at the end of the run (a lower bound).
     stats::Histogram latency;
@@ -133,6 +146,17 @@ struct WorkloadResult {
 
 class Workload : public server::ServerHooks {
   public:
+    /// The failures a client retries (GroupConfig::retries): those after which running the
+    /// transaction again from its start is safe and may succeed - ER_STATEMENT_TIMEOUT,
+    /// ER_LOCK_WAIT_TIMEOUT and ER_LOCK_DEADLOCK (the statement, or for a deadlock the whole
+    /// transaction, was rolled back) - and giving up on a pool connection after client_timeout
+    /// (docs/statement-timeout.md#retries). Kills and refusals (privileges, parse errors, a
+    /// backup lock held by the session) are not retried.
+    static bool retryable(server::Error e) {
+        return e == server::Error::StatementTimeout || e == server::Error::LockWaitTimeout ||
+               e == server::Error::LockDeadlock;
+    }
+
     Workload(server::Server& server, std::uint64_t seed, sim::Time duration, sim::Time interval,
              std::vector<GroupConfig> groups);
     ~Workload() override;

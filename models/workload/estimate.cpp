@@ -87,6 +87,25 @@ sim::EventCosts estimate_events(const GroupConfig& g, sim::Time duration,
                                        g.arrivals.rate_tps, seconds, per_tx),
                            g.arrivals.rate_tps * seconds * per_tx});
         }
+        // Retries after giving up on a saturated pool: the arrivals the pool cannot serve each
+        // try again up to retries.max times, at most once per (client_timeout + backoff), each
+        // try its wait, its timeout and the backoff's sleep. (Retries after a statement or lock
+        // timeout cost what the failed attempt cost, bounded by the time the lock is held:
+        // not counted.)
+        const PeakWaiting waiting = estimate_peak_waiting(g, duration, server);
+        if (g.retries.max > 0 && waiting.requests > 0) {
+            const double excess =
+                waiting.requests / sim::to_seconds(std::min(g.client_timeout, duration));
+            const double cycle_ns =
+                std::max(1.0, static_cast<double>(g.client_timeout) + g.retries.backoff.mean());
+            const double tries = std::min(static_cast<double>(g.retries.max),
+                                          static_cast<double>(duration) / cycle_ns);
+            out.push_back({"retries",
+                           fmt::format("group {}: about {:.4g}/s beyond the pool giving up and "
+                                       "retrying up to {} times x {} s x 3 events",
+                                       g.name, excess, g.retries.max, seconds),
+                           excess * tries * seconds * 3});
+        }
     } else {
         // A client's cycle is its think time and the service; a zero cycle retries every
         // millisecond. The pool and the cores cap the rate.
@@ -112,17 +131,22 @@ sim::EventCosts estimate_events(const GroupConfig& g, sim::Time duration,
         // their think time, at most once per (think + client_timeout): a request, its wait and
         // its timeout, 3 events. A timeout of 1 ns makes that a billion retries a second per
         // client, which the budget must refuse up front rather than run for minutes.
+        // With retries, a client that gave up asks again after the backoff instead of its
+        // think time when that is shorter, the backoff's sleep one more event.
         if (g.arrivals.clients > g.pool_size) {
-            const double retry_ns =
-                std::max(1.0, g.arrivals.think.mean() + static_cast<double>(g.client_timeout));
+            const double pause = g.retries.max > 0
+                                     ? std::min(g.arrivals.think.mean(), g.retries.backoff.mean())
+                                     : g.arrivals.think.mean();
+            const double retry_ns = std::max(1.0, pause + static_cast<double>(g.client_timeout));
             const double retries =
                 static_cast<double>(g.arrivals.clients - g.pool_size) / retry_ns * 1e9;
+            const int events = g.retries.max > 0 ? 4 : 3;
             out.push_back(
                 {"client_timeout_s",
                  fmt::format("group {}: {} clients beyond the pool giving up after "
-                             "client_timeout_s and retrying, up to {:.4g}/s x {} s x 3 events",
-                             g.name, g.arrivals.clients - g.pool_size, retries, seconds),
-                 retries * seconds * 3});
+                             "client_timeout_s and retrying, up to {:.4g}/s x {} s x {} events",
+                             g.name, g.arrivals.clients - g.pool_size, retries, seconds, events),
+                 retries * seconds * events});
         }
     }
     // DDL and long queries: the arrival, the statement and its wake-ups, about 4 each.

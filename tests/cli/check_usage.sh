@@ -105,5 +105,19 @@ done
 expect 2 EMPTY "^lockstage: --set x=1: expected POINTER=VALUE" -- sweep "$sweep_file" --set x=1 --out "$work/set"
 expect 2 EMPTY '^lockstage: error: --set /nothing/x=1: /nothing: no such member$' -- check "$scenarios/default.json" --set /nothing/x=1
 [ ! -e "$work/set" ] && pass=$((pass + 1)) || { echo "FAIL: a refused --set left $work/set"; fail=$((fail + 1)); }
+# --percentiles: the printed table's latency columns; bad lists exit 2 before anything runs.
+echo '{"name": "tiny", "duration_s": 2, "tables": [{"name": "t"}], "workload": {"groups": [{"name": "app", "arrivals": {"kind": "open", "rate_tps": 50}, "transactions": [{"statements": [{"sql": "UPDATE t"}]}]}]}}' > "$work/tiny.json"
+echo '{"name": "tinyb", "tables": [{"name": "t"}], "data": {"innodb_gb": 0.01, "innodb_tables": 2}, "backup": {"strategy": "ftwrl", "start_at_s": 0.5}, "workload": {"groups": [{"name": "app", "arrivals": {"kind": "open", "rate_tps": 50}, "transactions": [{"statements": [{"sql": "UPDATE t"}]}]}]}}' > "$work/tinyb.json"
+for p in 0 100 -1 abc 1e2 50,50 50,,99 99.9.9 " 50" "" 1,2,3,4,5,6,7,8,9; do
+  expect 2 EMPTY "^lockstage: --percentiles ${p:-\"\"}: expected 1 to 8 comma-separated numbers above 0 and below 100, none twice \(e\.g\. 50,99,99\.9\)\$" -- run "$work/tiny.json" --percentiles "$p" --out "$work/pct"
+done
+expect 2 EMPTY "^lockstage: --percentiles 0: expected 1 to 8 comma-separated numbers" -- compare "$work/tinyb.json" --percentiles 0 --out "$work/pct"
+expect 2 EMPTY "^lockstage: --percentiles: the queue model's table shows p50, p99 and p99\.9 always\$" -- run "$scenarios/queue-mm1.json" --percentiles 50 --out "$work/pct"
+[ ! -e "$work/pct" ] && pass=$((pass + 1)) || { echo "FAIL: a refused --percentiles left $work/pct"; fail=$((fail + 1)); }
+expect 0 '--percentiles P,...' ANY -- run --help
+expect 0 '--percentiles P,...' ANY -- compare --help
+expect 0 'p99_ms +max_ms' EMPTY -- run "$work/tiny.json" --out "$work/pct-default"
+expect 0 'failed +p50_ms +p99_ms +p999_ms +p95_ms +p99\.99_ms +max_ms' EMPTY -- run "$work/tiny.json" --percentiles 50,99,99.9,95,99.99 --out "$work/pct-run"
+expect 0 'backup_p50_ms +backup_p99_ms +backup_max_ms' EMPTY -- compare "$work/tinyb.json" --percentiles 50,99 --out "$work/pct-compare"
 echo "usage: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "models/server/script.hpp"
 #include "models/server/sql.hpp"
@@ -27,6 +28,21 @@ inline models::server::Statement sql(std::string_view text) {
 inline models::server::ScriptedStatement at(sim::Time t, std::string_view text,
                                             sim::Time exec = sim::millis(1)) {
     return models::server::ScriptedStatement{t, std::string(text), sql(text), exec};
+}
+
+// The result of the `seq`-th statement (1-based) of session `name` in a trace; fails the test if
+// that statement was never sent or never finished.
+inline models::server::StatementResult traced(const std::vector<models::server::TraceRow>& trace,
+                                              std::string_view name, std::size_t seq) {
+    for (const auto& row : trace) {
+        if (row.session == name && row.seq == seq) {
+            INFO(name << " #" << seq << ": " << row.sql);
+            REQUIRE(row.result.has_value());
+            return *row.result;
+        }
+    }
+    FAIL("no statement " << seq << " of session " << name);
+    return {};
 }
 
 }  // namespace lockstage::tests

@@ -85,15 +85,7 @@ struct Bench {
     // The result of the `seq`-th statement (1-based) of session `name`; fails the test if that
     // statement was never sent or never finished.
     StatementResult result(std::string_view name, std::size_t seq) const {
-        for (const auto& row : trace) {
-            if (row.session == name && row.seq == seq) {
-                INFO(name << " #" << seq << ": " << row.sql);
-                REQUIRE(row.result.has_value());
-                return *row.result;
-            }
-        }
-        FAIL("no statement " << seq << " of session " << name);
-        return {};
+        return lockstage::tests::traced(trace, name, seq);
     }
     bool finished(std::string_view name, std::size_t seq) const {
         for (const auto& row : trace) {
