@@ -14,6 +14,7 @@ Run with Debian's python3: check_exports.py LOCKSTAGE EXPORTS_DIR
 """
 import datetime
 import json
+import math
 import os
 import re
 import subprocess
@@ -154,6 +155,45 @@ if run.returncode == 0:
     with open(os.path.join(work, "r", "summary.json")) as f:
         gap = json.load(f)["metrics"]["groups"]["innodb"]["longest_commit_gap_s"]
     check(2.95 <= gap <= 3.2, f"FTWRL held 3 s: InnoDB commit gap {gap}")
+
+# Without the histogram: the lognormal through sysbench's mean and p99 (its 99th percentile
+# exp(mu + z sigma) is the p99, its mean the mean).
+report = read("innodb.sysbench.txt")
+no_hist = re.sub(r"Latency histogram.*?\n\n", "", report, flags=re.S)
+avg = float(re.search(r"^\s*avg:\s+([0-9.]+)", report, re.M).group(1))
+p99 = float(re.search(r"^\s*99th percentile:\s+([0-9.]+)", report, re.M).group(1))
+with open(os.path.join(work, "nohist.txt"), "w") as f:
+    f.write(no_hist)
+proc = subprocess.run([lockstage, "calibrate", "--sysbench", os.path.join(work, "nohist.txt")],
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+check(proc.returncode == 0, f"calibrate without a histogram: {proc.stderr}")
+if proc.returncode == 0:
+    e = json.loads(proc.stdout)["workload"]["groups"][0]["transactions"][0]["statements"][0]["exec_ms"]
+    sigma2 = math.log(1 + (e["sd_ms"] / e["mean_ms"]) ** 2)
+    mu = math.log(e["mean_ms"]) - sigma2 / 2
+    q99 = math.exp(mu + 2.3263478740408408 * math.sqrt(sigma2))
+    check(e["dist"] == "lognormal" and abs(e["mean_ms"] - avg) <= 1e-3 * avg
+          and abs(q99 - p99) <= 0.01 * p99,
+          f"lognormal fit: {e}, its p99 {q99} vs sysbench's {p99}, mean vs {avg}")
+
+# SHOW GLOBAL STATUS alone: one group at the statements' rate, the mix their shares.
+proc = subprocess.run([lockstage, "calibrate", "--status", "status.tsv"], cwd=exports,
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+check(proc.returncode == 0, f"calibrate --status alone: {proc.stderr}")
+if proc.returncode == 0:
+    g = json.loads(proc.stdout)["workload"]["groups"][0]
+    t0 = float(re.search(r"^# ([0-9.]+)", read("status.tsv"), re.M).group(1))
+    t1 = float(re.findall(r"^# ([0-9.]+)", read("status.tsv"), re.M)[-1])
+    kinds = {"read": ("Com_select",), "insert": ("Com_insert", "Com_insert_select", "Com_replace"),
+             "update": ("Com_update", "Com_update_multi"),
+             "delete": ("Com_delete", "Com_delete_multi")}
+    per_s = {k: sum(delta(c) for c in cs) / (t1 - t0) for k, cs in kinds.items()}
+    total = sum(per_s.values())
+    check(abs(g["arrivals"]["rate_tps"] - total) <= 1e-4 * total,
+          f"status rate {g['arrivals']['rate_tps']} vs {total}")
+    weights = {t["name"]: t["weight"] for t in g["transactions"]}
+    check(all(abs(weights.get(k, 0) - v) <= 1e-3 * v + 1e-9 for k, v in per_s.items() if v > 0),
+          f"status mix {weights} vs {per_s}")
 
 subprocess.run(["rm", "-rf", work])
 print(f"calibrate exports: {passed} passed, {failed} failed")
