@@ -289,9 +289,10 @@ Command calibrate_command() {
         "writing TABLE")("status", po::value<std::vector<std::string>>()->value_name("FILE"),
                          "SHOW GLOBAL STATUS snapshots (mariadb -B), two or more")(
         "tables", po::value<std::string>()->value_name("FILE"),
-        "information_schema.TABLES export (TSV: TABLE_SCHEMA, TABLE_NAME, ENGINE, BYTES)")(
-        "backup-log", po::value<std::string>()->value_name("FILE"),
-        "mariadb-backup's log (stderr)")(
+        "information_schema.TABLES export: TSV with the header TABLE_SCHEMA, TABLE_NAME, ENGINE, "
+        "BYTES, or a JSON array of such objects")("backup-log",
+                                                  po::value<std::string>()->value_name("FILE"),
+                                                  "mariadb-backup's log (stderr)")(
         "name", po::value<std::string>()->value_name("NAME")->default_value("calibrated"),
         "the scenario's name")("out,o", po::value<std::string>()->value_name("FILE.json"),
                                "write the scenario there (default: print it)")(

@@ -380,10 +380,73 @@ std::string engine_of(const std::string& e) {
     return it == known.end() ? "" : it->second;
 }
 
+/// Adds one row of the export (bytes already checked), or counts it as skipped.
+void add_table_row(TablesExport& t, const std::string& schema, const std::string& name,
+                   const std::string& engine_text, double bytes) {
+    const std::string engine = engine_text == "NULL" ? "" : engine_of(engine_text);
+    if (engine.empty()) {
+        ++t.skipped;
+        t.skipped_engines.insert(engine_text);
+        return;
+    }
+    t.rows.push_back(TableRow{schema, name, engine, bytes});
+}
+
+/// The JSON form of the export: an array of {TABLE_SCHEMA, TABLE_NAME, ENGINE, BYTES} objects
+/// (JSON_ARRAYAGG(JSON_OBJECT(...)) of the same query); errors name the JSON pointer.
+TablesExport read_tables_json(const std::filesystem::path& file, const std::string& text) {
+    TablesExport t;
+    t.file = file;
+    nlohmann::ordered_json doc;
+    try {
+        doc = parse_json_text(text, file.string());
+    } catch (const ScenarioError& e) {
+        throw CalibrateInputError(fmt::format("{}: {}: expected a JSON array, got {}",
+                                              file.string(), e.where(), e.detail()));
+    }
+    const auto wrong = [&](const std::string& where, std::string_view what, const json& got) {
+        throw CalibrateInputError(fmt::format("{}: {}: expected {}, got {}", file.string(), where,
+                                              what, got.dump().substr(0, 60)));
+    };
+    if (!doc.is_array()) {
+        wrong("/", "an array of {TABLE_SCHEMA, TABLE_NAME, ENGINE, BYTES} objects", doc);
+    }
+    for (std::size_t i = 0; i < doc.size(); ++i) {
+        const json& row = doc[i];
+        const std::string at = fmt::format("/{}", i);
+        if (!row.is_object()) {
+            wrong(at, "an object {TABLE_SCHEMA, TABLE_NAME, ENGINE, BYTES}", row);
+        }
+        for (const char* key : {"TABLE_SCHEMA", "TABLE_NAME"}) {
+            if (!row.contains(key) || !row[key].is_string()) {
+                wrong(at + "/" + key, "a string", row.value(key, json()));
+            }
+        }
+        const json engine = row.value("ENGINE", json());
+        if (!engine.is_string() && !engine.is_null()) {
+            wrong(at + "/ENGINE", "a string or null", engine);
+        }
+        const json bytes = row.value("BYTES", json());
+        if (!(bytes.is_null() || (bytes.is_number() && bytes.get<double>() >= 0))) {
+            wrong(at + "/BYTES", "a size in bytes (DATA_LENGTH+INDEX_LENGTH) >= 0", bytes);
+        }
+        add_table_row(t, row["TABLE_SCHEMA"].get<std::string>(),
+                      row["TABLE_NAME"].get<std::string>(),
+                      engine.is_null() ? std::string("NULL") : engine.get<std::string>(),
+                      bytes.is_null() ? 0.0 : bytes.get<double>());
+    }
+    return t;
+}
+
 TablesExport read_tables(const std::filesystem::path& file) {
     TablesExport t;
     t.file = file;
-    const auto lines = lines_of(read_input(file));
+    const std::string text = read_input(file);
+    if (const auto first = text.find_first_not_of(" \t\r\n");
+        first != std::string::npos && (text[first] == '[' || text[first] == '{')) {
+        return read_tables_json(file, text);
+    }
+    const auto lines = lines_of(text);
     const auto split = [](const std::string& l) {
         std::vector<std::string> f;
         std::size_t at = 0;
@@ -415,13 +478,7 @@ TablesExport read_tables(const std::filesystem::path& file) {
         if (!bytes || *bytes < 0) {
             bad(file, i + 1, "a size in bytes (DATA_LENGTH+INDEX_LENGTH) >= 0", shown(f[3]));
         }
-        const std::string engine = f[2] == "NULL" ? "" : engine_of(f[2]);
-        if (engine.empty()) {
-            ++t.skipped;
-            t.skipped_engines.insert(f[2]);
-            continue;
-        }
-        t.rows.push_back(TableRow{f[0], f[1], engine, *bytes});
+        add_table_row(t, f[0], f[1], f[2], *bytes);
     }
     return t;
 }

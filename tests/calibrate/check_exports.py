@@ -4,7 +4,8 @@ again here from the files themselves:
 
 - per sysbench file: rate_tps within 1 % of the mean of its per-second tps figures, pool_size its
   threads, exec_ms its latency histogram (values and counts);
-- data: the sizes equal the TABLES export's sums (1 GB = 2^30 bytes), the table counts its rows;
+- data: the sizes equal the TABLES export's sums (1 GB = 2^30 bytes), the table counts its rows,
+  and its JSON form gives the same;
 - backup: the stage times it prints equal the log's timestamps;
 - status: redo_kb_per_write = Innodb_os_log_written / writes between the two snapshots;
 - the scenario loads (`lockstage check`), printing it without --out gives the same bytes, and a
@@ -194,6 +195,22 @@ if proc.returncode == 0:
     weights = {t["name"]: t["weight"] for t in g["transactions"]}
     check(all(abs(weights.get(k, 0) - v) <= 1e-3 * v + 1e-9 for k, v in per_s.items() if v > 0),
           f"status mix {weights} vs {per_s}")
+
+# The TABLES export as JSON (an array of objects with the TSV's four columns): the same data.
+rows_json = [dict(zip(("TABLE_SCHEMA", "TABLE_NAME", "ENGINE", "BYTES"), r.split("\t")))
+             for r in rows]
+for r in rows_json:
+    r["BYTES"] = int(r["BYTES"])
+with open(os.path.join(work, "tables.json"), "w") as f:
+    json.dump(rows_json, f)
+proc = subprocess.run([lockstage, "calibrate", "--tables", os.path.join(work, "tables.json")],
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+check(proc.returncode == 0, f"calibrate --tables JSON: {proc.stderr}")
+if proc.returncode == 0:
+    from_json = json.loads(proc.stdout)
+    check({k: v for k, v in from_json["data"].items() if k != "why"}
+          == {k: v for k, v in sc["data"].items() if k not in ("why", "redo_kb_per_write")}
+          and from_json["tables"] == sc["tables"], f"JSON export: {from_json['data']}")
 
 subprocess.run(["rm", "-rf", work])
 print(f"calibrate exports: {passed} passed, {failed} failed")
