@@ -212,6 +212,33 @@ if proc.returncode == 0:
           == {k: v for k, v in sc["data"].items() if k not in ("why", "redo_kb_per_write")}
           and from_json["tables"] == sc["tables"], f"JSON export: {from_json['data']}")
 
+# The same snapshots in two files give the same scenario; without their '# TIME' lines the
+# interval is the Uptime difference.
+blocks = [blk for blk in read("status.tsv").split("\n\n") if blk.strip()]
+for i, blk in enumerate(blocks):
+    with open(os.path.join(work, f"status{i}.tsv"), "w") as f:
+        f.write(blk + "\n")
+with open(os.path.join(work, "status-uptime.tsv"), "w") as f:
+    f.write("".join(line + "\n" for line in read("status.tsv").splitlines()
+                    if not line.startswith("#")))
+with open(os.path.join(work, "status.tsv"), "w") as f:
+    f.write(read("status.tsv"))
+one = subprocess.run([lockstage, "calibrate", "--status", os.path.join(work, "status.tsv")],
+                     stdout=subprocess.PIPE, text=True)
+two = subprocess.run([lockstage, "calibrate", *sum((["--status", os.path.join(work, f"status{i}.tsv")]
+                                                     for i in range(len(blocks))), [])],
+                     stdout=subprocess.PIPE, text=True)
+rate_of = lambda out: json.loads(out)["workload"]["groups"][0]["arrivals"]["rate_tps"]  # noqa: E731
+check(one.returncode == 0 and two.returncode == 0 and rate_of(one.stdout) == rate_of(two.stdout),
+      "snapshots in one file or in two give the same rate")
+up = subprocess.run([lockstage, "calibrate", "--status", os.path.join(work, "status-uptime.tsv")],
+                    stdout=subprocess.PIPE, text=True)
+uptime = delta("Uptime")
+want = sum(delta(c) for cs in kinds.values() for c in cs) / uptime
+check(up.returncode == 0 and abs(rate_of(up.stdout) - want) <= 1e-4 * want
+      and "interval from Uptime" in json.loads(up.stdout)["workload"]["groups"][0]["why"],
+      f"Uptime interval: {up.stdout[:200]} vs {want}")
+
 subprocess.run(["rm", "-rf", work])
 print(f"calibrate exports: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
