@@ -43,8 +43,8 @@ std::string shown(std::string_view line) {
 
 [[noreturn]] void bad(const std::filesystem::path& file, std::size_t line, std::string_view what,
                       std::string_view got) {
-    throw CalibrateInputError(
-        fmt::format("{}:{}: expected {}, got {}", file.string(), line, what, got));
+    throw CalibrateInputError(fmt::format("{}:{}: expected {}, got {}", file.string(),
+                                          std::max<std::size_t>(line, 1), what, got));
 }
 
 /// A whole input file; one it cannot read is a CalibrateInputError naming it.
@@ -134,11 +134,22 @@ SysbenchReport read_sysbench(const SysbenchInput& in) {
     std::smatch m;
     for (std::size_t i = 0; i < lines.size(); ++i) {
         const std::string& l = lines[i];
+        // A figure of the matched line: a plain number of at most 1e12 (not "." or 400 digits).
+        const auto num = [&](std::size_t k) {
+            const auto v = number(m[k].str());
+            if (!v || *v > 1e12) {
+                bad(in.file, i + 1, "numbers of at most 1e12", shown(m[k].str()));
+            }
+            return *v;
+        };
         if (in_hist) {
             if (trim(l).empty()) {
                 in_hist = false;
             } else if (std::regex_match(l, m, bucket)) {
-                r.histogram.emplace_back(std::stod(m[1]), std::stod(m[2]));
+                r.histogram.emplace_back(num(1), num(2));
+                if (r.histogram.size() > 10000) {
+                    bad(in.file, i + 1, "a histogram of at most 10000 rows", "more");
+                }
             } else if (l.find("distribution") == std::string::npos) {
                 bad(in.file, i + 1, "a histogram row 'VALUE |*** COUNT'", shown(l));
             }
@@ -147,21 +158,25 @@ SysbenchReport read_sysbench(const SysbenchInput& in) {
         if (l.rfind("Latency histogram", 0) == 0) {
             in_hist = true;
         } else if (std::regex_match(l, m, second)) {
-            r.threads = std::max(r.threads, std::stoi(m[1]));
-            r.tps.push_back(std::stod(m[2]));
-            r.reads += std::stod(m[4]);
-            r.writes += std::stod(m[5]);
-            r.other += std::stod(m[6]);
-            r.p99_per_second.push_back(std::stod(m[7]));
+            if (num(1) > 100000) {
+                bad(in.file, i + 1, "at most 100000 threads (max_connections' limit)",
+                    shown(m[1].str()));
+            }
+            r.threads = std::max(r.threads, static_cast<int>(num(1)));
+            r.tps.push_back(num(2));
+            r.reads += num(4);
+            r.writes += num(5);
+            r.other += num(6);
+            r.p99_per_second.push_back(num(7));
         } else if (std::regex_search(l, any_second) && !std::regex_match(l, queue)) {
             bad(in.file, i + 1,
                 "a sysbench per-second report '[ 1s ] thds: N tps: X qps: X (r/w/o: R/W/O) lat "
                 "(ms,99%): X err/s: X reconn/s: X'",
                 shown(l));
         } else if (std::regex_match(l, m, tx)) {
-            r.summary_tps = std::stod(m[1]);
+            r.summary_tps = num(1);
         } else if (std::regex_match(l, m, stat)) {
-            const double v = std::stod(m[2]);
+            const double v = num(2);
             (m[1] == "avg" ? r.avg_ms : m[1] == "max" ? r.max_ms : r.p99_ms) = v;
         }
     }
@@ -515,7 +530,9 @@ BackupLog read_backup_log(const std::filesystem::path& file) {
     for (std::size_t i = 0; i < lines.size(); ++i) {
         const std::string& l = lines[i];
         if (std::regex_search(l, m, interval)) {
-            b.log_copy_interval_ms = std::stod(m[1]);
+            if (const auto v = number(m[1].str()); v && *v > 0 && *v <= 3600000) {
+                b.log_copy_interval_ms = v;  // else the default, as mariadb-backup refuses it
+            }
         }
         if (!std::regex_search(l, prefix)) {
             continue;  // a continuation of the previous message
@@ -671,6 +688,10 @@ Calibration calibrate(const CalibrateInputs& in) {
                 largest_innodb = name;
             }
         }
+        if (std::max({gb[0], gb[1], gb[2]}) > 1e6) {
+            bad(*in.tables, tables->rows.size() + 1, "at most 1e6 GB of one engine",
+                fmt::format("{:g} GB", std::max({gb[0], gb[1], gb[2]})));
+        }
         data["innodb_gb"] = sig(gb[0]);
         data["innodb_tables"] = count[0];
         data["myisam_gb"] = sig(gb[1]);
@@ -714,7 +735,7 @@ Calibration calibrate(const CalibrateInputs& in) {
             const double bytes_s =
                 rate(s, {redo ? "Innodb_os_log_written" : "Innodb_data_written"});
             const double written_mb_s = rate(s, {"Innodb_data_written"}) / (1024.0 * 1024);
-            if (writes > 0) {
+            if (writes > 0 && bytes_s / writes / 1024.0 <= 1e6) {
                 data["redo_kb_per_write"] = sig(bytes_s / writes / 1024.0, 4);
                 const std::string w = data.value("why", "");
                 data["why"] = w + fmt::format(
@@ -786,8 +807,9 @@ Calibration calibrate(const CalibrateInputs& in) {
             rate_why = fmt::format("rate_tps {:.6g}: its summary 'transactions: ... ({} per sec.)'",
                                    tps, tps);
         }
-        if (tps <= 0) {
-            bad(r.file, r.lines, "a positive transaction rate", "0 tps");
+        if (tps <= 0 || tps > 1e7) {
+            bad(r.file, r.lines, "a transaction rate above 0 and at most 1e7 tps",
+                fmt::format("{:g} tps", tps));
         }
         // exec_ms: the histogram itself, else a lognormal through the mean and the p99.
         json exec;
@@ -887,6 +909,10 @@ Calibration calibrate(const CalibrateInputs& in) {
         const double upd = rate(s, {"Com_update", "Com_update_multi"});
         const double del = rate(s, {"Com_delete", "Com_delete_multi"});
         const double stmts = sel + ins + upd + del;
+        if (stmts > 1e7) {
+            bad(s.last_file, 1, "at most 1e7 statements/s between the snapshots",
+                fmt::format("{:g}/s", stmts));
+        }
         if (stmts <= 0) {
             bad(s.last_file, 1,
                 "statements between the snapshots (Com_select, Com_insert, Com_update, Com_delete)",
@@ -895,7 +921,8 @@ Calibration calibrate(const CalibrateInputs& in) {
         const std::string table = largest_innodb.empty() ? "t1" : largest_innodb;
         std::string missing;
         ensure_table(table, "; t1 InnoDB (no TABLES export)", missing);
-        const int pool = std::max(16, static_cast<int>(std::ceil(s.threads_running_max)));
+        const int pool =
+            std::max(16, static_cast<int>(std::ceil(std::min(s.threads_running_max, 1e5))));
         pools += pool;
         json g;
         g["name"] = unique_group("app");
@@ -922,8 +949,16 @@ Calibration calibrate(const CalibrateInputs& in) {
     json server;
     server["flavor"] = "mariadb-10.11";
     std::string server_why = "flavor mariadb-10.11: the BACKUP STAGE server";
+    if (pools + 10 > 100000) {
+        throw CalibrateInputError(fmt::format(
+            "{}: expected the groups' threads and 10 more to fit in max_connections (at most "
+            "100000), got {} threads",
+            in.sysbench.empty() ? in.status.back().string() : in.sysbench.back().file.string(),
+            pools));
+    }
     const int connections =
-        std::max({151, pools + 10, status ? static_cast<int>(status->max_used_connections) : 0});
+        std::max({151, pools + 10,
+                  status ? static_cast<int>(std::min(status->max_used_connections, 1e5)) : 0});
     server["max_connections"] = connections;
     server_why += fmt::format(
         "; max_connections {}: the pools' {} connections + 10 for DDL, long queries and the "
