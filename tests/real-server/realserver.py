@@ -809,6 +809,7 @@ def main():
     started = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="lockstage-real-server-")
     exports = tempfile.mkdtemp(prefix="lockstage-real-server-exports-")
+    measured = False
     server = Server(workdir)
 
     def on_signal(signum, _frame):
@@ -879,13 +880,15 @@ def main():
         cu["metrics"].update(
             peak_commits_s=catchup(cu["innodb_bins"], unlock_s, args.catchup_rate),
             drain_s=drain_time(cu["innodb_fine_bins"], unlock_s, args.catchup_rate))
+        measured = True
     except (MeasurementError, pymysql.err.Error) as exc:
         log(f"error: {exc}")
-        shutil.rmtree(exports, ignore_errors=True)
         return 2
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+        if not measured:  # an error or a signal: no result folder will take the exports
+            shutil.rmtree(exports, ignore_errors=True)
 
     tmp_out = out + ".partial"
     shutil.rmtree(tmp_out, ignore_errors=True)
