@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/experiments/calibrate.hpp"
 #include "app/experiments/compare.hpp"
 #include "app/experiments/html_report.hpp"
 #include "app/experiments/mariadb_run.hpp"
@@ -54,6 +55,8 @@ constexpr const char* kUsage =
     "  sweep SWEEP.json      run a scenario over a grid of parameters and strategies, in parallel\n"
     "  merge SHARD_DIR...    join the shards of a sweep run with --shard I/N\n"
     "  metrics               every metric lockstage reports: name, unit, window, definition\n"
+    "  calibrate             write a scenario of your server from its sysbench, SHOW GLOBAL\n"
+    "                        STATUS, information_schema.TABLES and mariadb-backup exports\n"
     "\n"
     "Options:\n"
     "  -h [ --help ]         this help; 'lockstage <command> --help' shows a command's options\n"
@@ -324,6 +327,29 @@ Command report_command() {
         "result folder (default: results/tutorial-report/); replaced whole if lockstage wrote it")(
         "quiet,q", po::bool_switch(), "print nothing but errors");
     c.positional.add("which", 1);
+    return c;
+}
+
+Command calibrate_command() {
+    Command c{"calibrate",
+              "calibrate [--sysbench FILE[:TABLE]]... [--status FILE]... [--tables FILE] "
+              "[--backup-log FILE] [--name NAME] [--out FILE.json [--force]]",
+              po::options_description("Options (at least one input)"),
+              {}};
+    c.options.add_options()("help,h", "this help")(
+        "sysbench", po::value<std::vector<std::string>>()->value_name("FILE[:TABLE]"),
+        "sysbench output with --report-interval=1 (and --histogram): one client group each, "
+        "writing TABLE")("status", po::value<std::vector<std::string>>()->value_name("FILE"),
+                         "SHOW GLOBAL STATUS snapshots (mariadb -B), two or more")(
+        "tables", po::value<std::string>()->value_name("FILE"),
+        "information_schema.TABLES export: TSV with the header TABLE_SCHEMA, TABLE_NAME, ENGINE, "
+        "BYTES, or a JSON array of such objects")("backup-log",
+                                                  po::value<std::string>()->value_name("FILE"),
+                                                  "mariadb-backup's log (stderr)")(
+        "name", po::value<std::string>()->value_name("NAME")->default_value("calibrated"),
+        "the scenario's name")("out,o", po::value<std::string>()->value_name("FILE.json"),
+                               "write the scenario there (default: print it)")(
+        "force", po::bool_switch(), "replace FILE.json if it exists");
     return c;
 }
 
@@ -799,6 +825,75 @@ int write_sweep(const SweepSpec& spec, const SweepOutcome& result, ResultFolder&
     return kExitOk;
 }
 
+int do_calibrate(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
+    const auto list = [&](const char* key) {
+        return vm.count(key) ? vm[key].as<std::vector<std::string>>() : std::vector<std::string>{};
+    };
+    CalibrateInputs in;
+    for (const auto& a : list("sysbench")) {
+        in.sysbench.push_back(parse_sysbench_argument(a));
+    }
+    for (const auto& a : list("status")) {
+        in.status.emplace_back(a);
+    }
+    if (vm.count("tables")) {
+        in.tables = vm["tables"].as<std::string>();
+    }
+    if (vm.count("backup-log")) {
+        in.backup_log = vm["backup-log"].as<std::string>();
+    }
+    in.name = vm["name"].as<std::string>();
+    if (in.sysbench.empty() && in.status.empty() && !in.tables && !in.backup_log) {
+        throw UsageError(
+            "calibrate: expected at least one of --sysbench, --status, --tables, --backup-log");
+    }
+    if (in.name.empty() || in.name.size() > 100 ||
+        !std::all_of(in.name.begin(), in.name.end(),
+                     [](char ch) {
+                         return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' ||
+                                ch == '_' || ch == '-';
+                     }) ||
+        !std::isalnum(static_cast<unsigned char>(in.name[0]))) {
+        throw UsageError(
+            fmt::format("--name {}: expected 1 to 100 letters, digits, '.', '_' or "
+                        "'-', starting with a letter or digit",
+                        in.name.empty() ? "\"\"" : in.name));
+    }
+    const std::string dest = vm.count("out") ? vm["out"].as<std::string>() : "";
+    if (vm.count("out") && (dest.empty() || std::filesystem::is_directory(dest))) {
+        throw UsageError(
+            fmt::format("--out {}: expected a file name", dest.empty() ? "\"\"" : dest));
+    }
+    if (!dest.empty() && std::filesystem::exists(dest) && !vm["force"].as<bool>()) {
+        throw UsageError(fmt::format("--out {}: exists; give --force to replace it", dest));
+    }
+    Calibration c;
+    try {
+        c = calibrate(in);
+    } catch (const CalibrateInputError& e) {
+        fmt::print(err, "lockstage: error: {}\n", e.what());
+        return kExitBadInput;
+    }
+    const std::string text = c.scenario.dump(2) + "\n";
+    try {
+        load_scenario_text(text, dest.empty() ? in.name + ".json" : dest);
+    } catch (const ScenarioError& e) {
+        throw std::runtime_error(
+            fmt::format("the calibrated scenario does not load (a bug): {}", e.what()));
+    }
+    if (dest.empty()) {
+        out << text;
+        return kExitOk;
+    }
+    write_file_atomically(dest, text);
+    for (const auto& line : c.derived) {
+        fmt::print(out, "{}\n", line);
+    }
+    fmt::print(out, "scenario {} written to {} (each value's source in its \"why\")\n", in.name,
+               dest);
+    return kExitOk;
+}
+
 int do_report(const po::variables_map& vm, std::ostream& out) {
     if (!vm.count("which") || vm["which"].as<std::string>() != "tutorial") {
         throw UsageError("report: expected 'tutorial' (the only report so far)");
@@ -839,19 +934,21 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
             return kExitOk;
         }
         if (command != "run" && command != "check" && command != "compare" && command != "report" &&
-            command != "sweep" && command != "merge" && command != "metrics") {
+            command != "sweep" && command != "merge" && command != "metrics" &&
+            command != "calibrate") {
             throw UsageError(
                 fmt::format("unknown command '{}' (commands: run, check, compare, sweep, merge, "
-                            "report, metrics)",
+                            "report, metrics, calibrate)",
                             command));
         }
-        const Command cmd = command == "run"       ? run_command()
-                            : command == "compare" ? compare_command()
-                            : command == "report"  ? report_command()
-                            : command == "sweep"   ? sweep_command()
-                            : command == "merge"   ? merge_command()
-                            : command == "metrics" ? metrics_command()
-                                                   : check_command();
+        const Command cmd = command == "run"         ? run_command()
+                            : command == "compare"   ? compare_command()
+                            : command == "report"    ? report_command()
+                            : command == "sweep"     ? sweep_command()
+                            : command == "merge"     ? merge_command()
+                            : command == "metrics"   ? metrics_command()
+                            : command == "calibrate" ? calibrate_command()
+                                                     : check_command();
         const po::variables_map vm = parse(cmd, args);
         if (vm.count("help")) {
             print_command_help(out, cmd);
@@ -872,6 +969,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         }
         if (cmd.name == "merge") {
             return do_merge(vm, out, err);
+        }
+        if (cmd.name == "calibrate") {
+            return do_calibrate(vm, out, err);
         }
         return cmd.name == "run" ? do_run(vm, out, err) : do_check(vm, out, err);
     } catch (const UsageError& e) {

@@ -10,6 +10,12 @@ at a fixed rate (an InnoDB UPDATE load and a small MyISAM INSERT load, each with
   backup-stage  BACKUP STAGE START, FLUSH, BLOCK_DDL, hold --block-ddl-hold-s, BLOCK_COMMIT,
                 hold --block-commit-hold-s, END.
 
+It also saves the exports a DBA would have of the baseline in OUT/exports/ (each sysbench
+process's output, SHOW GLOBAL STATUS 1 s after its start and 1 s before its end, the
+information_schema.TABLES export, and the log of a real mariadb-backup of the server run after
+it), runs `lockstage calibrate` on them, and checks the calibrated scenario against the FTWRL and
+BACKUP STAGE phases too (phases calibrated-ftwrl, calibrated-backup-stage).
+
 For each backup phase it writes the lockstage scenario of the same set-up (same rates, pool
 sizes, the backup's statements at the times they were really sent, the service time taken from
 the baseline's latency histogram), runs lockstage on it and prints real against simulated:
@@ -200,7 +206,9 @@ class Sysbench:
         out = "".join(self.lines)
         if self.proc.returncode != 0:
             raise MeasurementError(f"sysbench {self.name} failed:\n{out[-3000:]}")
-        return self.report(out)
+        report = self.report(out)
+        report["output"] = out
+        return report
 
     def report(self, out):
         def number(label):
@@ -367,7 +375,35 @@ def run_backup(conn, script, origin, record):
             record.append({"sql": sql, "sent_s": sent - origin, "returned_s": time.time() - origin})
 
 
-def measure(server, args, phase, script, workdir):
+def status_snapshot(conn):
+    """SHOW GLOBAL STATUS as `date +'# %s.%N'; mariadb -B -e 'SHOW GLOBAL STATUS'` prints it,
+    with a blank line after: one snapshot of a file `lockstage calibrate --status` reads."""
+    with conn.cursor() as cur:
+        t = time.time()
+        cur.execute("SHOW GLOBAL STATUS")
+        rows = cur.fetchall()
+    return status_text(t, rows)
+
+
+def status_text(t, rows):
+    return (f"# {t:.6f}\nVariable_name\tValue\n"
+            + "".join(f"{k}\t{v}\n" for k, v in rows) + "\n")
+
+
+# The query the README gives a DBA for `lockstage calibrate --tables` (run with mariadb -B).
+TABLES_QUERY = ("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, DATA_LENGTH + INDEX_LENGTH AS BYTES "
+                "FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA "
+                "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') "
+                "ORDER BY TABLE_SCHEMA, TABLE_NAME")
+
+
+def tables_text(rows):
+    """The TABLES export as `mariadb -B` prints it: a header, tab-separated rows, NULL as NULL."""
+    return "TABLE_SCHEMA\tTABLE_NAME\tENGINE\tBYTES\n" + "".join(
+        "\t".join("NULL" if v is None else str(v) for v in row) + "\n" for row in rows)
+
+
+def measure(server, args, phase, script, workdir, status=None):
     logdir = os.path.join(workdir, f"logs-{phase}")
     os.makedirs(logdir, exist_ok=True)
     with server.connect(database="lockstage") as c, c.cursor() as cur:
@@ -391,6 +427,7 @@ def measure(server, args, phase, script, workdir):
         sampler = Sampler(server, [backup_id])
         sampler.start()
         cpu = {}
+        status_conn = server.connect() if status is not None else None
 
         def account():
             # the CPU the server and the clients used in the middle of the run (they share the
@@ -398,8 +435,12 @@ def measure(server, args, phase, script, workdir):
             pids = [server.proc.pid] + [p.proc.pid for p in procs]
             time.sleep(max(0.0, origin + 1.0 - time.time()))
             cpu["t0"], cpu["c0"] = time.time(), sum(cpu_seconds(x) for x in pids)
+            if status is not None:
+                status.append(status_snapshot(status_conn))
             time.sleep(max(0.0, origin + args.duration_s - 1.0 - time.time()))
             cpu["t1"], cpu["c1"] = time.time(), sum(cpu_seconds(x) for x in pids)
+            if status is not None:
+                status.append(status_snapshot(status_conn))
 
         accountant = threading.Thread(target=account, daemon=True)
         accountant.start()
@@ -425,6 +466,8 @@ def measure(server, args, phase, script, workdir):
         sampler.stop_flag.set()
         sampler.join(timeout=10)
         backup_conn.close()
+        if status_conn is not None:
+            status_conn.close()
         if sampler.error:
             raise MeasurementError(f"{phase}: processlist sampling failed: {sampler.error}")
     finally:
@@ -446,8 +489,9 @@ def measure(server, args, phase, script, workdir):
         "innodb_bins": inno_bins,
         "innodb_fine_bins": inno_fine,
         "myisam_origin_offset_s": myi.origin - origin,
-        "innodb": {k: v for k, v in r_inno.items() if k != "completions"},
-        "myisam": {k: v for k, v in r_myi.items() if k != "completions"},
+        "innodb": {k: v for k, v in r_inno.items() if k not in ("completions", "output")},
+        "myisam": {k: v for k, v in r_myi.items() if k not in ("completions", "output")},
+        "outputs": {"innodb": r_inno["output"], "myisam": r_myi["output"]},
         "metrics": {
             "innodb_gap_s": gap_i,
             "innodb_gap_start_s": gap_i_at - origin,
@@ -564,6 +608,83 @@ def scenario_for(args, phase, measured, baseline, capacity=None):
 
 
 SIM_SEEDS = (1, 2, 3, 4, 5)
+
+# The exports a DBA would have of the baseline (OUT/exports/, README "Calibrate from your server")
+SYSBENCH_EXPORTS = (("innodb", "orders"), ("myisam", "app_log"))
+
+
+def save_exports(folder, server, baseline, status):
+    """The baseline's sysbench output per process, the SHOW GLOBAL STATUS snapshots taken 1 s
+    after its start and 1 s before its end, and the TABLES export, as files in `folder`."""
+    os.makedirs(folder, exist_ok=True)
+    for name, _table in SYSBENCH_EXPORTS:
+        with open(os.path.join(folder, f"{name}.sysbench.txt"), "w") as f:
+            f.write(baseline["outputs"][name])
+    with open(os.path.join(folder, "status.tsv"), "w") as f:
+        f.write("".join(status))
+    with server.connect() as c, c.cursor() as cur:
+        cur.execute(TABLES_QUERY)
+        rows = cur.fetchall()
+    with open(os.path.join(folder, "tables.tsv"), "w") as f:
+        f.write(tables_text(rows))
+
+
+def run_mariabackup(server, workdir, folder):
+    """A real `mariadb-backup --backup` of the server (no load), its log saved in `folder`; the
+    log's path, or None when the tool is not installed."""
+    tool = shutil.which("mariadb-backup") or shutil.which("mariabackup")
+    if not tool:
+        log("mariadb-backup is not installed: the calibration has no backup log")
+        return None
+    target = os.path.join(workdir, "backup")
+    proc = subprocess.run([tool, "--no-defaults", "--backup", f"--target-dir={target}",
+                           f"--datadir={server.datadir}", f"--socket={server.socket}", "--user=root"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=300)
+    path = os.path.join(folder, "mariabackup.log")
+    with open(path, "w") as f:
+        f.write(proc.stderr)
+    shutil.rmtree(target, ignore_errors=True)
+    if proc.returncode != 0:
+        raise MeasurementError(f"mariadb-backup failed:\n{proc.stderr[-2000:]}")
+    return path
+
+
+def calibrate_command(lockstage, exports, out_json):
+    """`lockstage calibrate` on the exports (relative names: run it in `exports`)."""
+    cmd = [lockstage, "calibrate"]
+    for name, table in SYSBENCH_EXPORTS:
+        cmd += ["--sysbench", f"{name}.sysbench.txt:{table}"]
+    cmd += ["--status", "status.tsv", "--tables", "tables.tsv"]
+    if os.path.exists(os.path.join(exports, "mariabackup.log")):
+        cmd += ["--backup-log", "mariabackup.log"]
+    return cmd + ["--name", "real-server-calibrated", "--out", out_json, "--force"]
+
+
+def run_calibrate(lockstage, exports, outdir):
+    out_json = os.path.join(outdir, "real-server-calibrated.json")
+    proc = subprocess.run(calibrate_command(lockstage, exports, out_json), cwd=exports,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise MeasurementError(f"lockstage calibrate failed:\n{proc.stdout}")
+    with open(out_json) as f:
+        return json.load(f)
+
+
+def calibrated_for(calibrated, args, phase, measured):
+    """The calibrated scenario for a measured backup phase: its workload, data and server as
+    calibrate wrote them, the measured phase's statements instead of its backup."""
+    sc = json.loads(json.dumps(calibrated))
+    sc.pop("backup", None)
+    sc["name"] = f"real-server-calibrated-{phase}"
+    sc["duration_s"] = args.duration_s
+    sc["sessions"] = [{"name": "backup", "statements": [
+        {"at_s": round(s["sent_s"], 6), "sql": s["sql"], "exec_ms": 0.1}
+        for s in measured["backup"]]}]
+    sc["output"] = {"queue_sample_ms": 10, "timeline_interval_s": BIN_S}
+    sc["why"] = (calibrated.get("why", "") + " tests/real-server/realserver.py replaced the "
+                 "calibrated backup by the statements of its measured phase, sent when the real "
+                 "ones were.")
+    return sc
 
 
 def unlock_at(measured):
@@ -687,6 +808,8 @@ def main():
 
     started = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="lockstage-real-server-")
+    exports = tempfile.mkdtemp(prefix="lockstage-real-server-exports-")
+    measured = False
     server = Server(workdir)
 
     def on_signal(signum, _frame):
@@ -710,7 +833,10 @@ def main():
 
         base_args = argparse.Namespace(**vars(args))
         base_args.duration_s = args.baseline_s
-        baseline = measure(server, base_args, "baseline", None, workdir)
+        status = []
+        baseline = measure(server, base_args, "baseline", None, workdir, status)
+        save_exports(exports, server, baseline, status)
+        run_mariabackup(server, workdir, exports)
         ftwrl = measure(server, args, "ftwrl", [
             (0.0, "FLUSH TABLES WITH READ LOCK"),
             (args.ftwrl_hold_s, "UNLOCK TABLES")], workdir)
@@ -754,16 +880,21 @@ def main():
         cu["metrics"].update(
             peak_commits_s=catchup(cu["innodb_bins"], unlock_s, args.catchup_rate),
             drain_s=drain_time(cu["innodb_fine_bins"], unlock_s, args.catchup_rate))
+        measured = True
     except (MeasurementError, pymysql.err.Error) as exc:
         log(f"error: {exc}")
         return 2
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+        if not measured:  # an error or a signal: no result folder will take the exports
+            shutil.rmtree(exports, ignore_errors=True)
 
     tmp_out = out + ".partial"
     shutil.rmtree(tmp_out, ignore_errors=True)
     os.makedirs(tmp_out)
+    shutil.move(exports, os.path.join(tmp_out, "exports"))
+    exports = os.path.join(tmp_out, "exports")
     try:
         report = {
             "measured_on": datetime.date.today().isoformat(),
@@ -784,6 +915,17 @@ def main():
                                      "real": phase["metrics"], "simulated": sim,
                                      "simulated_range": span, "rows": rows,
                                      "ok": ok})
+        # The same phases from the scenario `lockstage calibrate` wrote of the baseline's exports.
+        calibrated = run_calibrate(args.lockstage, exports, tmp_out)
+        for phase in (ftwrl, stages):
+            name = f"calibrated-{phase['phase']}"
+            sim, span = simulate(args, calibrated_for(calibrated, args, phase["phase"], phase),
+                                 tmp_out)
+            rows, ok = compare(phase["metrics"], sim, span)
+            all_ok &= ok
+            report["phases"].append({"phase": name, "backup": phase["backup"],
+                                     "real": phase["metrics"], "simulated": sim,
+                                     "simulated_range": span, "rows": rows, "ok": ok})
         marginal_ms = marginal_cpu_ms(baseline["cpu_load"], cu_baseline["cpu_load"])
         sat_load = mean_load(saturated["cpu_load"], saturated_after["cpu_load"])
         cpu_ms = saturated_cpu_ms(os.cpu_count(), sat_load)

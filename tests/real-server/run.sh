@@ -3,8 +3,9 @@
 #   bash tests/real-server/run.sh [LOCKSTAGE] [OUT_DIR]
 # Installs Debian's mariadb-server, sysbench and python3-pymysql if missing, then runs
 # realserver.py: a private server (own datadir and socket, no TCP) started and stopped by the
-# script, three load phases (baseline, FTWRL, BACKUP STAGE), lockstage on the same set-up, and
-# the table of real vs simulated. About a minute once the packages are installed. Exit 0 when
+# script, three load phases (baseline, FTWRL, BACKUP STAGE), lockstage on the same set-up (and
+# on the scenario `lockstage calibrate` writes from the baseline's exports), and the table of real
+# vs simulated. About a minute once the packages are installed. Exit 0 when
 # every checked metric is within tolerance, 1 when one is not, 2 when nothing could be measured.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,6 +16,7 @@ out=${2:-$root/results/real-server}
 packages=(
   mariadb-server     # the real server (10.11 on Debian 12)
   sysbench           # the fixed-rate load, with writes.lua
+  mariadb-backup     # a real backup's log, for the exports lockstage calibrate reads
   python3-pymysql    # realserver.py's own sessions: the backup and the processlist sampler
 )
 missing=()

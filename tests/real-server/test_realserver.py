@@ -110,6 +110,32 @@ with tempfile.TemporaryDirectory() as d:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     check(loaded.returncode == 0, f"generated scenario loads: {loaded.stdout}")
 
+# The exports: a status snapshot as `date +'# %s.%N'; mariadb -B -e 'SHOW GLOBAL STATUS'` prints
+# it, the TABLES export as mariadb -B prints the README's query.
+check(realserver.status_text(1700000000.5, [("Questions", "10"), ("Uptime", "3")])
+      == "# 1700000000.500000\nVariable_name\tValue\nQuestions\t10\nUptime\t3\n\n",
+      "status_text: one snapshot, a blank line after it")
+check(realserver.tables_text([("lockstage", "orders", "InnoDB", 16384), ("v", "w", None, None)])
+      == "TABLE_SCHEMA\tTABLE_NAME\tENGINE\tBYTES\nlockstage\torders\tInnoDB\t16384\nv\tw\tNULL\tNULL\n",
+      "tables_text: header, rows, NULL")
+# calibrate on the stored exports of a real run, then the calibrated scenario for a measured FTWRL
+exports = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "calibrate", "exports")
+cmd = realserver.calibrate_command(lockstage, exports, "/tmp/x.json")
+check(cmd[cmd.index("--backup-log") + 1] == "mariabackup.log"
+      and cmd.count("--sysbench") == 2 and "innodb.sysbench.txt:orders" in cmd,
+      f"calibrate_command: {cmd}")
+with tempfile.TemporaryDirectory() as d:
+    calibrated = realserver.run_calibrate(os.path.abspath(lockstage), exports, d)
+    sc = realserver.calibrated_for(calibrated, args, "ftwrl", measured)
+    check("backup" not in sc and sc["duration_s"] == 20
+          and [s["at_s"] for s in sc["sessions"][0]["statements"]] == [6.0012, 11.0031]
+          and sc["workload"] == calibrated["workload"] and sc["data"] == calibrated["data"],
+          "calibrated_for: the calibrated workload and data, the measured statements")
+    mean, span = realserver.simulate(args, sc, d)
+    check(4.9 < mean["innodb_gap_s"] < 5.2 and 4.9 < mean["myisam_gap_s"] < 5.3
+          and mean["peak_waiting"] == 260,
+          f"calibrated scenario, FTWRL held 5 s: {mean}")
+
 # Verdicts: inside the tolerance is ok, outside fails, unchecked metrics are only reported.
 real = {k: 100.0 for k, _, _ in realserver.METRICS}
 sim = dict(real, innodb_p99_ms=129.0, peak_client_queue=500.0)
