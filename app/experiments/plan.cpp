@@ -239,6 +239,12 @@ json to_aria(json doc, const Scenario& s) {
     return doc;
 }
 
+/// A value of an axis: a whole number as an integer (so that a point reads
+/// /backup/start_at_s=3600).
+json axis_value(double v) {
+    return v == std::floor(v) && std::fabs(v) < 1e15 ? json(static_cast<std::int64_t>(v)) : json(v);
+}
+
 std::size_t column_index(const std::vector<Column>& columns, const std::string& metric,
                          const std::string& group) {
     for (std::size_t i = 0; i < columns.size(); ++i) {
@@ -302,15 +308,23 @@ Plan make_plan(const std::filesystem::path& path, const PlanOptions& o) {
     }
 
     json start_values = json::array();
+    json interval_values = json::array();
+    json kill_values = json::array();
     for (const auto& t : starts) {
-        start_values.push_back(t.start_at_s);
+        start_values.push_back(axis_value(t.start_at_s));
+    }
+    for (const double v : intervals) {
+        interval_values.push_back(axis_value(v));
+    }
+    for (const double v : kills) {
+        kill_values.push_back(axis_value(v));
     }
     json sweep = {{"name", "plan"},
                   {"base", path.filename().string()},
                   {"axes",
                    {{{"pointer", "/backup/start_at_s"}, {"values", start_values}},
-                    {{"pointer", "/backup/log_copy_interval_ms"}, {"values", intervals}},
-                    {{"pointer", "/backup/kill_long_queries_timeout_s"}, {"values", kills}}}},
+                    {{"pointer", "/backup/log_copy_interval_ms"}, {"values", interval_values}},
+                    {{"pointer", "/backup/kill_long_queries_timeout_s"}, {"values", kill_values}}}},
                   {"strategies", o.strategies},
                   {"replications", o.replications}};
     for (std::size_t e = 0; e < engines.size(); ++e) {

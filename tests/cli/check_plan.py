@@ -10,7 +10,8 @@ but for a trough at 01:00, 0.05/s; a MyISAM log writer):
 - plan.csv: every row as wide as its header, the same ranking and figures as plan.json;
 - --jobs 1 and --jobs 2 write byte-identical plan.json;
 - --kill-long-queries-timeout is tried only with long queries, Aria only with MyISAM tables;
-- bad input: each message exact, exit code 2, no result folder.
+- bad input: each message exact, exit code 2, no result folder; a candidate above the event
+  limit is refused before anything runs, naming it.
 Run with Debian's python3: check_plan.py LOCKSTAGE PLAN_SCENARIO_DIR
 """
 import copy
@@ -220,6 +221,15 @@ check(q.returncode == 0 and {x["start_at_s"] for x in d["candidates"]} == {1800}
 
 # --- Bad input ---------------------------------------------------------------------------------
 no_backup = variant("no-backup", lambda s: s.pop("backup"))
+
+
+def big(s):
+    s["duration_s"] = 86400
+    s["workload"]["groups"][1]["arrivals"]["rate_tps"] = 50000
+    s["workload"]["groups"][1]["pool_size"] = 100
+
+
+too_big = variant("big", big)
 usage = "\nTry 'lockstage --help'.\n"
 cases = [
     ([], no_backup, f"lockstage: error: {no_backup}: /backup: plan varies the backup's start, "
@@ -244,6 +254,13 @@ cases = [
      "'xtrabackup' (known: mariabackup-stages, mariabackup-legacy, ftwrl, no-lock, "
      "mysql-lock-instance, percona-backup-locks)" + usage),
 ]
+# Every candidate is estimated before anything runs; the message names the largest one.
+cases.append(([], too_big, f"lockstage: error: {too_big} at /backup/start_at_s=3600, "
+              "/backup/log_copy_interval_ms=100, /backup/kill_long_queries_timeout_s=0: "
+              "/workload/groups/1/arrivals/rate_tps: expected a run of at most 1e+10 kernel "
+              "events; this one is estimated at 1.7e+10 (mostly group log_writer: 50000/s x 86400 "
+              "s x 4.0 events); to run it anyway, give --max-events N with N above the estimate, "
+              "e.g. --max-events 3.5e+10\n"))
 for k, (args, path, message) in enumerate(cases):
     out = f"bad{k}"
     q = plan(out, *args, path=path)
