@@ -471,7 +471,8 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
     for (const auto& point : points_of(s)) {
         const Scenario sc =
             load_scenario_json(point_document(s, point, 0),
-                               fmt::format("{} at {}", s.base_file, point_label(s, point)));
+                               fmt::format("{} at {}", s.base_file, point_label(s, point)),
+                               std::filesystem::path(s.base_file).parent_path());
         if (const auto last = static_cast<std::uint64_t>(s.replications - 1);
             sc.seed > std::numeric_limits<std::uint64_t>::max() - last) {
             throw ScenarioError(s.file, "/replications",
@@ -578,7 +579,8 @@ SweepValues run_sweep_values(const SweepSpec& spec, unsigned jobs,
                 const int rep = static_cast<int>(i % R);
                 Scenario sc = load_scenario_json(
                     point_document(spec, points[p], rep),
-                    fmt::format("{} at {}", spec.base_file, point_label(spec, points[p])));
+                    fmt::format("{} at {}", spec.base_file, point_label(spec, points[p])),
+                    std::filesystem::path(spec.base_file).parent_path());
                 apply_event_budget(sc, sc.file, spec.max_events);
                 CompareRow row;
                 try {

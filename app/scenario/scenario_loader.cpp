@@ -48,7 +48,8 @@ json parse_scenario(std::string_view text, const std::string& file) {
 /// Reads typed values out of a document that already passed the schema.
 class Reader {
   public:
-    explicit Reader(const std::string& file) : file_(file) {}
+    Reader(const std::string& file, std::filesystem::path folder)
+        : file_(file), folder_(std::move(folder)) {}
 
     [[noreturn]] void fail(const std::string& pointer, const std::string& what) const {
         throw ScenarioError(file_, pointer, what);
@@ -116,9 +117,12 @@ class Reader {
     }
 
     const std::string& file() const { return file_; }
+    /// The folder files the scenario names (a profile's CSV) are relative to.
+    const std::filesystem::path& folder() const { return folder_; }
 
   private:
     const std::string& file_;
+    std::filesystem::path folder_;
 };
 
 }  // namespace
@@ -327,8 +331,7 @@ sim::RateProfile load_profile(const Reader& r, const json& a, const std::string&
         return sim::RateProfile::daily(rates, sim::from_units(start_h, sim::kHour));
     }
     const std::string at = p + "/profile/csv";
-    const std::filesystem::path csv =
-        std::filesystem::path(r.file()).parent_path() / prof.at("csv").get<std::string>();
+    const std::filesystem::path csv = r.folder() / prof.at("csv").get<std::string>();
     std::string text;
     try {
         text = read_text_file(csv);
@@ -799,12 +802,13 @@ Scenario load_scenario_text(std::string_view text, const std::string& file) {
     return load_scenario_json(parse_scenario(text, file), file);
 }
 
-Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file) {
+Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file,
+                            const std::optional<std::filesystem::path>& folder) {
     const json raw = doc;
     if (auto err = scenario_validator().validate_and_fill(doc)) {
         throw ScenarioError(file, err->pointer, err->message);
     }
-    const Reader r(file);
+    const Reader r(file, folder ? *folder : std::filesystem::path(file).parent_path());
     Scenario s;
     s.file = file;
     s.name = doc.at("name").get<std::string>();

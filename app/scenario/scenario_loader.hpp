@@ -4,6 +4,7 @@
 // than the run, uniform min <= max, one weight per value). Every refusal is a ScenarioError that
 // names the file, the JSON pointer and what was expected; the CLI turns it into exit code 2.
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -30,8 +31,11 @@ class ScenarioError : public std::runtime_error {
 
 /// Parses and validates scenario text; `file` is only used in messages.
 Scenario load_scenario_text(std::string_view text, const std::string& file);
-/// Validates an already parsed scenario document (a sweep point).
-Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file);
+/// Validates an already parsed scenario document (a sweep point). Files it names (a profile's
+/// CSV) are relative to `folder`, by default the folder of `file` (which a sweep point's name,
+/// "FILE at /pointer=value", is not).
+Scenario load_scenario_json(nlohmann::ordered_json doc, const std::string& file,
+                            const std::optional<std::filesystem::path>& folder = std::nullopt);
 /// JSON text to a document: malformed JSON (with line and column), duplicate keys and nesting
 /// deeper than kMaxJsonDepth (json_reader.hpp) are ScenarioErrors naming `file`.
 nlohmann::ordered_json parse_json_text(std::string_view text, const std::string& file);

@@ -219,6 +219,19 @@ check(q.returncode == 0 and {x["start_at_s"] for x in d["candidates"]} == {1800}
       and all(x["start_time"] is None for x in d["candidates"]),
       f"no profile: auto is the scenario's own start: {q.stderr}")
 
+# A profile from a CSV file next to the scenario: each candidate (named "FILE at /backup/...")
+# reads it from the scenario's folder, not from a folder made of the name (it once looked in
+# "FILE at /backup/start_at_s=1800, /backup/log_copy_interval_ms=100, /backup/").
+def csv_profile(s):
+    s["workload"]["groups"][0]["arrivals"]["profile"] = {"csv": "rates.csv"}
+
+
+(work / "rates.csv").write_text("t_s,rate_tps\n0,20\n3600,0.05\n")
+q = plan("csv-out", "--strategies", "ftwrl", "--replications", "2", "--quiet",
+         path=variant("csv", csv_profile))
+d = json.loads((work / "csv-out" / "plan.json").read_text()) if q.returncode == 0 else {}
+check(q.returncode == 0 and len(d["candidates"]) == 4, f"plan of a CSV profile: {q.stderr}")
+
 # --- Bad input ---------------------------------------------------------------------------------
 no_backup = variant("no-backup", lambda s: s.pop("backup"))
 
