@@ -28,6 +28,7 @@ packages=(
   doctest-dev                          # unit tests
   libfmt-dev                           # tables and messages
   python3 python3-jsonschema           # the test that checks the shipped JSON Schema
+  python3-scipy                        # tests/cli/check_plan.py: an independent Student t for the plan's intervals
   python3-matplotlib python3-pandas    # notebooks/: figures from result folders (test notebooks.execute)
   python3-nbconvert python3-ipykernel  # notebooks/: run headless on /usr/bin/python3's kernel
   clang libclang-rt-14-dev             # tests/fuzz/: the libFuzzer targets (setup.sh test runs them)

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -24,6 +25,7 @@
 #include "app/experiments/html_report.hpp"
 #include "app/experiments/mariadb_run.hpp"
 #include "app/experiments/metrics.hpp"
+#include "app/experiments/plan.hpp"
 #include "app/experiments/report.hpp"
 #include "app/experiments/result_writer.hpp"
 #include "app/experiments/run_files.hpp"
@@ -54,6 +56,7 @@ constexpr const char* kUsage =
     "  report tutorial       the tutorial's tables T1-T5, each row with its verdict\n"
     "  sweep SWEEP.json      run a scenario over a grid of parameters and strategies, in parallel\n"
     "  merge SHARD_DIR...    join the shards of a sweep run with --shard I/N\n"
+    "  plan SCENARIO.json    rank backup start times, strategies and tool options by impact\n"
     "  metrics               every metric lockstage reports: name, unit, window, definition\n"
     "  calibrate             write a scenario of your server from its sysbench, SHOW GLOBAL\n"
     "                        STATUS, information_schema.TABLES and mariadb-backup exports\n"
@@ -293,6 +296,48 @@ Command sweep_command() {
     return c;
 }
 
+Command plan_command() {
+    Command c{"plan",
+              "plan SCENARIO.json [--group NAME] [--objective p99|write-blocked] [--start-times "
+              "auto|HH:MM,...] [--strategies A,B,...] [--replications N] [--confidence 0.95] "
+              "[--top K] [--jobs N] [--out DIR] [--seed N] [--max-events N] [--quiet]",
+              po::options_description("Options"),
+              {}};
+    c.options.add_options()("help,h", "this help")(
+        "scenario", po::value<std::string>()->value_name("SCENARIO.json"),
+        "a mariadb-model scenario with a backup and client groups")(
+        "group", po::value<std::string>()->value_name("NAME"),
+        "the client group to spare (default: the first)")(
+        "objective",
+        po::value<std::string>()->value_name("p99|write-blocked")->default_value("write-blocked"),
+        "what to minimise for the group: write_blocked_s or backup_p99_ms")(
+        "start-times",
+        po::value<std::string>()->value_name("auto|HH:MM,...")->default_value("auto"),
+        "times of day to start the backup; auto: the 3 quietest hours of the daily profile "
+        "(rate_tps_by_hour) and the scenario's own start (only that without a profile)")(
+        "strategies",
+        po::value<std::string>()->value_name("A,B,...")->default_value("ftwrl,mariabackup-stages"),
+        "backup strategies to try, as for compare")(
+        "replications", po::value<std::string>()->value_name("N")->default_value("5"),
+        "runs per candidate, seeds seed, seed + 1, ... (2 to 1000: an interval needs 2)")(
+        "confidence", po::value<std::string>()->value_name("C")->default_value("0.95"),
+        "the confidence intervals' level, between 0 and 1")(
+        "top", po::value<std::string>()->value_name("K")->default_value("10"),
+        "candidates printed (the files have all)")(
+        "jobs,j", po::value<std::string>()->value_name("N"),
+        "runs in parallel, 1 to 1024 (default: the number of cores); the results do not depend "
+        "on it")("out,o", po::value<std::string>()->value_name("DIR"),
+                 "result folder (default: results/<scenario name>-plan/); replaced whole if "
+                 "lockstage wrote it")(
+        "seed", po::value<std::string>()->value_name("N"),
+        "seed of the first replication, overriding the scenario's \"seed\" (0 to 2^64 - 1)")(
+        "max-events", po::value<std::string>()->value_name("N"),
+        "as for run, per run: every candidate is estimated before anything runs")(
+        "quiet,q", po::bool_switch(), "print nothing but errors");
+    c.positional.add("scenario", 1);
+    return c;
+}
+
 Command merge_command() {
     Command c{"merge",
               "merge SHARD_DIR... [--out DIR] [--quiet]",
@@ -494,6 +539,28 @@ void run_mariadb(const Scenario& given, ResultFolder& folder, Progress& progress
     }
 }
 
+/// --strategies A,B,...: known strategy names, each once.
+std::vector<std::string> strategies_option(const po::variables_map& vm) {
+    std::vector<std::string> strategies;
+    const std::string list = vm["strategies"].as<std::string>();
+    for (std::size_t from = 0; from <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', from), list.size());
+        const std::string name = list.substr(from, comma - from);
+        if (!models::backup::strategy_from_name(name)) {
+            throw UsageError(fmt::format(
+                "--strategies: unknown strategy '{}' (known: mariabackup-stages, "
+                "mariabackup-legacy, ftwrl, no-lock, mysql-lock-instance, percona-backup-locks)",
+                name));
+        }
+        if (std::find(strategies.begin(), strategies.end(), name) != strategies.end()) {
+            throw UsageError(fmt::format("--strategies: '{}' given twice", name));
+        }
+        strategies.push_back(name);
+        from = comma + 1;
+    }
+    return strategies;
+}
+
 int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     const auto seed = seed_option(vm);
     const auto overrides = set_option(vm);
@@ -540,23 +607,7 @@ int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err
         throw ScenarioError(s.file, "/backup",
                             "compare varies the backup strategy: the scenario needs a \"backup\"");
     }
-    std::vector<std::string> strategies;
-    const std::string list = vm["strategies"].as<std::string>();
-    for (std::size_t from = 0; from <= list.size();) {
-        const std::size_t comma = std::min(list.find(',', from), list.size());
-        const std::string name = list.substr(from, comma - from);
-        if (!models::backup::strategy_from_name(name)) {
-            throw UsageError(fmt::format(
-                "--strategies: unknown strategy '{}' (known: mariabackup-stages, "
-                "mariabackup-legacy, ftwrl, no-lock, mysql-lock-instance, percona-backup-locks)",
-                name));
-        }
-        if (std::find(strategies.begin(), strategies.end(), name) != strategies.end()) {
-            throw UsageError(fmt::format("--strategies: '{}' given twice", name));
-        }
-        strategies.push_back(name);
-        from = comma + 1;
-    }
+    const std::vector<std::string> strategies = strategies_option(vm);
     const std::vector<double> percentiles = percentiles_option(vm);
     budget_run(s, vm, err);
     ResultFolder folder(result_folder_path(vm, s.name + "-compare"), {file});
@@ -689,6 +740,29 @@ int keep_interrupted(const SweepSpec& spec, const SweepValues& values,
     return 130;
 }
 
+/// Progress of a sweep or plan on stderr: a counter on a terminal, a line per 10 % otherwise.
+std::function<void(std::size_t, std::size_t)> runs_progress(std::string label, bool quiet, bool tty,
+                                                            std::ostream& err) {
+    auto shown = std::make_shared<std::size_t>(0);
+    return [=, &err](std::size_t done, std::size_t total) {
+        if (quiet) {
+            return;
+        }
+        if (tty) {
+            fmt::print(err, "\r{}: {}/{} runs", label, done, total);
+            if (done == total) {
+                fmt::print(err, "\n");
+            }
+        } else if (done * 10 / total > *shown * 10 / total || done == total) {
+            if (done != *shown) {
+                fmt::print(err, "{}: {}/{} runs\n", label, done, total);
+            }
+        }
+        *shown = done;
+        err.flush();
+    };
+}
+
 int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     if (!vm.count("sweep")) {
         throw UsageError("missing the sweep file argument");
@@ -705,24 +779,7 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
     const std::filesystem::path& dest = folder.destination();
     const bool quiet = vm["quiet"].as<bool>();
     const bool tty = ::isatty(STDERR_FILENO) == 1;
-    std::size_t shown = 0;
-    auto progress = [&](std::size_t done, std::size_t total) {
-        if (quiet) {
-            return;
-        }
-        if (tty) {
-            fmt::print(err, "\rsweep {}: {}/{} runs", spec.name, done, total);
-            if (done == total) {
-                fmt::print(err, "\n");
-            }
-        } else if (done * 10 / total > shown * 10 / total || done == total) {
-            if (done != shown) {
-                fmt::print(err, "sweep {}: {}/{} runs\n", spec.name, done, total);
-            }
-        }
-        shown = done;
-        err.flush();
-    };
+    const auto progress = runs_progress("sweep " + spec.name, quiet, tty, err);
     const auto started = std::chrono::steady_clock::now();
     if (shard) {
         const auto [i, n] = *shard;
@@ -894,6 +951,48 @@ int do_calibrate(const po::variables_map& vm, std::ostream& out, std::ostream& e
     return kExitOk;
 }
 
+int do_plan(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
+    PlanOptions o;
+    const std::string file = required_scenario(vm);
+    o.group = vm.count("group") ? vm["group"].as<std::string>() : "";
+    o.objective = vm["objective"].as<std::string>();
+    o.start_times = vm["start-times"].as<std::string>();
+    o.strategies = strategies_option(vm);
+    o.replications = static_cast<int>(*whole_option(vm, "replications", 2, 1000));
+    o.confidence = vm["confidence"].as<std::string>();
+    o.seed = seed_option(vm);
+    o.max_events = max_events_option(vm);
+    const auto top = *whole_option(vm, "top", 1, 1'000'000);
+    const auto jobs = static_cast<unsigned>(
+        whole_option(vm, "jobs", 1, kMaxJobs)
+            .value_or(std::clamp(std::thread::hardware_concurrency(), 1u, kMaxJobs)));
+    Plan plan;
+    try {
+        plan = make_plan(file, o);
+    } catch (const PlanOptionError& e) {
+        throw UsageError(e.what());
+    }
+    check_event_estimate(plan.largest_estimate, plan.largest_estimate_at, o.max_events);
+    ResultFolder folder(result_folder_path(vm, plan.name + "-plan"), {plan.file});
+    const bool quiet = vm["quiet"].as<bool>();
+    const auto started = std::chrono::steady_clock::now();
+    const auto values = run_plan(
+        plan, jobs, runs_progress("plan " + plan.name, quiet, ::isatty(STDERR_FILENO) == 1, err));
+    const auto rows = rank_plan(plan, values);
+    folder.write("plan.json", plan_json(plan, rows));
+    folder.write("plan.csv", plan_csv(plan, rows));
+    folder.commit();
+    if (!quiet) {
+        out << plan_text(plan, rows, top);
+        fmt::print(
+            out, "results written to {}/ ({:.2f} s of wall time on {} jobs)\n",
+            folder.destination().string(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+            jobs);
+    }
+    return kExitOk;
+}
+
 int do_report(const po::variables_map& vm, std::ostream& out) {
     if (!vm.count("which") || vm["which"].as<std::string>() != "tutorial") {
         throw UsageError("report: expected 'tutorial' (the only report so far)");
@@ -935,10 +1034,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         }
         if (command != "run" && command != "check" && command != "compare" && command != "report" &&
             command != "sweep" && command != "merge" && command != "metrics" &&
-            command != "calibrate") {
+            command != "calibrate" && command != "plan") {
             throw UsageError(
                 fmt::format("unknown command '{}' (commands: run, check, compare, sweep, merge, "
-                            "report, metrics, calibrate)",
+                            "plan, report, metrics, calibrate)",
                             command));
         }
         const Command cmd = command == "run"         ? run_command()
@@ -948,6 +1047,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                             : command == "merge"     ? merge_command()
                             : command == "metrics"   ? metrics_command()
                             : command == "calibrate" ? calibrate_command()
+                            : command == "plan"      ? plan_command()
                                                      : check_command();
         const po::variables_map vm = parse(cmd, args);
         if (vm.count("help")) {
@@ -972,6 +1072,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         }
         if (cmd.name == "calibrate") {
             return do_calibrate(vm, out, err);
+        }
+        if (cmd.name == "plan") {
+            return do_plan(vm, out, err);
         }
         return cmd.name == "run" ? do_run(vm, out, err) : do_check(vm, out, err);
     } catch (const UsageError& e) {

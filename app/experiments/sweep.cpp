@@ -357,7 +357,8 @@ SweepSpec load_sweep(const std::filesystem::path& path, const std::vector<Overri
 
 SweepSpec load_sweep_text(std::string_view text, const std::string& file,
                           const std::filesystem::path& dir, std::uint64_t max_points,
-                          const std::vector<Override>& overrides) {
+                          const std::vector<Override>& overrides,
+                          const nlohmann::ordered_json* base_document) {
     SweepSpec s;
     s.file = file;
     json doc = read_json(text, s.file, [](const std::vector<std::string>& t) {
@@ -371,7 +372,9 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
     s.base_file = base.string();
     // The error_code form: a name the system refuses (too long) is bad input, not an exception.
     namespace fs = std::filesystem;
-    if (std::error_code ec; fs::status(base, ec).type() != fs::file_type::regular) {
+    if (base_document != nullptr) {
+        s.base = *base_document;
+    } else if (std::error_code ec; fs::status(base, ec).type() != fs::file_type::regular) {
         const auto type = fs::status(base, ec).type();
         throw ScenarioError(
             s.file, "/base",
@@ -380,8 +383,9 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& file,
                         type == fs::file_type::not_found ? " does not exist"
                         : type != fs::file_type::none    ? " is not a file"
                                                          : ": " + ec.message()));
+    } else {
+        s.base = parse_scenario_text(read_text_file(base), s.base_file);
     }
-    s.base = parse_scenario_text(read_text_file(base), s.base_file);
     apply_overrides(s.base, overrides);
     s.base_label = overridden_name(s.base_file, overrides);
     s.base_dir = base.parent_path();

@@ -78,11 +78,14 @@ inline constexpr std::uint64_t kMaxSweepRuns = 1'000'000;
 SweepSpec load_sweep(const std::filesystem::path& path,
                      const std::vector<Override>& overrides = {});
 /// The same from the sweep file's text: `file` names it in messages, `base` is read relative to
-/// `dir`; `max_points` lowers the points limit (the fuzz target's, to keep inputs fast).
+/// `dir`; `max_points` lowers the points limit (the fuzz target's, to keep inputs fast);
+/// `base_document`, if given, is the base scenario instead of `base`'s file, which then only names
+/// it in messages (`lockstage plan` sweeps variants of a scenario that exist only in memory).
 SweepSpec load_sweep_text(std::string_view text, const std::string& file,
                           const std::filesystem::path& dir,
                           std::uint64_t max_points = kMaxSweepPoints,
-                          const std::vector<Override>& overrides = {});
+                          const std::vector<Override>& overrides = {},
+                          const nlohmann::ordered_json* base_document = nullptr);
 
 /// One expect line of `s` (its strategies and client groups must be set), checked: a ScenarioError
 /// at `s.file` and `where` if it is not "metric[strategy] OP metric[strategy]" or

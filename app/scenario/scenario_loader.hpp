@@ -4,6 +4,7 @@
 // than the run, uniform min <= max, one weight per value). Every refusal is a ScenarioError that
 // names the file, the JSON pointer and what was expected; the CLI turns it into exit code 2.
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>

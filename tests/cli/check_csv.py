@@ -1,6 +1,6 @@
 """CSV files and the outputs they repeat agree with each other:
 
-1. every CSV file that run, compare and sweep write has, in every row, as many fields as its
+1. every CSV file that run, compare, sweep and plan write has, in every row, as many fields as its
    header (compare.csv's header once had 13 fields and its rows 14);
 2. compare.csv read with pandas holds exactly compare.json's values (a column `name` is the run
    or all-groups metric, `name[group]` the group's; an empty field is null), its columns are the
@@ -85,10 +85,12 @@ with tempfile.TemporaryDirectory() as tmp:
         lockstage_out("run", scenarios / f"{name}.json", "--out", work / f"run-{name}", "--quiet")
     lockstage_out("sweep", scenarios / "ci" / "sweep.json", "--jobs", 2, "--out", work / "sweep",
                   "--quiet")
+    lockstage_out("plan", scenarios / "default.json", "--strategies", "ftwrl", "--replications", 2,
+                  "--out", work / "plan", "--quiet")
 
     # 1. Field counts, every CSV file written.
     files = sorted(work.rglob("*.csv"))
-    check(len(files) >= 2 * len(RUNS) + 4, f"only {len(files)} CSV files written")
+    check(len(files) >= 2 * len(RUNS) + 5, f"only {len(files)} CSV files written")
     rows_read = 0
     for f in files:
         with open(f, newline="") as fh:

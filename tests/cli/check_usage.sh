@@ -119,5 +119,19 @@ expect 0 '--percentiles P,...' ANY -- compare --help
 expect 0 'p99_ms +max_ms' EMPTY -- run "$work/tiny.json" --out "$work/pct-default"
 expect 0 'failed +p50_ms +p99_ms +p999_ms +p95_ms +p99\.99_ms +max_ms' EMPTY -- run "$work/tiny.json" --percentiles 50,99,99.9,95,99.99 --out "$work/pct-run"
 expect 0 'backup_p50_ms +backup_p99_ms +backup_max_ms' EMPTY -- compare "$work/tinyb.json" --percentiles 50,99 --out "$work/pct-compare"
+# plan: its help and its option values (tests/cli/check_plan.py checks the rest)
+expect 0 'Usage: lockstage plan SCENARIO.json' ANY -- plan --help
+expect 2 ANY 'missing the scenario file argument' -- plan
+for reps in 1 0 1001 -2 ""; do
+  expect 2 EMPTY "^lockstage: --replications ${reps:-\"\"}: expected a whole number from 2 to 1000\$" -- plan "$scenarios/daily-profile-backup-0300.json" --replications "$reps" --out "$work/plan"
+done
+expect 2 EMPTY "^lockstage: --top 0: expected a whole number from 1 to 1000000\$" -- plan "$scenarios/daily-profile-backup-0300.json" --top 0 --out "$work/plan"
+expect 2 EMPTY "^lockstage: --jobs 0: expected a whole number from 1 to 1024\$" -- plan "$scenarios/daily-profile-backup-0300.json" --jobs 0 --out "$work/plan"
+expect 2 EMPTY "^lockstage: --objective max: expected p99 or write-blocked\$" -- plan "$scenarios/daily-profile-backup-0300.json" --objective max --out "$work/plan"
+expect 2 EMPTY "^lockstage: --start-times 24:00: expected auto or times of day HH:MM \(00:00 to 23:59\), comma-separated\$" -- plan "$scenarios/daily-profile-backup-0300.json" --start-times 24:00 --out "$work/plan"
+expect 2 EMPTY "^lockstage: --confidence abc: expected a number between 0 and 1 \(exclusive\), e.g. 0.95\$" -- plan "$scenarios/daily-profile-backup-0300.json" --confidence abc --out "$work/plan"
+expect 2 EMPTY "^lockstage: --group nobody: expected a client group of $scenarios/daily-profile-backup-0300.json \(app, log_writer\)\$" -- plan "$scenarios/daily-profile-backup-0300.json" --group nobody --out "$work/plan"
+expect 2 EMPTY 'plan varies the backup.s start, strategy and options: the scenario needs a "backup"$' -- plan "$scenarios/two-groups-ftwrl.json" --out "$work/plan"
+[ ! -e "$work/plan" ] && pass=$((pass + 1)) || { echo "FAIL: a refused plan left $work/plan"; fail=$((fail + 1)); }
 echo "usage: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
