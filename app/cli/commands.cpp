@@ -921,6 +921,12 @@ int do_calibrate(const po::variables_map& vm, std::ostream& out, std::ostream& e
         throw UsageError(
             fmt::format("--out {}: expected a file name", dest.empty() ? "\"\"" : dest));
     }
+    if (const auto parent = std::filesystem::path(dest).parent_path();
+        !dest.empty() && !parent.empty() && !std::filesystem::is_directory(parent)) {
+        throw UsageError(
+            fmt::format("--out {}: expected a file in an existing folder; {} is not one", dest,
+                        parent.string()));
+    }
     if (!dest.empty() && std::filesystem::exists(dest) && !vm["force"].as<bool>()) {
         throw UsageError(fmt::format("--out {}: exists; give --force to replace it", dest));
     }

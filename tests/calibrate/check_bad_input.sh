@@ -51,6 +51,8 @@ Try 'lockstage --help'." --tables tables-bad-header.tsv --name "my server"
 echo '{}' >"$work/exists.json"
 expect_refusal "--out exists" "lockstage: --out $work/exists.json: exists; give --force to replace it
 Try 'lockstage --help'." --tables tables-bad-header.tsv --out "$work/exists.json"
+expect_refusal "--out in a missing folder" "lockstage: --out $work/no-such-folder/out.json: expected a file in an existing folder; $work/no-such-folder is not one
+Try 'lockstage --help'." --tables tables-bad-header.tsv --out "$work/no-such-folder/out.json"
 expect_refusal "missing file" "lockstage: error: no-such-file.txt: expected a readable file, got: cannot open the file for reading" \
   --sysbench no-such-file.txt
 echo "calibrate bad input: $pass passed, $fail failed"
