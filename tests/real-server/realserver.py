@@ -66,9 +66,10 @@ METRICS = [
 # The catch-up phase (a CPU-bound rate, FTWRL held, then UNLOCK): how fast the backlog drains.
 CATCHUP_METRICS = [
     ("peak_commits_s", "peak InnoDB commits/s in the 10 s after UNLOCK", 0.20),
-    # checked since the catch-up's service time comes from a 1-thread unthrottled run (four
-    # quiet runs: +0.9 %, +8.7 %, -1.6 %, -15.0 %); the real drain moves 0.4-0.7 s between runs
-    ("drain_s", "time from UNLOCK until the client queue drained (s)", 0.20),
+    # reported, not checked: with the 1-thread service time, five quiet runs missed it by +0.9,
+    # +8.7, -1.6, -15.0 and -22.8 %: the real drain runs at 0.78-1.09 x the saturated
+    # throughput measured seconds away (README, "A real server")
+    ("drain_s", "time from UNLOCK until the client queue drained (s)", None),
     ("innodb_p99_ms", "InnoDB p99 latency (ms)", None),
     ("innodb_max_ms", "InnoDB max latency (ms)", None),
     ("peak_client_queue", "peak client queue (1 s samples real)", None),
