@@ -91,16 +91,29 @@ constexpr const char* kSetHelp =
     "or else a bare word taken as a string; as JSON Patch \"add\" (an array index inserts, \"-\" "
     "appends)";
 
-/// The --set overrides, parsed (a malformed one is a usage error).
-std::vector<Override> set_option(const po::variables_map& vm) {
+/// The --set overrides, parsed (a malformed one is a usage error). `strategies_from`, for a
+/// command that runs several strategies itself (compare, sweep), says where they are chosen: a
+/// --set of /backup/strategy would be overwritten there, so it is refused rather than ignored.
+std::vector<Override> set_option(const po::variables_map& vm,
+                                 const char* strategies_from = nullptr) {
     if (!vm.count("set")) {
         return {};
     }
+    std::vector<Override> overrides;
     try {
-        return parse_overrides(vm["set"].as<std::vector<std::string>>());
+        overrides = parse_overrides(vm["set"].as<std::vector<std::string>>());
     } catch (const OverrideSyntaxError& e) {
         throw UsageError(e.what());
     }
+    for (const auto& o : overrides) {
+        if (strategies_from != nullptr && o.pointer.to_string() == "/backup/strategy") {
+            throw UsageError(
+                fmt::format("--set {}: this command runs each strategy of {}; "
+                            "choose them there",
+                            o.text, strategies_from));
+        }
+    }
+    return overrides;
 }
 
 /// The most runs `sweep --jobs` starts at once.
@@ -595,7 +608,7 @@ int do_run(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
 
 int do_compare(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     const auto seed = seed_option(vm);
-    const auto overrides = set_option(vm);
+    const auto overrides = set_option(vm, "--strategies (default ftwrl,mariabackup-stages)");
     const std::string file = required_scenario(vm);
     Scenario s = load_scenario_file(file, overrides);
     if (seed) {
@@ -772,7 +785,8 @@ int do_sweep(const po::variables_map& vm, std::ostream& out, std::ostream& err) 
             .value_or(std::clamp(std::thread::hardware_concurrency(), 1u, kMaxJobs)));
     const auto shard = shard_option(vm);
     const auto max_events = max_events_option(vm);
-    SweepSpec spec = load_sweep(vm["sweep"].as<std::string>(), set_option(vm));
+    SweepSpec spec =
+        load_sweep(vm["sweep"].as<std::string>(), set_option(vm, "the sweep file's /strategies"));
     spec.max_events = max_events;
     check_event_estimate(spec.largest_estimate, spec.largest_estimate_at, spec.max_events);
     ResultFolder folder(result_folder_path(vm, spec.name + "-sweep"), {spec.file, spec.base_file});

@@ -104,6 +104,9 @@ for c in run check compare; do
 done
 expect 2 EMPTY "^lockstage: --set x=1: expected POINTER=VALUE" -- sweep "$sweep_file" --set x=1 --out "$work/set"
 expect 2 EMPTY '^lockstage: error: --set /nothing/x=1: /nothing: no such member$' -- check "$scenarios/default.json" --set /nothing/x=1
+# compare and sweep choose the strategies themselves: a --set of /backup/strategy is refused, not ignored.
+expect 2 EMPTY '^lockstage: --set /backup/strategy=ftwrl: this command runs each strategy of --strategies \(default ftwrl,mariabackup-stages\); choose them there$' -- compare "$scenarios/default.json" --set /backup/strategy=ftwrl --out "$work/set"
+expect 2 EMPTY "^lockstage: --set /backup/strategy=ftwrl: this command runs each strategy of the sweep file's /strategies; choose them there\$" -- sweep "$sweep_file" --set /backup/strategy=ftwrl --out "$work/set"
 [ ! -e "$work/set" ] && pass=$((pass + 1)) || { echo "FAIL: a refused --set left $work/set"; fail=$((fail + 1)); }
 # --percentiles: the printed table's latency columns; bad lists exit 2 before anything runs.
 echo '{"name": "tiny", "duration_s": 2, "tables": [{"name": "t"}], "workload": {"groups": [{"name": "app", "arrivals": {"kind": "open", "rate_tps": 50}, "transactions": [{"statements": [{"sql": "UPDATE t"}]}]}]}}' > "$work/tiny.json"
