@@ -313,7 +313,8 @@ Command plan_command() {
     Command c{"plan",
               "plan SCENARIO.json [--group NAME] [--objective p99|write-blocked] [--start-times "
               "auto|HH:MM,...] [--strategies A,B,...] [--replications N] [--confidence 0.95] "
-              "[--top K] [--jobs N] [--out DIR] [--seed N] [--max-events N] [--quiet]",
+              "[--top K] [--set POINTER=VALUE]... [--jobs N] [--out DIR] [--seed N] [--max-events "
+              "N] [--quiet]",
               po::options_description("Options"),
               {}};
     c.options.add_options()("help,h", "this help")(
@@ -337,6 +338,7 @@ Command plan_command() {
         "the confidence intervals' level, between 0 and 1")(
         "top", po::value<std::string>()->value_name("K")->default_value("10"),
         "candidates printed (the files have all)")(
+        "set", po::value<std::vector<std::string>>()->value_name("POINTER=VALUE"), kSetHelp)(
         "jobs,j", po::value<std::string>()->value_name("N"),
         "runs in parallel, 1 to 1024 (default: the number of cores); the results do not depend "
         "on it")("out,o", po::value<std::string>()->value_name("DIR"),
@@ -982,6 +984,7 @@ int do_plan(const po::variables_map& vm, std::ostream& out, std::ostream& err) {
     o.confidence = vm["confidence"].as<std::string>();
     o.seed = seed_option(vm);
     o.max_events = max_events_option(vm);
+    o.overrides = set_option(vm, "--strategies (default ftwrl,mariabackup-stages)");
     const auto top = *whole_option(vm, "top", 1, 1'000'000);
     const auto jobs = static_cast<unsigned>(
         whole_option(vm, "jobs", 1, kMaxJobs)

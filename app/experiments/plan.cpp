@@ -261,10 +261,13 @@ Plan make_plan(const std::filesystem::path& path, const PlanOptions& o) {
     Plan plan;
     plan.file = path.string();
     json doc = parse_scenario_text(read_text_file(path), plan.file);
+    apply_overrides(doc, o.overrides);
+    plan.overrides = override_texts(o.overrides);
     if (o.seed) {
         doc["seed"] = *o.seed;
     }
-    const Scenario s = load_scenario_json(doc, plan.file);
+    const Scenario s =
+        load_scenario_json(doc, overridden_name(plan.file, o.overrides), path.parent_path());
     if (s.model != "mariadb" || !s.backup) {
         throw ScenarioError(plan.file, "/backup",
                             "plan varies the backup's start, strategy and options: the scenario "
@@ -580,6 +583,9 @@ std::string plan_json(const Plan& plan, const std::vector<PlanRow>& rows) {
                 {"replications", plan.replications},
                 {"start_times", plan.start_times_note},
                 {"candidates", json::array()}};
+    if (!plan.overrides.empty()) {
+        out["overrides"] = plan.overrides;
+    }
     for (const auto& r : rows) {
         const auto& c = *r.candidate;
         json groups = json::object();

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "app/experiments/sweep.hpp"
+#include "app/scenario/overrides.hpp"
 #include "sim/stats/tally.hpp"
 
 namespace lockstage::app {
@@ -35,6 +36,7 @@ struct PlanOptions {
     std::string confidence = "0.95";          ///< a number in (0, 1)
     std::optional<std::uint64_t> seed;        ///< overrides the scenario's
     std::optional<std::uint64_t> max_events;  ///< every run's budget
+    std::vector<Override> overrides;          ///< --set, applied to the scenario as read
 };
 
 /// One candidate: where it sits in the plan's sweeps and what it sets.
@@ -53,6 +55,7 @@ struct PlanCandidate {
 
 struct Plan {
     std::string file;
+    std::vector<std::string> overrides;  ///< the --set texts, as given
     std::string name;
     std::uint64_t seed = 1;
     std::vector<std::string> groups;

@@ -274,6 +274,25 @@ cases.append(([], too_big, f"lockstage: error: {too_big} at /backup/start_at_s=3
               "events; this one is estimated at 1.7e+10 (mostly group log_writer: 50000/s x 86400 "
               "s x 4.0 events); to run it anyway, give --max-events N with N above the estimate, "
               "e.g. --max-events 3.5e+10\n"))
+# --set changes the scenario as read: the same plan as of an edited copy, recorded in plan.json.
+def slower_writer(s):
+    s["workload"]["groups"][1]["arrivals"]["rate_tps"] = 5
+
+
+edited = variant("edited-writer", slower_writer)
+a = candidates(scenario, "--set", "/workload/groups/1/arrivals/rate_tps=5")
+b = candidates(edited)
+check([c["objective"] for c in a] == [c["objective"] for c in b],
+      "plan --set ranks as the plan of an edited copy")
+set_doc = json.loads((work / "trough-plan" / "plan.json").read_text())
+check(set_doc.get("overrides") == ["/workload/groups/1/arrivals/rate_tps=5"],
+      f"plan.json records the overrides: {set_doc.get('overrides')}")
+cases.append((["--set", "/backup/strategy=ftwrl"], scenario,
+              "lockstage: --set /backup/strategy=ftwrl: this command runs each strategy of "
+              "--strategies (default ftwrl,mariabackup-stages); choose them there" + usage))
+cases.append((["--set", "/workload/groups/1/arrivals/rate_tps=-1"], scenario,
+              f"lockstage: error: {scenario} (with --set /workload/groups/1/arrivals/rate_tps=-1): "
+              "/workload/groups/1/arrivals/rate_tps: expected a number > 0, got -1\n"))
 for k, (args, path, message) in enumerate(cases):
     out = f"bad{k}"
     q = plan(out, *args, path=path)

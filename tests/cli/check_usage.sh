@@ -96,7 +96,7 @@ expect 0 "results written to $work/mm1/" EMPTY -- run "$scenarios/queue-mm1.json
 expect 0 EMPTY EMPTY -- run "$scenarios/queue-mm1.json" --out "$work/mm1-quiet" --quiet
 [ -f "$work/mm1-quiet/summary.json" ] && pass=$((pass + 1)) || { echo "FAIL: --quiet wrote no summary.json"; fail=$((fail + 1)); }
 # --set POINTER=VALUE on run, check, compare, sweep (tests/cli/check_set.sh tests what it does).
-for c in run check compare sweep; do
+for c in run check compare sweep plan; do
   expect 0 "^Usage: lockstage $c [A-Z.]+json .*\[--set POINTER=VALUE\]\.\.\." ANY -- $c --help
 done
 for c in run check compare; do
