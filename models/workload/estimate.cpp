@@ -87,6 +87,26 @@ sim::EventCosts estimate_events(const GroupConfig& g, sim::Time duration,
                                        g.arrivals.rate_tps, seconds, per_tx),
                            g.arrivals.rate_tps * seconds * per_tx});
         }
+        // Retries after a statement timeout that every attempt hits (max_statement_time below
+        // the transaction's mean execution time): each arrival is tried up to retries.max more
+        // times, at most once per (the limit + backoff), each try costing a transaction's events.
+        const sim::Time limit = g.max_statement_time.value_or(server.max_statement_time);
+        if (g.retries.max > 0 && limit > 0 && tx.exec_ns > static_cast<double>(limit)) {
+            const double arrivals = g.arrivals.profile.empty()
+                                        ? g.arrivals.rate_tps * seconds
+                                        : g.arrivals.profile.integral(0, duration);
+            const double cycle_ns =
+                std::max(1.0, static_cast<double>(limit) + g.retries.backoff.mean());
+            const double tries = std::min(static_cast<double>(g.retries.max),
+                                          static_cast<double>(duration) / cycle_ns);
+            out.push_back({"retries/max",
+                           fmt::format("group {}: every transaction ({:.4g} ms of execution) "
+                                       "outlives max_statement_time ({} ms) and is retried up to "
+                                       "{} times: {:.6g} arrivals x {:.4g} tries x {:.1f} events",
+                                       g.name, tx.exec_ns / 1e6, sim::to_seconds(limit) * 1e3,
+                                       g.retries.max, arrivals, tries, per_tx),
+                           arrivals * tries * per_tx});
+        }
         // Retries after giving up on a saturated pool: the arrivals the pool cannot serve each
         // try again up to retries.max times, at most once per (client_timeout + backoff), each
         // try its wait, its timeout and the backoff's sleep. (Retries after a statement or lock

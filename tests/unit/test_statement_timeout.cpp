@@ -353,3 +353,28 @@ TEST_CASE("event estimate: retries on a saturated pool are counted") {
     CHECK(term(wl::estimate_events(closed, seconds(60), server), "client_timeout_s") ==
           doctest::Approx(10.0 * 60 * 4));
 }
+
+TEST_CASE("event estimate: retries of transactions that always outlive max_statement_time") {
+    const srv::ServerConfig server;  // commit 0.1 ms, 16 cores
+    // Open, 10/s for 60 s, one 100 ms UPDATE: 2 + 1 statement + 1 commit = 4 events a try.
+    wl::GroupConfig g = estimate_group(wl::Arrivals::Kind::Open);
+    g.arrivals.rate_tps = 10;
+    g.retries.max = 5;
+    g.retries.backoff = sim::Distribution::constant(millis(100));
+    // No limit, or a limit above the execution time: no such term.
+    CHECK(term(wl::estimate_events(g, seconds(60), server), "retries/max") == 0);
+    g.max_statement_time = millis(200);
+    CHECK(term(wl::estimate_events(g, seconds(60), server), "retries/max") == 0);
+    // 50 ms: every try times out, 600 arrivals x 5 retries x 4 events.
+    g.max_statement_time = millis(50);
+    CHECK(term(wl::estimate_events(g, seconds(60), server), "retries/max") ==
+          doctest::Approx(600.0 * 5 * 4));
+    // The server's limit counts when the group sets none; the retries that fit in the run at
+    // one per (limit + backoff) = 150 ms bound the tries: 1 s holds 6.67 of the 1000 allowed.
+    g.max_statement_time.reset();
+    srv::ServerConfig limited;
+    limited.max_statement_time = millis(50);
+    g.retries.max = 1000;
+    CHECK(term(wl::estimate_events(g, seconds(1), limited), "retries/max") ==
+          doctest::Approx(10.0 * (1e9 / 150e6) * 4));
+}
