@@ -12,6 +12,7 @@
 #include <set>
 #include <string_view>
 
+#include "app/experiments/numbers.hpp"
 #include "app/scenario/scenario_loader.hpp"
 
 namespace lockstage::app {
@@ -88,16 +89,7 @@ std::string trim(std::string_view s) {
 }
 
 std::optional<double> number(std::string_view s) {
-    const std::string t = trim(s);
-    if (t.empty()) {
-        return std::nullopt;
-    }
-    char* end = nullptr;
-    const double v = std::strtod(t.c_str(), &end);
-    if (end != t.c_str() + t.size() || !std::isfinite(v)) {
-        return std::nullopt;
-    }
-    return v;
+    return parse_number(trim(s));
 }
 
 // ---------------------------------------------------------------------------------------------

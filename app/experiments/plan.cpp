@@ -12,6 +12,7 @@
 
 #include "app/experiments/csv.hpp"
 #include "app/experiments/metrics.hpp"
+#include "app/experiments/numbers.hpp"
 #include "app/scenario/scenario_loader.hpp"
 
 namespace lockstage::app {
@@ -85,14 +86,13 @@ std::string metric_of_objective(const std::string& objective) {
 }
 
 double confidence_of(const std::string& text) {
-    char* end = nullptr;
-    const double c = std::strtod(text.c_str(), &end);
-    if (text.empty() || end != text.c_str() + text.size() || !(c > 0 && c < 1)) {
+    const auto c = parse_number(text);
+    if (!c || !(*c > 0 && *c < 1)) {
         throw PlanOptionError(
             fmt::format("--confidence {}: expected a number between 0 and 1 (exclusive), e.g. 0.95",
                         text.empty() ? "\"\"" : text));
     }
-    return c;
+    return *c;
 }
 
 /// The time of day of the hourly profiles: the first open group's start_hour, and the summed

@@ -4,8 +4,6 @@
 
 #include <Eigen/Dense>
 #include <atomic>
-#include <cerrno>
-#include <cfloat>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +16,7 @@
 #include <thread>
 
 #include "app/experiments/csv.hpp"
+#include "app/experiments/numbers.hpp"
 #include "app/experiments/sweep_state.hpp"
 #include "app/scenario/embedded_schema.hpp"
 #include "app/scenario/json_reader.hpp"
@@ -117,19 +116,6 @@ std::vector<std::optional<double>> sweep_values_from_json(const nlohmann::ordere
 }
 
 namespace {
-
-/// A number of an expect line: finite, the whole text read (one too small for a double, 1e-400,
-/// reads as the nearest, 0 or a subnormal).
-std::optional<double> parse_number(const std::string& text) {
-    errno = 0;
-    char* end = nullptr;
-    const double v = std::strtod(text.c_str(), &end);
-    const bool underflow = errno == ERANGE && std::fabs(v) <= DBL_MIN;
-    if ((errno != 0 && !underflow) || end != text.c_str() + text.size() || !std::isfinite(v)) {
-        return std::nullopt;
-    }
-    return v;
-}
 
 /// Checks one side of an expect line and finds its column.
 SweepTerm term(const SweepSpec& s, const std::string& p, std::string metric, std::string group,
