@@ -55,7 +55,7 @@ if [ "$mode" = main ]; then
 else
   ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
   # A real MariaDB 10.11 under sysbench load, FTWRL and BACKUP STAGE, against lockstage's
-  # prediction (installs mariadb-server and sysbench; about a minute). Results in
+  # prediction (installs mariadb-server and sysbench; about three minutes). Results in
   # results/real-server/.
   if [ "${LOCKSTAGE_REAL_SERVER:-0}" = 1 ]; then
     bash tests/real-server/run.sh "$build/lockstage" results/real-server

@@ -10,6 +10,11 @@ at a fixed rate (an InnoDB UPDATE load and a small MyISAM INSERT load, each with
   backup-stage  BACKUP STAGE START, FLUSH, BLOCK_DDL, hold --block-ddl-hold-s, BLOCK_COMMIT,
                 hold --block-commit-hold-s, END.
 
+Then the catch-up: InnoDB at a rate where the cores are saturated once a backlog exists, in
+--catchup-runs runs of --catchup-blocks FTWRL blocks each, with runs without a rate limit before,
+between and after them (the capacity lockstage's scenario is given); the peak commits/s and the
+drain time after each UNLOCK, their medians compared.
+
 It also saves the exports a DBA would have of the baseline in OUT/exports/ (each sysbench
 process's output, SHOW GLOBAL STATUS 1 s after its start and 1 s before its end, the
 information_schema.TABLES export, and the log of a real mariadb-backup of the server run after
@@ -38,6 +43,7 @@ import platform
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,13 +69,14 @@ METRICS = [
     ("innodb_tps", "InnoDB throughput (tps)", None),
 ]
 
-# The catch-up phase (a CPU-bound rate, FTWRL held, then UNLOCK): how fast the backlog drains.
+# The catch-up phase (a CPU-bound rate, FTWRL blocks, each followed by UNLOCK): how fast the
+# backlog drains. Peak and drain are the medians over every block of the catch-up runs (one
+# drain lasts half a second, and this machine's throughput over half a second moves by 15 %
+# (sd) within a run and by up to 40 % between runs a minute apart: README, "A real server");
+# the other figures are the runs' means.
 CATCHUP_METRICS = [
-    ("peak_commits_s", "peak InnoDB commits/s in the 10 s after UNLOCK", 0.20),
-    # reported, not checked: with the 1-thread service time, five quiet runs missed it by +0.9,
-    # +8.7, -1.6, -15.0 and -22.8 %: the real drain runs at 0.78-1.09 x the saturated
-    # throughput measured seconds away (README, "A real server")
-    ("drain_s", "time from UNLOCK until the client queue drained (s)", None),
+    ("peak_commits_s", "peak InnoDB commits/s after UNLOCK (median of the blocks)", 0.20),
+    ("drain_s", "time from UNLOCK until the client queue drained (s, median of the blocks)", 0.20),
     ("innodb_p99_ms", "InnoDB p99 latency (ms)", None),
     ("innodb_max_ms", "InnoDB max latency (ms)", None),
     ("peak_client_queue", "peak client queue (1 s samples real)", None),
@@ -298,6 +305,30 @@ def drain_time(counts, unlock_s, rate, bin_s=DRAIN_BIN_S, window_s=BIN_S):
         if sum(counts[i:i + w]) < limit:
             return i * bin_s - unlock_s
     return len(counts) * bin_s - unlock_s
+
+
+def block_figures(counts, fine, locks_s, unlocks_s, rate, end_s):
+    """The peak commits/s and the drain time after each UNLOCK of a run (lists, in order), from
+    its completions per BIN_S bin (`counts`) and per DRAIN_BIN_S bin (`fine`). The peak's window
+    ends before the next block starts (a 1 s window must not count the next block's backlog)."""
+    peaks, drains = [], []
+    for u in unlocks_s:
+        nxt = min([t for t in locks_s if t > u], default=end_s)
+        peaks.append(catchup(counts, u, rate, after_s=max(0.0, min(10.0, nxt - u - 1.0))))
+        drains.append(drain_time(fine, u, rate))
+    return peaks, drains
+
+
+def combine_catchup(runs):
+    """The catch-up figures of several runs, each a dict with the lists `peaks` and `drains` and
+    the run's other CATCHUP_METRICS: the median peak and drain over all their blocks, the mean of
+    the others."""
+    out = {"peak_commits_s": statistics.median(p for r in runs for p in r["peaks"]),
+           "drain_s": statistics.median(d for r in runs for d in r["drains"])}
+    for key, _, _ in CATCHUP_METRICS:
+        if key not in out:
+            out[key] = sum(r[key] for r in runs) / len(runs)
+    return out
 
 
 def cpu_seconds(pid):
@@ -593,7 +624,7 @@ def scenario_for(args, phase, measured, baseline, capacity=None):
                    {"name": "app_log", "engine": "MyISAM"}],
         "sessions": sessions,
         "output": {"queue_sample_ms": 10,
-                   "timeline_interval_s": DRAIN_BIN_S if phase == "catchup" else BIN_S},
+                   "timeline_interval_s": DRAIN_BIN_S if phase.startswith("catchup") else BIN_S},
         "workload": {"groups": [
             {"name": "innodb", "arrivals": {"kind": "open", "rate_tps": args.innodb_rate},
              "pool_size": args.innodb_threads, "client_timeout_s": 3600,
@@ -688,12 +719,7 @@ def calibrated_for(calibrated, args, phase, measured):
     return sc
 
 
-def unlock_at(measured):
-    """When UNLOCK TABLES was sent in a FTWRL phase, in s from the run's start."""
-    return next(s["sent_s"] for s in measured["backup"] if s["sql"] == "UNLOCK TABLES")
-
-
-def simulate_one(args, scenario, outdir, catchup_at=None):
+def simulate_one(args, scenario, outdir, catchup=False):
     path = os.path.join(outdir, f"{scenario['name']}.json")
     with open(path, "w") as f:
         json.dump(scenario, f, indent=2)
@@ -716,13 +742,13 @@ def simulate_one(args, scenario, outdir, catchup_at=None):
         "peak_waiting": run["peak_queue"],
         "peak_client_queue": g["innodb"]["max_pool_queue"],
         "innodb_tps": g["innodb"]["throughput_tps"],
-        **(sim_catchup(folder, scenario, catchup_at) if catchup_at else {}),
+        **(sim_catchup(folder, scenario) if catchup else {}),
     }
 
 
-def sim_catchup(folder, scenario, catchup_at):
-    """The catch-up figures of a lockstage run, from its timeline (DRAIN_BIN_S rows, summed into
-    BIN_S bins for the peak)."""
+def sim_catchup(folder, scenario):
+    """The catch-up figures of a lockstage run after each UNLOCK of its backup session, from its
+    timeline (DRAIN_BIN_S rows, summed into BIN_S bins for the peak): lists `peaks`, `drains`."""
     fine = [0] * int(round(scenario["duration_s"] / DRAIN_BIN_S))
     with open(os.path.join(folder, "timeline.csv")) as f:
         for row in csv.DictReader(f):
@@ -732,20 +758,39 @@ def sim_catchup(folder, scenario, catchup_at):
     per = int(round(BIN_S / DRAIN_BIN_S))
     counts = [sum(fine[i:i + per]) for i in range(0, len(fine), per)]
     rate = scenario["workload"]["groups"][0]["arrivals"]["rate_tps"]
-    return {"peak_commits_s": catchup(counts, catchup_at, rate),
-            "drain_s": drain_time(fine, catchup_at, rate)}
+    statements = scenario["sessions"][0]["statements"]
+    locks = [x["at_s"] for x in statements if x["sql"].startswith("FLUSH TABLES")]
+    unlocks = [x["at_s"] for x in statements if x["sql"] == "UNLOCK TABLES"]
+    peaks, drains = block_figures(counts, fine, locks, unlocks, rate, scenario["duration_s"])
+    return {"peaks": peaks, "drains": drains}
 
 
-def simulate(args, scenario, outdir, catchup_at=None):
+def mean_and_span(runs):
+    mean = {k: sum(r[k] for r in runs) / len(runs) for k in runs[0]}
+    span = {k: (min(r[k] for r in runs), max(r[k] for r in runs)) for k in runs[0]}
+    return mean, span
+
+
+def simulate(args, scenario, outdir):
     """lockstage on the scenario with each of SIM_SEEDS: the mean of each metric, and its range
     (the real run is one draw of the arrivals; the seeds show the spread of that draw)."""
     runs = []
     for seed in SIM_SEEDS:
         sc = dict(scenario, seed=seed, name=f"{scenario['name']}-seed{seed}")
-        runs.append(simulate_one(args, sc, outdir, catchup_at))
-    mean = {k: sum(r[k] for r in runs) / len(runs) for k in runs[0]}
-    span = {k: (min(r[k] for r in runs), max(r[k] for r in runs)) for k in runs[0]}
-    return mean, span
+        runs.append(simulate_one(args, sc, outdir))
+    return mean_and_span(runs)
+
+
+def simulate_catchup(args, scenarios, outdir):
+    """lockstage on each catch-up run's scenario with each of SIM_SEEDS; per seed, the runs'
+    figures combined as the real ones are (combine_catchup); then the mean and range over the
+    seeds."""
+    per_seed = []
+    for seed in SIM_SEEDS:
+        runs = [simulate_one(args, dict(sc, seed=seed, name=f"{sc['name']}-seed{seed}"), outdir,
+                             catchup=True) for sc in scenarios]
+        per_seed.append(combine_catchup(runs))
+    return mean_and_span(per_seed)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -795,12 +840,28 @@ def main():
     ap.add_argument("--catchup-rate", type=int, default=1500,
                     help="catch-up phase: InnoDB rate at which the server is CPU-bound after FTWRL")
     ap.add_argument("--catchup-threads", type=int, default=16)
-    ap.add_argument("--catchup-duration-s", type=int, default=25)
+    ap.add_argument("--catchup-duration-s", type=int, default=11,
+                    help="length of each catch-up run")
+    ap.add_argument("--catchup-block-at-s", type=float, default=3.0,
+                    help="when a catch-up run's first FTWRL is sent")
+    ap.add_argument("--catchup-runs", type=int, default=6,
+                    help="catch-up runs, each between two saturation runs")
+    ap.add_argument("--catchup-blocks", type=int, default=1,
+                    help="FTWRL blocks (held --ftwrl-hold-s) per catch-up run")
+    ap.add_argument("--catchup-gap-s", type=float, default=4.0,
+                    help="time from a block's UNLOCK to the next block's FTWRL")
     ap.add_argument("--service-s", type=int, default=5,
                     help="the one-thread run without a rate limit that measures the service time")
-    ap.add_argument("--saturation-s", type=int, default=8,
-                    help="the run without a rate limit that measures the server's capacity")
+    ap.add_argument("--saturation-s", type=int, default=6,
+                    help="each run without a rate limit that measures the server's capacity")
     args = ap.parse_args()
+    if args.catchup_runs < 1 or args.catchup_blocks < 1 or args.catchup_gap_s < 1.0:
+        ap.error("--catchup-runs and --catchup-blocks must be at least 1, --catchup-gap-s 1 s")
+    blocks_end_s = (args.catchup_block_at_s + args.catchup_blocks * args.ftwrl_hold_s
+                    + (args.catchup_blocks - 1) * args.catchup_gap_s)
+    if blocks_end_s + 3.0 > args.catchup_duration_s:
+        ap.error(f"--catchup-duration-s {args.catchup_duration_s} leaves under 3 s after the last "
+                 f"block's UNLOCK (at {blocks_end_s:g} s) for its drain")
     args.lockstage = os.path.abspath(args.lockstage)
     out = os.path.abspath(args.out)
     if pymysql is None:
@@ -851,7 +912,7 @@ def main():
         # same load with FTWRL held --ftwrl-hold-s.
         cu_args = argparse.Namespace(**vars(args))
         cu_args.innodb_rate, cu_args.innodb_threads = args.catchup_rate, args.catchup_threads
-        cu_args.duration_s = args.catchup_duration_s
+        cu_args.duration_s, cu_args.backup_at_s = args.catchup_duration_s, args.catchup_block_at_s
         cu_base_args = argparse.Namespace(**vars(cu_args))
         cu_base_args.duration_s = args.baseline_s
         cu_baseline = measure(server, cu_base_args, "catchup-baseline", None, workdir)
@@ -866,21 +927,30 @@ def main():
         svc_args.innodb_rate, svc_args.innodb_threads = 0, 1
         svc_args.duration_s = args.service_s
         service = measure(server, svc_args, "catchup-service", None, workdir)
-        # The capacity: the same threads with no rate limit, the cores saturated.
+        # The capacity: the same threads with no rate limit, the cores saturated, measured before,
+        # between and after the catch-up runs. This machine's throughput moves by up to 40 %
+        # between runs a minute apart, so a drain (under a second) samples it: the catch-up is
+        # repeated in short runs, each between two saturation runs, and the median drain
+        # compared.
         sat_args = argparse.Namespace(**vars(cu_args))
         sat_args.innodb_rate, sat_args.duration_s = 0, args.saturation_s
-        saturated = measure(server, sat_args, "saturation", None, workdir)
-        cu = measure(server, cu_args, "catchup", [
-            (0.0, "FLUSH TABLES WITH READ LOCK"),
-            (args.ftwrl_hold_s, "UNLOCK TABLES")], workdir)
-        # The capacity once more after the catch-up: the machine's speed drifts between runs
-        # (10,900-12,700/s on the quiet machine), and the mean of the two measurements
-        # brackets the catch-up in time.
-        saturated_after = measure(server, sat_args, "saturation-after", None, workdir)
-        unlock_s = unlock_at(cu)
-        cu["metrics"].update(
-            peak_commits_s=catchup(cu["innodb_bins"], unlock_s, args.catchup_rate),
-            drain_s=drain_time(cu["innodb_fine_bins"], unlock_s, args.catchup_rate))
+        saturated = [measure(server, sat_args, "saturation-1", None, workdir)]
+        cu_script = []
+        for k in range(args.catchup_blocks):
+            cu_script += [(0.0 if k == 0 else args.catchup_gap_s, "FLUSH TABLES WITH READ LOCK"),
+                          (args.ftwrl_hold_s, "UNLOCK TABLES")]
+        cu_runs = []
+        for n in range(1, args.catchup_runs + 1):
+            cu = measure(server, cu_args, f"catchup-{n}", cu_script, workdir)
+            locks = [x["sent_s"] for x in cu["backup"] if x["sql"].startswith("FLUSH TABLES")]
+            unlocks = [x["sent_s"] for x in cu["backup"] if x["sql"] == "UNLOCK TABLES"]
+            cu["peaks"], cu["drains"] = block_figures(
+                cu["innodb_bins"], cu["innodb_fine_bins"], locks, unlocks, args.catchup_rate,
+                args.catchup_duration_s)
+            cu_runs.append(cu)
+            saturated.append(measure(server, sat_args, f"saturation-{n + 1}", None, workdir))
+        cu_real = combine_catchup([dict(cu["metrics"], peaks=cu["peaks"], drains=cu["drains"])
+                                   for cu in cu_runs])
         measured = True
     except (MeasurementError, pymysql.err.Error) as exc:
         log(f"error: {exc}")
@@ -928,29 +998,35 @@ def main():
                                      "real": phase["metrics"], "simulated": sim,
                                      "simulated_range": span, "rows": rows, "ok": ok})
         marginal_ms = marginal_cpu_ms(baseline["cpu_load"], cu_baseline["cpu_load"])
-        sat_load = mean_load(saturated["cpu_load"], saturated_after["cpu_load"])
-        cpu_ms = saturated_cpu_ms(os.cpu_count(), sat_load)
-        if cpu_ms is None:
-            raise MeasurementError("no throughput measured in the saturation run")
-        capacity = capacity_of(service, os.cpu_count(), cpu_ms)
+        # Each catch-up run's capacity is the mean of the saturation runs just before and after
+        # it: the machine's throughput drifts between runs (9,353-13,574/s within a minute).
+        sat_loads = [mean_load(a["cpu_load"], b["cpu_load"])
+                     for a, b in zip(saturated, saturated[1:])]
+        cpu_ms = [saturated_cpu_ms(os.cpu_count(), x) for x in sat_loads]
+        if None in cpu_ms:
+            raise MeasurementError("no throughput measured in a saturation run")
+        capacities = [capacity_of(service, os.cpu_count(), x) for x in cpu_ms]
         report["catchup_baseline"] = {
             "innodb": cu_baseline["innodb"], "cpu_ms_per_tx": cu_baseline["cpu_ms_per_tx"],
             "cpu_load": cu_baseline["cpu_load"], "baseline_cpu_load": baseline["cpu_load"],
-            "marginal_cpu_ms": marginal_ms, "saturated_load": sat_load,
-            "saturated_load_before": saturated["cpu_load"],
-            "saturated_load_after": saturated_after["cpu_load"],
-            "cpu_ms_per_tx_saturated": cpu_ms, "fsync_probe_ms": cu_baseline["fsync_ms"],
-            "capacity": capacity, "service": service["innodb"]}
-        sim, span = simulate(cu_args, scenario_for(cu_args, "catchup", cu, service, capacity),
-                             tmp_out, catchup_at=unlock_s)
-        rows, ok = compare(cu["metrics"], sim, span, CATCHUP_METRICS)
+            "marginal_cpu_ms": marginal_ms,
+            "saturated_loads": [x["cpu_load"] for x in saturated],
+            "saturated_load_per_run": sat_loads, "cpu_ms_per_tx_saturated_per_run": cpu_ms,
+            "fsync_probe_ms": cu_baseline["fsync_ms"],
+            "capacity_per_run": capacities, "service": service["innodb"]}
+        sim, span = simulate_catchup(
+            cu_args, [scenario_for(cu_args, cu["phase"], cu, service, c)
+                      for cu, c in zip(cu_runs, capacities)], tmp_out)
+        rows, ok = compare(cu_real, sim, span, CATCHUP_METRICS)
         all_ok &= ok
-        report["phases"].append({"phase": "catchup", "backup": cu["backup"], "real": cu["metrics"],
-                                 "simulated": sim, "simulated_range": span, "rows": rows,
-                                 "ok": ok, "innodb_completions_per_bin": cu["innodb_bins"],
-                                 "bin_s": BIN_S,
-                                 "innodb_completions_per_drain_bin": cu["innodb_fine_bins"],
-                                 "drain_bin_s": DRAIN_BIN_S})
+        report["phases"].append({
+            "phase": "catchup", "real": cu_real, "simulated": sim, "simulated_range": span,
+            "rows": rows, "ok": ok, "bin_s": BIN_S, "drain_bin_s": DRAIN_BIN_S,
+            "runs": [{"phase": cu["phase"], "backup": cu["backup"], "real": cu["metrics"],
+                      "peaks_commits_s": cu["peaks"], "drains_s": cu["drains"],
+                      "innodb_completions_per_bin": cu["innodb_bins"],
+                      "innodb_completions_per_drain_bin": cu["innodb_fine_bins"]}
+                     for cu in cu_runs]})
     except MeasurementError as exc:
         log(f"error: {exc}")
         shutil.rmtree(tmp_out, ignore_errors=True)
@@ -963,14 +1039,21 @@ def main():
              f"{args.duration_s} s per phase, backup from {args.backup_at_s} s; baseline InnoDB "
              f"latency avg {baseline['innodb']['avg_ms']:.2f} ms, p99 "
              f"{baseline['innodb']['p99_ms']:.2f} ms",
-             f"catch-up: InnoDB at {args.catchup_rate}/s on {args.catchup_threads} threads, FTWRL "
-             f"held {args.ftwrl_hold_s} s; server {capacity['cpu_cores']} cores saturated at "
-             f"{sat_load[0]:.0f} tx/s without a rate limit (mean of {(saturated['cpu_load'] or (0, 0))[0]:.0f} "
-             f"before and {(saturated_after['cpu_load'] or (0, 0))[0]:.0f} after) = {cpu_ms:.3f} ms of CPU "
-             f"per transaction (server and sysbench; reported only: "
+             f"catch-up: InnoDB at {args.catchup_rate}/s on {args.catchup_threads} threads, "
+             f"{args.catchup_runs} runs of {args.catchup_blocks} FTWRL "
+             f"block{'s' if args.catchup_blocks > 1 else ''} held "
+             f"{args.ftwrl_hold_s} s; real drains "
+             + ", ".join(f"{d:.3f}" for cu in cu_runs for d in cu["drains"])
+             + f" s; server {os.cpu_count()} cores saturated at "
+             + ", ".join(f"{(x['cpu_load'] or (0, 0))[0]:.0f}" for x in saturated)
+             + " tx/s without a rate limit (before, between and after the runs); each run's "
+             "capacity the mean of the two around it = "
+             + ", ".join(f"{x:.3f}" for x in cpu_ms)
+             + " ms of CPU per transaction (server and sysbench; reported only: "
              f"{(marginal_ms or 0):.3f} ms per additional transaction between the baselines, mean "
              f"{cu_baseline['cpu_ms_per_tx']:.3f} ms at {args.catchup_rate}/s) = cpu_share "
-             f"{capacity['cpu_share']} of the service time's mean {service['innodb']['avg_ms']:.2f} ms "
+             + ", ".join(str(c["cpu_share"]) for c in capacities)
+             + f" of the service time's mean {service['innodb']['avg_ms']:.2f} ms "
              f"(one thread, no rate limit; the {args.catchup_rate}/s baseline's mean latency "
              f"{cu_baseline['innodb']['avg_ms']:.2f} ms holds sysbench's queue polling); fsync probe "
              f"{cu_baseline['fsync_ms']:.3f} ms (reported only)"]

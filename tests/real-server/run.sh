@@ -5,7 +5,7 @@
 # realserver.py: a private server (own datadir and socket, no TCP) started and stopped by the
 # script, three load phases (baseline, FTWRL, BACKUP STAGE), lockstage on the same set-up (and
 # on the scenario `lockstage calibrate` writes from the baseline's exports), and the table of real
-# vs simulated. About a minute once the packages are installed. Exit 0 when
+# vs simulated. About three minutes once the packages are installed. Exit 0 when
 # every checked metric is within tolerance, 1 when one is not, 2 when nothing could be measured.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -180,6 +180,23 @@ check(abs(realserver.drain_time(paused, 2.0, 1000.0) - 0.5) < 1e-9,
       "drain: a 30 ms pause in the middle of the drain does not end it")
 check(abs(realserver.drain_time([10] * 100 + [0] * 100 + [100] * 100, 2.0, 1000.0) - 1.0) < 1e-9,
       "drain: never drained = the time left")
+# Several blocks in one run: rate 1000/s in 10 ms bins; blocks 1-2 s and 4-5 s; the first
+# backlog worked off at 10,000/s for 0.5 s, the second at 20,000/s for 0.3 s. The first block's
+# peak window must end before the second block (else it would count the second's 6,700).
+fine2 = ([10] * 100 + [0] * 100 + [100] * 50 + [10] * 150 + [0] * 100 + [200] * 30
+         + [10] * 170)
+counts2 = [sum(fine2[i:i + 10]) for i in range(0, len(fine2), 10)]
+peaks, drains = realserver.block_figures(counts2, fine2, [1.0, 4.0], [2.0, 5.0], 1000.0, 7.0)
+check([round(p) for p in peaks] == [5500, 6700] and [round(d, 6) for d in drains] == [0.5, 0.3],
+      f"block_figures: a peak and a drain per UNLOCK, {peaks} {drains}")
+# The runs' blocks pooled: the median peak and drain over all blocks, the mean of the rest.
+runs = [dict({k: 10.0 for k, _, _ in realserver.CATCHUP_METRICS}, peaks=[1.0, 5.0],
+             drains=[0.1, 0.9]),
+        dict({k: 20.0 for k, _, _ in realserver.CATCHUP_METRICS}, peaks=[3.0], drains=[0.5])]
+both = realserver.combine_catchup(runs)
+check(both["peak_commits_s"] == 3.0 and both["drain_s"] == 0.5 and both["innodb_p99_ms"] == 15.0
+      and sorted(both) == sorted(k for k, _, _ in realserver.CATCHUP_METRICS),
+      f"combine_catchup: medians over the blocks, means of the rest: {both}")
 # CPU per additional transaction between two baselines: 220/s at 0.3 CPU s/s, 1520/s at 0.95.
 load = realserver.cpu_load({"t0": 10.0, "t1": 12.0, "c0": 1.0, "c1": 1.6}, 440)
 check(abs(load[0] - 220.0) < 1e-9 and abs(load[1] - 0.3) < 1e-9,
@@ -213,7 +230,7 @@ cu_sc = realserver.scenario_for(cu_args, "catchup", measured,
 check(cu_sc["server"]["cpu_cores"] == 2 and cu_sc["server"]["cpu_share"] == 0.5,
       f"catch-up scenario carries the capacity: {cu_sc['server']}")
 with tempfile.TemporaryDirectory() as d:
-    mean, span = realserver.simulate(cu_args, cu_sc, d, catchup_at=realserver.unlock_at(measured))
+    mean, span = realserver.simulate_catchup(cu_args, [cu_sc], d)
     check(3800 <= mean["peak_commits_s"] <= 4100 and 2.5 <= mean["drain_s"] <= 3.6,
           f"simulated catch-up: {mean}")
     check(sorted(k for k, _, _ in realserver.CATCHUP_METRICS if k in mean)
