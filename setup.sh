@@ -68,17 +68,19 @@ else
       bash tests/fuzz/run.sh "${LOCKSTAGE_FUZZ_SECONDS:-20}"
   fi
   # The same tests once more under AddressSanitizer + UndefinedBehaviorSanitizer. Left out: the
-  # notebooks (they only read result files) and the two statistical accuracy tests (M/M/c
+  # notebooks (they only read result files), the two statistical accuracy tests (M/M/c
   # against Erlang C over millions of simulated customers, the event estimate against every
-  # scenario's run: 80-90 s each under ASan, and every code path they take is run by the other
-  # tests too). LOCKSTAGE_SANITIZERS=0 skips it.
+  # scenario's run: 80-90 s each under ASan), the plan's figures against scipy (cli.plan, 150 s
+  # under ASan) and the CSV files read by pandas (cli.csv_fields_and_pandas): every code path
+  # they take is run by the other tests too (the plan by cli.walkthrough and unit.test_plan).
+  # LOCKSTAGE_SANITIZERS=0 skips it.
   if [ "${LOCKSTAGE_SANITIZERS:-1}" = 1 ]; then
     # -O1 -g1: the sanitizers' usual build, with line tables for their reports; -O2 -g took 8
-    # minutes to build here. extreme.model_keys runs every 4th of its cases (all take 4 minutes).
+    # minutes to build here. extreme.model_keys runs every 8th of its cases (all take 4 minutes).
     cmake -S . -B "$build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DLOCKSTAGE_SANITIZE=ON >/dev/null
     cmake --build "$build-asan" -j "$(nproc)"
-    LOCKSTAGE_MODEL_KEYS_STRIDE=4 ctest --test-dir "$build-asan" --output-on-failure -j "$(nproc)" \
-      -E 'notebooks|unit.test_queueing_theory|cli.estimate_accuracy'
+    LOCKSTAGE_MODEL_KEYS_STRIDE=8 ctest --test-dir "$build-asan" --output-on-failure -j "$(nproc)" \
+      -E 'notebooks|unit.test_queueing_theory|cli.estimate_accuracy|cli.plan$|cli.csv_fields_and_pandas'
   fi
 fi

@@ -914,7 +914,7 @@ def main():
         cu_args.innodb_rate, cu_args.innodb_threads = args.catchup_rate, args.catchup_threads
         cu_args.duration_s, cu_args.backup_at_s = args.catchup_duration_s, args.catchup_block_at_s
         cu_base_args = argparse.Namespace(**vars(cu_args))
-        cu_base_args.duration_s = args.baseline_s
+        cu_base_args.duration_s = args.saturation_s  # its figures are reported only
         cu_baseline = measure(server, cu_base_args, "catchup-baseline", None, workdir)
         cu_baseline["fsync_ms"] = fsync_ms(server.datadir)
         # The service time: one thread with no rate limit. In sysbench's rate mode an idle
