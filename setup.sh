@@ -71,8 +71,10 @@ else
   # notebooks (they only read result files), the two statistical accuracy tests (M/M/c
   # against Erlang C over millions of simulated customers, the event estimate against every
   # scenario's run: 80-90 s each under ASan), the plan's figures against scipy (cli.plan, 150 s
-  # under ASan) and the CSV files read by pandas (cli.csv_fields_and_pandas): every code path
-  # they take is run by the other tests too (the plan by cli.walkthrough and unit.test_plan).
+  # under ASan), the sweep's figures (cli.sweep, 77 s), the tutorial's tables
+  # (scenarios.tutorial_report, 26 s) and the CSV files read by pandas
+  # (cli.csv_fields_and_pandas): every code path they take is run by the other tests too (the
+  # plan's and sweep's by cli.walkthrough, unit.test_plan, unit.test_sweep and fuzz_sweep).
   # LOCKSTAGE_SANITIZERS=0 skips it.
   if [ "${LOCKSTAGE_SANITIZERS:-1}" = 1 ]; then
     # -O1 -g1: the sanitizers' usual build, with line tables for their reports; -O2 -g took 8
@@ -81,6 +83,6 @@ else
       -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DLOCKSTAGE_SANITIZE=ON >/dev/null
     cmake --build "$build-asan" -j "$(nproc)"
     LOCKSTAGE_MODEL_KEYS_STRIDE=8 ctest --test-dir "$build-asan" --output-on-failure -j "$(nproc)" \
-      -E 'notebooks|unit.test_queueing_theory|cli.estimate_accuracy|cli.plan$|cli.csv_fields_and_pandas'
+      -E 'notebooks|unit.test_queueing_theory|cli.estimate_accuracy|cli.plan$|cli.sweep$|scenarios.tutorial_report|cli.csv_fields_and_pandas'
   fi
 fi
